@@ -1,0 +1,17 @@
+//! `scim-core`: a pure SCIM 2.0 (RFC 7643 / RFC 7644) domain and protocol library.
+//!
+//! It owns the schemas and their attribute characteristics, the User and Group resources,
+//! filters (parse, print, evaluate), PATCH (parse, apply), PUT replace, list queries and
+//! responses, projection by `attributes` / `excludedAttributes`, SCIM errors, entity tags,
+//! and the discovery documents. It does no IO and depends on no HTTP, database or async
+//! crate, so any Rust service can embed it to speak SCIM over its own data.
+
+pub mod error;
+pub mod filter;
+pub mod path;
+pub mod resource;
+pub mod schema;
+pub mod version;
+
+pub use error::{ScimError, ScimResult, ScimType};
+pub use schema::ResourceKind;
