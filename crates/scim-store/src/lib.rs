@@ -1,5 +1,17 @@
 //! `scim-store`: persistence for the SCIM server.
 //!
-//! Will own the repository traits (tenants, users, groups, memberships, token records,
-//! the provisioning log) and their diesel implementation on bundled SQLite and PostgreSQL.
-//! Depends on `scim-core`; never on HTTP.
+//! It owns the repository traits through which the rest of the server reads and changes
+//! tenants, users, groups, group memberships, token records, shared server settings and the
+//! provisioning log, and their diesel implementation on bundled SQLite and PostgreSQL
+//! (chosen at run time by the database URL). It speaks `scim-core` types and knows nothing
+//! of HTTP.
+//!
+//! Every method is synchronous (diesel is): async callers run them on a blocking pool.
+//! Every resource method takes the tenant id first and never sees another tenant's rows:
+//! a resource of another tenant is simply [`StoreError::NotFound`].
+
+mod api;
+mod error;
+
+pub use api::*;
+pub use error::{StoreError, StoreResult};
