@@ -80,7 +80,7 @@ fn parse_filter_inner(s: &str) -> Result<Filter, Fail> {
     let mut i = s;
     ws0(&mut i);
     if i.is_empty() {
-        return Err(Fail::new(0, "the filter is empty".to_string()));
+        return Err(Fail::new(0, "the filter is empty (offset 0)".to_string()));
     }
     let f = cx.or_expr(&mut i, 0, false)?;
     ws0(&mut i);
@@ -145,8 +145,12 @@ pub(crate) fn attr_name<'s>(i: &mut &'s str) -> winnow::Result<&'s str> {
 
 /// A keyword (`and`, `or`, `not`) in any case, not followed by a name character.
 fn keyword(i: &mut &str, kw: &'static str) -> bool {
+    let save = *i;
     let r: winnow::Result<&str> =
         terminated(literal(Caseless(kw)), not(one_of(is_name_char))).parse_next(i);
+    if r.is_err() {
+        *i = save;
+    }
     r.is_ok()
 }
 
@@ -325,7 +329,7 @@ impl<'s> Cx<'s> {
         if !i.starts_with(')') {
             return Err(self.fail(
                 i,
-                format!("expected 'and', 'or' or ')' closing the '(' at offset {open}"),
+                format!("expected 'and', 'or' or ')' (to close the '(' opened at offset {open})"),
             ));
         }
         *i = i.get(1..).unwrap_or_default();
@@ -390,7 +394,7 @@ impl<'s> Cx<'s> {
         if !i.starts_with(']') {
             return Err(self.fail(
                 i,
-                format!("expected 'and', 'or' or ']' closing the '[' at offset {open}"),
+                format!("expected 'and', 'or' or ']' (to close the '[' opened at offset {open})"),
             ));
         }
         *i = i.get(1..).unwrap_or_default();
@@ -482,8 +486,22 @@ impl<'s> Cx<'s> {
             let start = *i;
             let lexeme = string_lexeme(i)
                 .map_err(|_| self.fail(start, "unterminated string".to_string()))?;
-            let s: String = serde_json::from_str(lexeme)
-                .map_err(|e| self.fail(start, format!("invalid string ({e})")))?;
+            let s: String = serde_json::from_str(lexeme).map_err(|e| {
+                // serde_json counts columns in bytes from 1; a lexeme it rejects on a later
+                // line (a raw newline) is reported at its start.
+                let at = if e.line() == 1 {
+                    self.offset(start) + e.column().saturating_sub(1)
+                } else {
+                    self.offset(start)
+                };
+                let at = if self.src.is_char_boundary(at) {
+                    at
+                } else {
+                    self.offset(start)
+                };
+                let reason = serde_reason(&e);
+                self.fail(self.suffix(at), format!("invalid string ({reason})"))
+            })?;
             return Ok(CompValue::String(s));
         }
         if i.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
@@ -494,7 +512,7 @@ impl<'s> Cx<'s> {
                 return Err(self.fail(start, "invalid number".to_string()));
             }
             let n: serde_json::Number = serde_json::from_str(lexeme)
-                .map_err(|e| self.fail(start, format!("invalid number ({e})")))?;
+                .map_err(|e| self.fail(start, format!("invalid number ({})", serde_reason(&e))))?;
             return Ok(CompValue::Number(n));
         }
         let start = *i;
@@ -522,6 +540,15 @@ impl<'s> Cx<'s> {
                 ))
             }
         }
+    }
+}
+
+/// serde_json's message without its `at line 1 column N` suffix.
+fn serde_reason(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.find(" at line ") {
+        Some(cut) => text.get(..cut).unwrap_or_default().to_string(),
+        None => text,
     }
 }
 
