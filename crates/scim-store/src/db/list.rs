@@ -2,6 +2,9 @@
 //!
 //! * No filter, or a filter that translates *exactly* ([`filter_sql`](super::filter_sql)):
 //!   `COUNT(*)` plus one `ORDER BY … LIMIT … OFFSET …` query, all in SQL.
+//!   When the count is small (at most [`SMALL_RESULT`], i.e. a lookup), the matches are
+//!   read without `ORDER BY` and ordered in Rust with the same comparator, so the planner
+//!   always uses the filter's index instead of walking the tenant in `(created, id)` order.
 //! * Any other filter: the translatable conjuncts run in SQL as a superset pre-filter, and
 //!   the candidates are read in bounded batches ([`BATCH`] rows, keyset paging on
 //!   `(created, id)`), each batch's relations loaded in one query, and the full filter
@@ -30,6 +33,9 @@ use std::cmp::Ordering;
 
 /// Candidate rows read per batch when the filter is evaluated in Rust.
 pub(crate) const BATCH: i64 = 500;
+
+/// Up to this many matches, the page is cut in Rust from the unordered matches.
+const SMALL_RESULT: u64 = 200;
 
 /// A column the store can sort on in SQL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,6 +155,26 @@ pub(crate) fn list(
             let total = count(conn, tenant_id, kind, pred)?;
             let rows = if params.count == 0 || offset >= total {
                 Vec::new()
+            } else if total <= SMALL_RESULT {
+                // Few matches (a lookup): read them unordered and cut the window in Rust.
+                // Without ORDER BY the planner has no reason to walk the (created, id)
+                // index of the whole tenant to avoid a sort; it uses the filter's index.
+                let mut rows = page(
+                    conn,
+                    tenant_id,
+                    kind,
+                    pred,
+                    None,
+                    false,
+                    0,
+                    SMALL_RESULT * 4,
+                    false,
+                )?;
+                rows.sort_by(|a, b| compare_rows(a, b, sort, params.descending));
+                rows.into_iter()
+                    .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+                    .take(usize::try_from(params.count).unwrap_or(usize::MAX))
+                    .collect()
             } else {
                 page(
                     conn,
@@ -159,6 +185,7 @@ pub(crate) fn list(
                     params.descending,
                     offset,
                     params.count,
+                    true,
                 )?
             };
             (total, rows)
@@ -223,6 +250,7 @@ fn page(
     desc: bool,
     offset: u64,
     count: u64,
+    ordered: bool,
 ) -> StoreResult<Vec<StoredRow>> {
     match kind {
         ResourceKind::User => {
@@ -244,12 +272,12 @@ fn page(
                 Some(SortCol::FamilyName) => order_by!(q, users::family_name, true, desc),
                 None => q,
             };
-            let rows: Vec<UserTuple> = q
-                .then_order_by(users::created.asc())
-                .then_order_by(users::id.asc())
-                .limit(to_i64(count))
-                .offset(to_i64(offset))
-                .load(conn)?;
+            if ordered {
+                q = q
+                    .then_order_by(users::created.asc())
+                    .then_order_by(users::id.asc());
+            }
+            let rows: Vec<UserTuple> = q.limit(to_i64(count)).offset(to_i64(offset)).load(conn)?;
             Ok(rows.into_iter().map(StoredRow::from).collect())
         }
         ResourceKind::Group => {
@@ -268,12 +296,12 @@ fn page(
                 Some(SortCol::LastModified) => order_by!(q, groups::last_modified, false, desc),
                 _ => q,
             };
-            let rows: Vec<GroupTuple> = q
-                .then_order_by(groups::created.asc())
-                .then_order_by(groups::id.asc())
-                .limit(to_i64(count))
-                .offset(to_i64(offset))
-                .load(conn)?;
+            if ordered {
+                q = q
+                    .then_order_by(groups::created.asc())
+                    .then_order_by(groups::id.asc());
+            }
+            let rows: Vec<GroupTuple> = q.limit(to_i64(count)).offset(to_i64(offset)).load(conn)?;
             Ok(rows.into_iter().map(StoredRow::from).collect())
         }
     }
