@@ -388,6 +388,25 @@ fn rows_by_id(
     })
 }
 
+/// Whether the filter reads `groups` (Users) or `members` (Groups), which the batches
+/// then load (one query per batch); otherwise they are skipped.
+fn mentions_relation(kind: ResourceKind, f: &Filter) -> bool {
+    let relation = match kind {
+        ResourceKind::User => "groups",
+        ResourceKind::Group => "members",
+    };
+    match f {
+        Filter::Compare(p, _, _) | Filter::Present(p) => p.name.eq_ignore_ascii_case(relation),
+        Filter::ValuePath(p, inner) => {
+            p.name.eq_ignore_ascii_case(relation) || mentions_relation(kind, inner)
+        }
+        Filter::Not(a) => mentions_relation(kind, a),
+        Filter::And(a, b) | Filter::Or(a, b) => {
+            mentions_relation(kind, a) || mentions_relation(kind, b)
+        }
+    }
+}
+
 /// Compiles the filter for in-Rust evaluation. An invalid filter (which the HTTP layer
 /// rejects first with `scim_core::filter::validate_filter`) is a `Backend` error whose
 /// source is the `ScimError`.
@@ -410,6 +429,7 @@ fn scan(
     let want = usize::try_from(offset.saturating_add(params.count)).unwrap_or(usize::MAX);
     let desc = params.descending;
     let compiled = compile(kind, filter)?;
+    let needs_relations = mentions_relation(kind, filter);
     let mut total = 0_u64;
     let mut keep: Vec<StoredRow> = Vec::new();
     let mut after: Option<(NaiveDateTime, String)> = None;
@@ -418,10 +438,14 @@ fn scan(
         let Some(last) = rows.last() else { break };
         after = Some((last.created, last.id.clone()));
         let full = i64::try_from(rows.len()).unwrap_or(i64::MAX) >= BATCH;
-        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-        let relations = load_relations(conn, tenant_id, kind, &ids)?;
+        let relations = if needs_relations {
+            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+            Some(load_relations(conn, tenant_id, kind, &ids)?)
+        } else {
+            None
+        };
         for mut row in rows {
-            let resource = to_resource(kind, &row, Some(&relations))?;
+            let resource = to_resource(kind, &row, relations.as_ref())?;
             if !compiled.matches(&resource.to_json("")) {
                 continue;
             }
