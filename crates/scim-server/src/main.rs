@@ -1,6 +1,68 @@
 //! `scim-server`: the binary. Configuration, command line, logging and wiring of
 //! `scim-store` and `scim-http`.
 
+mod commands;
+mod config;
+mod telemetry;
+
+use actix_web::{App, HttpServer};
+use anyhow::Context as _;
+use clap::Parser as _;
+use config::{Cli, Command, Config, TenantCommand, TokenCommand};
+use scim_http::AppState;
+use scim_http::telemetry::ScimRootSpanBuilder;
+use scim_store::Store as _;
+use std::sync::Arc;
+use tracing_actix_web::TracingLogger;
+
 fn main() -> anyhow::Result<()> {
-    anyhow::bail!("the server is not wired yet; see issue 4")
+    let cli = Cli::parse();
+    telemetry::init(&cli.config)?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(cli.config),
+        Command::Migrate => commands::migrate(&cli.config),
+        Command::Tenant(TenantCommand::Create { name, json }) => {
+            commands::tenant_create(&cli.config, &name, json)
+        }
+        Command::Tenant(TenantCommand::List { json }) => commands::tenant_list(&cli.config, json),
+        Command::Token(TokenCommand::Generate { tenant, json }) => {
+            commands::token_generate(&cli.config, &tenant, json)
+        }
+    }
+}
+
+/// `serve`: opens the store (migrating it), loads the signing key and runs the HTTP server
+/// until SIGINT/SIGTERM, then lets in-flight requests finish.
+fn serve(config: Config) -> anyhow::Result<()> {
+    let store = commands::open_store(&config)?;
+    let signer = scim_http::load_signer(&store, config.token_signing_key.as_deref())
+        .context("cannot load the token signing key")?;
+    let public_url = config.public_url();
+    tracing::info!(
+        bind = %config.bind,
+        public_url = %public_url,
+        database = store.backend_name(),
+        "starting scim-server {}",
+        env!("CARGO_PKG_VERSION")
+    );
+    let state = AppState::new(Arc::new(store), signer, public_url, config.limits());
+    actix_web::rt::System::new().block_on(async move {
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(TracingLogger::<ScimRootSpanBuilder>::new())
+                .configure(scim_http::configure(state.clone()))
+        })
+        .shutdown_timeout(config.shutdown_timeout);
+        if let Some(workers) = config.workers.filter(|w| *w > 0) {
+            server = server.workers(workers);
+        }
+        server
+            .bind(&config.bind)
+            .with_context(|| format!("cannot listen on {}", config.bind))?
+            .run()
+            .await
+            .context("the HTTP server failed")?;
+        tracing::info!("scim-server stopped");
+        Ok(())
+    })
 }
