@@ -6,9 +6,12 @@
 //! and the discovery documents. It does no IO and depends on no HTTP, database or async
 //! crate, so any Rust service can embed it to speak SCIM over its own data.
 
+pub mod discovery;
 pub mod error;
 pub mod filter;
+pub mod list;
 pub mod path;
+pub mod projection;
 pub mod resource;
 pub mod schema;
 pub mod version;
