@@ -58,7 +58,9 @@ pub async fn authenticate(
 ) -> Result<Authenticated, ApiError> {
     let token = header
         .and_then(token_from_header)
-        .ok_or(ApiError::Unauthorized("missing or malformed Authorization header"))?;
+        .ok_or(ApiError::Unauthorized(
+            "missing or malformed Authorization header",
+        ))?;
     let claims = state
         .signer
         .verify(token)
@@ -79,7 +81,9 @@ pub async fn authenticate(
             };
             let current = t.token.map(|r| r.id).unwrap_or_default();
             if current.is_empty() || !constant_time_eq(current.as_bytes(), jti.as_bytes()) {
-                return Err(ApiError::Unauthorized("token is not the tenant's current token"));
+                return Err(ApiError::Unauthorized(
+                    "token is not the tenant's current token",
+                ));
             }
             if let Err(e) = store.record_token_use(&tenant, &jti, Utc::now()) {
                 tracing::warn!(error = %e, "could not record token use");
@@ -104,8 +108,8 @@ impl FromRequest for Authenticated {
             .get(AUTHORIZATION)
             .map(|v| v.to_str().map(str::to_owned).unwrap_or_default());
         Box::pin(async move {
-            let state = state
-                .ok_or_else(|| ScimError::internal("application state is not configured"))?;
+            let state =
+                state.ok_or_else(|| ScimError::internal("application state is not configured"))?;
             let tenant_id = tenant_id.ok_or_else(|| ScimError::not_found("Unknown endpoint"))?;
             authenticate(&state, &tenant_id, header.as_deref()).await
         })

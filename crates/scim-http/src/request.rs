@@ -49,12 +49,17 @@ pub async fn json_body(
     let bytes = match payload.to_bytes_limited(limit).await {
         Ok(Ok(bytes)) => bytes,
         Ok(Err(e)) => {
-            return Err(ScimError::invalid_syntax(format!("Cannot read the request body: {e}")).into());
+            return Err(
+                ScimError::invalid_syntax(format!("Cannot read the request body: {e}")).into(),
+            );
         }
         Err(_) => return Err(too_large()),
     };
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ScimError::invalid_syntax("The request body is empty; a JSON object is required").into());
+        return Err(ScimError::invalid_syntax(
+            "The request body is empty; a JSON object is required",
+        )
+        .into());
     }
     serde_json::from_slice::<Value>(&bytes).map_err(|e| {
         ScimError::invalid_syntax(format!("The request body is not valid JSON: {e}")).into()
@@ -89,15 +94,13 @@ pub fn percent_decode(s: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push(h * 16 + l);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 2;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             b => out.push(b),
         }
         i += 1;
@@ -122,10 +125,14 @@ mod tests {
     fn content_types() {
         assert!(is_json_content_type(None));
         assert!(is_json_content_type(Some("application/scim+json")));
-        assert!(is_json_content_type(Some("application/scim+json; charset=utf-8")));
+        assert!(is_json_content_type(Some(
+            "application/scim+json; charset=utf-8"
+        )));
         assert!(is_json_content_type(Some("Application/JSON;charset=UTF-8")));
         assert!(!is_json_content_type(Some("text/plain")));
-        assert!(!is_json_content_type(Some("application/x-www-form-urlencoded")));
+        assert!(!is_json_content_type(Some(
+            "application/x-www-form-urlencoded"
+        )));
     }
 
     #[test]

@@ -30,9 +30,11 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             scope = scope
                 .service(
                     web::resource(endpoint)
-                        .route(web::get().to(move |a: Authenticated, r: HttpRequest, s: Data| {
-                            list(kind, a, r, s)
-                        }))
+                        .route(
+                            web::get().to(move |a: Authenticated, r: HttpRequest, s: Data| {
+                                list(kind, a, r, s)
+                            }),
+                        )
                         .route(web::post().to(
                             move |a: Authenticated, r: HttpRequest, p: web::Payload, s: Data| {
                                 create(kind, a, r, p, s)
@@ -51,9 +53,11 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
                 )
                 .service(
                     web::resource(format!("{endpoint}/{{id}}"))
-                        .route(web::get().to(move |a: Authenticated, r: HttpRequest, s: Data| {
-                            get(kind, a, r, s)
-                        }))
+                        .route(
+                            web::get().to(move |a: Authenticated, r: HttpRequest, s: Data| {
+                                get(kind, a, r, s)
+                            }),
+                        )
                         .route(web::put().to(
                             move |a: Authenticated, r: HttpRequest, p: web::Payload, s: Data| {
                                 replace(kind, a, r, p, s)
@@ -76,7 +80,10 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
                     .route(web::post().to(search_all))
                     .default_service(not_allowed("POST")),
             )
-            .service(discovery_resource("/ServiceProviderConfig", service_provider_config))
+            .service(discovery_resource(
+                "/ServiceProviderConfig",
+                service_provider_config,
+            ))
             .service(discovery_resource("/ResourceTypes", resource_types))
             .service(discovery_resource("/ResourceTypes/{id}", resource_type))
             .service(discovery_resource("/Schemas", schemas))
@@ -156,7 +163,12 @@ async fn create(
     let projection = projection(&r)?;
     let created = service::create(&s, &a, kind, json_body(&r, p, &s).await?, &projection).await?;
     let location = created.location.clone();
-    Ok(resource_response(StatusCode::CREATED, &created.body, &created.etag, Some(&location)))
+    Ok(resource_response(
+        StatusCode::CREATED,
+        &created.body,
+        &created.etag,
+        Some(&location),
+    ))
 }
 
 async fn get(kind: ResourceKind, a: Authenticated, r: HttpRequest, s: Data) -> Res {
@@ -171,7 +183,12 @@ async fn get(kind: ResourceKind, a: Authenticated, r: HttpRequest, s: Data) -> R
         }
         return Ok(resp.finish());
     }
-    Ok(resource_response(StatusCode::OK, &found.body, &found.etag, Some(&found.location)))
+    Ok(resource_response(
+        StatusCode::OK,
+        &found.body,
+        &found.etag,
+        Some(&found.location),
+    ))
 }
 
 async fn replace(
@@ -185,7 +202,12 @@ async fn replace(
     let (projection, pin) = (projection(&r)?, if_match(&r, header::IF_MATCH));
     let body = json_body(&r, p, &s).await?;
     let done = service::replace(&s, &a, kind, &id, body, pin, &projection).await?;
-    Ok(resource_response(StatusCode::OK, &done.body, &done.etag, Some(&done.location)))
+    Ok(resource_response(
+        StatusCode::OK,
+        &done.body,
+        &done.etag,
+        Some(&done.location),
+    ))
 }
 
 async fn patch(
@@ -208,7 +230,12 @@ async fn patch(
         }
         return Ok(resp.finish());
     }
-    Ok(resource_response(StatusCode::OK, &done.body, &done.etag, Some(&done.location)))
+    Ok(resource_response(
+        StatusCode::OK,
+        &done.body,
+        &done.etag,
+        Some(&done.location),
+    ))
 }
 
 async fn delete(kind: ResourceKind, a: Authenticated, r: HttpRequest, s: Data) -> Res {
@@ -223,22 +250,24 @@ type DiscoveryFn = fn(&AppState, &str, Option<&str>) -> Result<serde_json::Value
 
 fn discovery_resource(path: &str, f: DiscoveryFn) -> actix_web::Resource {
     web::resource(path)
-        .route(web::get().to(move |a: Authenticated, r: HttpRequest, s: Data| async move {
-            // RFC 7644 §4: "If a "filter" is provided, the service provider SHOULD respond
-            // with HTTP status code 403 (Forbidden)".
-            if query_pairs(r.query_string())
-                .iter()
-                .any(|(k, _)| k.eq_ignore_ascii_case("filter"))
-            {
-                return Err(ScimError::forbidden(
-                    "Filtering is not supported on discovery endpoints",
-                )
-                .into());
-            }
-            let base = s.tenant_url(&a.tenant_id);
-            let body = f(&s, &base, r.match_info().get("id"))?;
-            Ok::<_, ApiError>(scim_json(StatusCode::OK, &body))
-        }))
+        .route(web::get().to(
+            move |a: Authenticated, r: HttpRequest, s: Data| async move {
+                // RFC 7644 §4: "If a "filter" is provided, the service provider SHOULD respond
+                // with HTTP status code 403 (Forbidden)".
+                if query_pairs(r.query_string())
+                    .iter()
+                    .any(|(k, _)| k.eq_ignore_ascii_case("filter"))
+                {
+                    return Err(ScimError::forbidden(
+                        "Filtering is not supported on discovery endpoints",
+                    )
+                    .into());
+                }
+                let base = s.tenant_url(&a.tenant_id);
+                let body = f(&s, &base, r.match_info().get("id"))?;
+                Ok::<_, ApiError>(scim_json(StatusCode::OK, &body))
+            },
+        ))
         .default_service(not_allowed("GET"))
 }
 
@@ -259,11 +288,19 @@ fn all_of(docs: Vec<serde_json::Value>) -> serde_json::Value {
     list_response(n, 1, docs)
 }
 
-fn resource_types(_: &AppState, base: &str, _: Option<&str>) -> Result<serde_json::Value, ApiError> {
+fn resource_types(
+    _: &AppState,
+    base: &str,
+    _: Option<&str>,
+) -> Result<serde_json::Value, ApiError> {
     Ok(all_of(discovery::resource_types(base)))
 }
 
-fn resource_type(_: &AppState, base: &str, id: Option<&str>) -> Result<serde_json::Value, ApiError> {
+fn resource_type(
+    _: &AppState,
+    base: &str,
+    id: Option<&str>,
+) -> Result<serde_json::Value, ApiError> {
     let id = id.unwrap_or_default();
     discovery::resource_type(base, id)
         .ok_or_else(|| ScimError::not_found(format!("ResourceType {id} not found")).into())

@@ -8,14 +8,13 @@ use crate::state::AppState;
 use scim_core::ScimError;
 use scim_core::filter::AttrPath;
 use scim_core::list::{ListLimits, ListQuery, list_response, parse_attr_list};
-use scim_core::patch::{PatchRequest, apply_patch};
 use scim_core::projection::Projection;
-use scim_core::replace::replace_resource;
 use scim_core::resource::{Resource, parse_resource};
 use scim_core::schema::ResourceKind;
 use scim_core::version::header_matches;
 use scim_store::{ListParams, Page, Store, StoreError};
 use serde_json::Value;
+use shim::{PatchRequest, apply_patch, replace_resource};
 
 /// How many times a PATCH or PUT re-reads and re-applies after a concurrent change.
 const MAX_ATTEMPTS: usize = 5;
@@ -106,13 +105,17 @@ pub async fn get(
 ) -> Result<Rendered, ApiError> {
     let (tenant, rid) = (auth.tenant_id.clone(), id.to_string());
     let r = state
-        .blocking(move |s| s.get(&tenant, kind, &rid).map_err(|e| store_error_for(kind, &rid, e)))
+        .blocking(move |s| {
+            s.get(&tenant, kind, &rid)
+                .map_err(|e| store_error_for(kind, &rid, e))
+        })
         .await?;
     Ok(render(state, &auth.tenant_id, &r, projection))
 }
 
 /// How a modification computes the new attributes from the current resource.
-type Modify = Box<dyn Fn(&Resource) -> Result<Option<scim_core::resource::Attributes>, ApiError> + Send>;
+type Modify =
+    Box<dyn Fn(&Resource) -> Result<Option<scim_core::resource::Attributes>, ApiError> + Send>;
 
 /// Reads the resource, checks `If-Match`, computes the new attributes and stores them with
 /// the version read (optimistic concurrency), retrying when another request won the race
@@ -264,9 +267,15 @@ pub async fn list(
     let projection = query.projection();
     let params = list_params(kind, &query, &projection);
     let tenant = auth.tenant_id.clone();
-    let page = state.blocking(move |s| s.list(&tenant, kind, &params)).await?;
+    let page = state
+        .blocking(move |s| s.list(&tenant, kind, &params))
+        .await?;
     let resources = render_page(state, &auth.tenant_id, &page, &projection);
-    Ok(list_response(page.total_results, query.start_index, resources))
+    Ok(list_response(
+        page.total_results,
+        query.start_index,
+        resources,
+    ))
 }
 
 /// `POST /.search` at the tenant root: Users, then Groups, paged as one list.
@@ -285,7 +294,10 @@ pub async fn search_all(
             let taken = user_page.resources.len() as u64;
             // Groups continue where users end: global index i > users_total is group
             // index i - users_total.
-            let group_start = users.start_index.saturating_sub(user_page.total_results).max(1);
+            let group_start = users
+                .start_index
+                .saturating_sub(user_page.total_results)
+                .max(1);
             let group_params = ListParams {
                 start_index: group_start,
                 count: users.count.saturating_sub(taken),
@@ -296,7 +308,48 @@ pub async fn search_all(
         })
         .await?;
     let mut resources = render_page(state, &auth.tenant_id, &user_page, &projection);
-    resources.extend(render_page(state, &auth.tenant_id, &group_page, &projection));
+    resources.extend(render_page(
+        state,
+        &auth.tenant_id,
+        &group_page,
+        &projection,
+    ));
     let total = user_page.total_results + group_page.total_results;
     Ok(list_response(total, query.start_index, resources))
+}
+
+/// TEMPORARY: stands in for `scim_core::patch` / `scim_core::replace` until core-patch lands.
+mod shim {
+    use scim_core::resource::{Attributes, parse_resource};
+    use scim_core::schema::ResourceKind;
+    use scim_core::{ScimError, ScimResult};
+    use serde_json::Value;
+
+    pub struct PatchRequest;
+    pub struct PatchOutcome {
+        pub attributes: Attributes,
+        pub changed: bool,
+    }
+    impl PatchRequest {
+        pub fn from_json(_: &Value) -> ScimResult<Self> {
+            Err(ScimError::not_implemented("PATCH is not available yet"))
+        }
+    }
+    pub fn apply_patch(
+        _: ResourceKind,
+        a: &Attributes,
+        _: &PatchRequest,
+    ) -> ScimResult<PatchOutcome> {
+        Ok(PatchOutcome {
+            attributes: a.clone(),
+            changed: false,
+        })
+    }
+    pub fn replace_resource(
+        kind: ResourceKind,
+        _: &Attributes,
+        body: &Value,
+    ) -> ScimResult<Attributes> {
+        parse_resource(kind, body)
+    }
 }

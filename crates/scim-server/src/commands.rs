@@ -31,12 +31,19 @@ pub fn redact_url(url: &str) -> String {
 /// `migrate`.
 pub fn migrate(config: &Config) -> anyhow::Result<()> {
     let applied = scim_store::migrate(&config.store_config()).with_context(|| {
-        format!("cannot migrate the database ({})", redact_url(&config.database_url))
+        format!(
+            "cannot migrate the database ({})",
+            redact_url(&config.database_url)
+        )
     })?;
     if applied.is_empty() {
         println!("The database schema is up to date.");
     } else {
-        println!("Applied {} migration(s): {}", applied.len(), applied.join(", "));
+        println!(
+            "Applied {} migration(s): {}",
+            applied.len(),
+            applied.join(", ")
+        );
     }
     Ok(())
 }
@@ -46,7 +53,9 @@ pub fn tenant_create(config: &Config, name: &str, as_json: bool) -> anyhow::Resu
     let name = name.trim();
     anyhow::ensure!(!name.is_empty(), "the organization name must not be empty");
     let store = open_store(config)?;
-    let tenant = store.create_tenant(name).context("cannot create the organization")?;
+    let tenant = store
+        .create_tenant(name)
+        .context("cannot create the organization")?;
     let url = tenant_url(&config.public_url(), &tenant.id);
     if as_json {
         println!(
@@ -119,9 +128,7 @@ pub fn token_generate(config: &Config, tenant: &str, as_json: bool) -> anyhow::R
     let generated = match scim_http::generate_token(&store, &signer, tenant) {
         Ok(g) => g,
         Err(scim_http::tokens::TokenError::Store(StoreError::NotFound)) => {
-            anyhow::bail!(
-                "no organization with id '{tenant}' (see: scim-server tenant list)"
-            )
+            anyhow::bail!("no organization with id '{tenant}' (see: scim-server tenant list)")
         }
         Err(e) => return Err(e).context("cannot generate the token"),
     };
@@ -132,7 +139,10 @@ pub fn token_generate(config: &Config, tenant: &str, as_json: bool) -> anyhow::R
         );
     } else {
         let url = tenant_url(&config.public_url(), &generated.tenant_id);
-        println!("Generated a new secret token for organization {}.", generated.tenant_id);
+        println!(
+            "Generated a new secret token for organization {}.",
+            generated.tenant_id
+        );
         println!("Any previous token of this organization has stopped working.");
         println!();
         println!("  Tenant URL:   {url}");

@@ -79,11 +79,22 @@ pub enum LogFormat {
 pub struct Config {
     /// Database URL: `sqlite://PATH` (relative), `sqlite:///ABSOLUTE/PATH`, or
     /// `postgres://user:password@host:port/database`.
-    #[arg(long, env = "SCIM_DATABASE_URL", default_value = "sqlite://scim.db", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "SCIM_DATABASE_URL",
+        default_value = "sqlite://scim.db",
+        global = true,
+        hide_env_values = true
+    )]
     pub database_url: String,
 
     /// Address and port to listen on.
-    #[arg(long, env = "SCIM_BIND", default_value = "127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "SCIM_BIND",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
     pub bind: String,
 
     /// The externally visible base URL (scheme, host, port, optional path prefix) used in
@@ -100,15 +111,30 @@ pub struct Config {
     pub db_pool_size: u32,
 
     /// Seconds to wait for a database connection before answering 503.
-    #[arg(long, env = "SCIM_DB_CONNECTION_TIMEOUT", default_value_t = 5, global = true)]
+    #[arg(
+        long,
+        env = "SCIM_DB_CONNECTION_TIMEOUT",
+        default_value_t = 5,
+        global = true
+    )]
     pub db_connection_timeout: u64,
 
     /// Largest accepted request body in bytes (larger requests get 413).
-    #[arg(long, env = "SCIM_MAX_BODY_BYTES", default_value_t = 1_048_576, global = true)]
+    #[arg(
+        long,
+        env = "SCIM_MAX_BODY_BYTES",
+        default_value_t = 1_048_576,
+        global = true
+    )]
     pub max_body_bytes: usize,
 
     /// Largest page a list returns (`filter.maxResults`); at least 100.
-    #[arg(long, env = "SCIM_MAX_PAGE_SIZE", default_value_t = 1000, global = true)]
+    #[arg(
+        long,
+        env = "SCIM_MAX_PAGE_SIZE",
+        default_value_t = 1000,
+        global = true
+    )]
     pub max_page_size: u64,
 
     /// Log format.
@@ -121,11 +147,21 @@ pub struct Config {
 
     /// Secret key (at least 32 bytes) that signs tenant tokens. When unset, a random key is
     /// generated once and kept in the database, shared by every replica.
-    #[arg(long, env = "SCIM_TOKEN_SIGNING_KEY", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "SCIM_TOKEN_SIGNING_KEY",
+        global = true,
+        hide_env_values = true
+    )]
     pub token_signing_key: Option<String>,
 
     /// Seconds to let in-flight requests finish on shutdown (SIGTERM / Ctrl-C).
-    #[arg(long, env = "SCIM_SHUTDOWN_TIMEOUT", default_value_t = 30, global = true)]
+    #[arg(
+        long,
+        env = "SCIM_SHUTDOWN_TIMEOUT",
+        default_value_t = 30,
+        global = true
+    )]
     pub shutdown_timeout: u64,
 }
 
