@@ -1,0 +1,10 @@
+//! In-process HTTP tests of `scim-http` over a real `DieselStore` (temporary SQLite file):
+//! status codes, content types, SCIM error bodies, authentication, tenant isolation, and
+//! malformed input that must never produce a 5xx.
+
+mod auth;
+mod crud;
+mod errors;
+mod helpers;
+mod lists;
+mod patch;
