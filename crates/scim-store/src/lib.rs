@@ -9,9 +9,18 @@
 //! Every method is synchronous (diesel is): async callers run them on a blocking pool.
 //! Every resource method takes the tenant id first and never sees another tenant's rows:
 //! a resource of another tenant is simply [`StoreError::NotFound`].
+//!
+//! ```no_run
+//! use scim_store::{DieselStore, Store, StoreConfig};
+//! let store = DieselStore::open(&StoreConfig::new("sqlite://scim.db"))?;
+//! store.ping()?;
+//! # Ok::<(), scim_store::StoreError>(())
+//! ```
 
 mod api;
+mod db;
 mod error;
 
 pub use api::*;
+pub use db::{DebugSql, DieselStore, StoreConfig, migrate};
 pub use error::{StoreError, StoreResult};

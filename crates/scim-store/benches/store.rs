@@ -1,0 +1,2 @@
+//! Benchmark of the diesel store (filled in later).
+fn main() {}

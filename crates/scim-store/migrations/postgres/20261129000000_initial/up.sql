@@ -1,0 +1,94 @@
+-- scim-store initial schema (PostgreSQL). Every resource table is keyed by tenant first.
+-- Ids are TEXT, timestamps TIMESTAMP (UTC, millisecond precision), SCIM documents TEXT
+-- (JSON). The `*_lower` columns are lower-cased in Rust. Key and comparison columns use
+-- COLLATE "C" (byte order), so ordering and ranges agree with Rust and with SQLite.
+
+CREATE TABLE tenants (
+    id                  TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+    name                TEXT NOT NULL,
+    created             TIMESTAMP NOT NULL,
+    current_token_id    TEXT,
+    token_generated_at  TIMESTAMP,
+    token_last_used_at  TIMESTAMP
+);
+
+CREATE TABLE users (
+    tenant_id           TEXT COLLATE "C" NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    id                  TEXT COLLATE "C" NOT NULL,
+    user_name           TEXT NOT NULL,
+    user_name_lower     TEXT COLLATE "C" NOT NULL,
+    external_id         TEXT COLLATE "C",
+    active              BOOLEAN,
+    display_name        TEXT,
+    display_name_lower  TEXT COLLATE "C",
+    given_name          TEXT,
+    family_name         TEXT,
+    document            TEXT NOT NULL,
+    version             BIGINT NOT NULL,
+    created             TIMESTAMP NOT NULL,
+    last_modified       TIMESTAMP NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE UNIQUE INDEX users_user_name_lower_key ON users (tenant_id, user_name_lower);
+CREATE INDEX users_external_id_idx ON users (tenant_id, external_id);
+CREATE INDEX users_display_name_lower_idx ON users (tenant_id, display_name_lower);
+CREATE INDEX users_created_idx ON users (tenant_id, created, id);
+CREATE INDEX users_last_modified_idx ON users (tenant_id, last_modified);
+
+CREATE TABLE user_emails (
+    tenant_id    TEXT COLLATE "C" NOT NULL,
+    user_id      TEXT COLLATE "C" NOT NULL,
+    position     INTEGER NOT NULL,
+    value        TEXT NOT NULL,
+    value_lower  TEXT COLLATE "C" NOT NULL,
+    email_type   TEXT COLLATE "C",
+    is_primary   BOOLEAN NOT NULL,
+    PRIMARY KEY (tenant_id, user_id, position),
+    FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX user_emails_value_lower_idx ON user_emails (tenant_id, value_lower);
+CREATE INDEX user_emails_type_idx ON user_emails (tenant_id, email_type);
+
+CREATE TABLE "groups" (
+    tenant_id           TEXT COLLATE "C" NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    id                  TEXT COLLATE "C" NOT NULL,
+    display_name        TEXT NOT NULL,
+    display_name_lower  TEXT COLLATE "C" NOT NULL,
+    external_id         TEXT COLLATE "C",
+    document            TEXT NOT NULL,
+    version             BIGINT NOT NULL,
+    created             TIMESTAMP NOT NULL,
+    last_modified       TIMESTAMP NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE UNIQUE INDEX groups_display_name_lower_key ON "groups" (tenant_id, display_name_lower);
+CREATE INDEX groups_external_id_idx ON "groups" (tenant_id, external_id);
+CREATE INDEX groups_created_idx ON "groups" (tenant_id, created, id);
+CREATE INDEX groups_last_modified_idx ON "groups" (tenant_id, last_modified);
+
+CREATE TABLE group_members (
+    tenant_id    TEXT COLLATE "C" NOT NULL,
+    group_id     TEXT COLLATE "C" NOT NULL,
+    member_id    TEXT COLLATE "C" NOT NULL,
+    member_type  TEXT NOT NULL CHECK (member_type IN ('User', 'Group')),
+    PRIMARY KEY (tenant_id, group_id, member_id),
+    FOREIGN KEY (tenant_id, group_id) REFERENCES "groups" (tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX group_members_member_idx ON group_members (tenant_id, member_id);
+
+CREATE TABLE server_settings (
+    key    TEXT NOT NULL PRIMARY KEY,
+    value  TEXT NOT NULL
+);
+
+CREATE TABLE provisioning_log (
+    id             BIGSERIAL PRIMARY KEY,
+    tenant_id      TEXT COLLATE "C" NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    at             TIMESTAMP NOT NULL,
+    token_id       TEXT COLLATE "C",
+    operation      TEXT NOT NULL,
+    resource_type  TEXT NOT NULL,
+    resource_id    TEXT COLLATE "C" NOT NULL,
+    summary        TEXT NOT NULL
+);
+CREATE INDEX provisioning_log_tenant_idx ON provisioning_log (tenant_id, id);

@@ -1,0 +1,97 @@
+//! The diesel table definitions, shared by both backends (the migrations under
+//! `migrations/{sqlite,postgres}` create the same columns with backend-specific types).
+#![allow(missing_docs)]
+
+diesel::table! {
+    tenants (id) {
+        id -> Text,
+        name -> Text,
+        created -> Timestamp,
+        current_token_id -> Nullable<Text>,
+        token_generated_at -> Nullable<Timestamp>,
+        token_last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    users (tenant_id, id) {
+        tenant_id -> Text,
+        id -> Text,
+        user_name -> Text,
+        user_name_lower -> Text,
+        external_id -> Nullable<Text>,
+        active -> Nullable<Bool>,
+        display_name -> Nullable<Text>,
+        display_name_lower -> Nullable<Text>,
+        given_name -> Nullable<Text>,
+        family_name -> Nullable<Text>,
+        document -> Text,
+        version -> BigInt,
+        created -> Timestamp,
+        last_modified -> Timestamp,
+    }
+}
+
+diesel::table! {
+    user_emails (tenant_id, user_id, position) {
+        tenant_id -> Text,
+        user_id -> Text,
+        position -> Integer,
+        value -> Text,
+        value_lower -> Text,
+        email_type -> Nullable<Text>,
+        is_primary -> Bool,
+    }
+}
+
+diesel::table! {
+    groups (tenant_id, id) {
+        tenant_id -> Text,
+        id -> Text,
+        display_name -> Text,
+        display_name_lower -> Text,
+        external_id -> Nullable<Text>,
+        document -> Text,
+        version -> BigInt,
+        created -> Timestamp,
+        last_modified -> Timestamp,
+    }
+}
+
+diesel::table! {
+    group_members (tenant_id, group_id, member_id) {
+        tenant_id -> Text,
+        group_id -> Text,
+        member_id -> Text,
+        member_type -> Text,
+    }
+}
+
+diesel::table! {
+    server_settings (key) {
+        key -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    provisioning_log (id) {
+        id -> BigInt,
+        tenant_id -> Text,
+        at -> Timestamp,
+        token_id -> Nullable<Text>,
+        operation -> Text,
+        resource_type -> Text,
+        resource_id -> Text,
+        summary -> Text,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    tenants,
+    users,
+    user_emails,
+    groups,
+    group_members,
+    provisioning_log
+);

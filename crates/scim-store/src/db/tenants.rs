@@ -1,0 +1,313 @@
+//! Tenants and their token records, shared server settings, the provisioning-log reader,
+//! and the `Store` glue (`ping`, `backend_name`) of [`DieselStore`].
+
+use super::schema::{provisioning_log, server_settings, tenants};
+use super::{AnyConnection, DieselStore, new_id, now_ms, truncate_ms, utc};
+use crate::{
+    LogEntry, LogOperation, LogQuery, LogRepo, SettingsRepo, Store, StoreError, StoreResult,
+    Tenant, TenantRepo, TokenRecord,
+};
+use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use scim_core::ResourceKind;
+
+/// Token uses closer together than this are not written again.
+const TOKEN_USE_RESOLUTION: TimeDelta = TimeDelta::seconds(60);
+
+/// The default and maximum page size of [`LogRepo::list_log`].
+const LOG_DEFAULT_LIMIT: u64 = 100;
+const LOG_MAX_LIMIT: u64 = 1000;
+
+type TenantRow = (
+    String,
+    String,
+    NaiveDateTime,
+    Option<String>,
+    Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
+);
+
+fn tenant_from_row(row: TenantRow) -> Tenant {
+    let (id, name, created, token_id, generated, last_used) = row;
+    let token = match (token_id, generated) {
+        (Some(id), Some(generated)) => Some(TokenRecord {
+            id,
+            generated: utc(generated),
+            last_used: last_used.map(utc),
+        }),
+        _ => None,
+    };
+    Tenant {
+        id,
+        name,
+        created: utc(created),
+        token,
+    }
+}
+
+const TENANT_COLUMNS: (
+    tenants::id,
+    tenants::name,
+    tenants::created,
+    tenants::current_token_id,
+    tenants::token_generated_at,
+    tenants::token_last_used_at,
+) = (
+    tenants::id,
+    tenants::name,
+    tenants::created,
+    tenants::current_token_id,
+    tenants::token_generated_at,
+    tenants::token_last_used_at,
+);
+
+fn ms(t: DateTime<Utc>) -> NaiveDateTime {
+    truncate_ms(t.naive_utc())
+}
+
+impl TenantRepo for DieselStore {
+    fn create_tenant(&self, name: &str) -> StoreResult<Tenant> {
+        let mut conn = self.conn()?;
+        let id = new_id();
+        let created = now_ms();
+        diesel::insert_into(tenants::table)
+            .values((
+                tenants::id.eq(&id),
+                tenants::name.eq(name),
+                tenants::created.eq(created),
+            ))
+            .execute(&mut *conn)?;
+        Ok(Tenant {
+            id,
+            name: name.to_string(),
+            created: utc(created),
+            token: None,
+        })
+    }
+
+    fn get_tenant(&self, tenant_id: &str) -> StoreResult<Tenant> {
+        let mut conn = self.conn()?;
+        let row: TenantRow = tenants::table
+            .filter(tenants::id.eq(tenant_id))
+            .select(TENANT_COLUMNS)
+            .first(&mut *conn)?;
+        Ok(tenant_from_row(row))
+    }
+
+    fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
+        let mut conn = self.conn()?;
+        let rows: Vec<TenantRow> = tenants::table
+            .select(TENANT_COLUMNS)
+            .order((tenants::created.asc(), tenants::id.asc()))
+            .load(&mut *conn)?;
+        Ok(rows.into_iter().map(tenant_from_row).collect())
+    }
+
+    fn set_current_token(
+        &self,
+        tenant_id: &str,
+        token_id: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<TokenRecord> {
+        let mut conn = self.conn()?;
+        let at = ms(at);
+        let n = diesel::update(tenants::table.filter(tenants::id.eq(tenant_id)))
+            .set((
+                tenants::current_token_id.eq(token_id),
+                tenants::token_generated_at.eq(at),
+                tenants::token_last_used_at.eq(None::<NaiveDateTime>),
+            ))
+            .execute(&mut *conn)?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(TokenRecord {
+            id: token_id.to_string(),
+            generated: utc(at),
+            last_used: None,
+        })
+    }
+
+    fn record_token_use(
+        &self,
+        tenant_id: &str,
+        token_id: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let at = ms(at);
+        // One conditional UPDATE: only the current token, and only when the stored time is
+        // missing or older than the resolution (keeps authentication cheap).
+        diesel::update(
+            tenants::table
+                .filter(tenants::id.eq(tenant_id))
+                .filter(tenants::current_token_id.eq(token_id))
+                .filter(
+                    tenants::token_last_used_at
+                        .is_null()
+                        .or(tenants::token_last_used_at.le(at - TOKEN_USE_RESOLUTION)),
+                ),
+        )
+        .set(tenants::token_last_used_at.eq(at))
+        .execute(&mut *conn)?;
+        Ok(())
+    }
+}
+
+impl SettingsRepo for DieselStore {
+    fn get_setting(&self, key: &str) -> StoreResult<Option<String>> {
+        let mut conn = self.conn()?;
+        Ok(server_settings::table
+            .filter(server_settings::key.eq(key))
+            .select(server_settings::value)
+            .first(&mut *conn)
+            .optional()?)
+    }
+
+    fn get_or_init_setting(&self, key: &str, value: &str) -> StoreResult<String> {
+        let mut conn = self.conn()?;
+        // Insert, ignore the unique violation of a concurrent (or earlier) writer, then read
+        // the value that won. Not in a transaction: a failed INSERT would abort a
+        // PostgreSQL transaction.
+        match diesel::insert_into(server_settings::table)
+            .values((
+                server_settings::key.eq(key),
+                server_settings::value.eq(value),
+            ))
+            .execute(&mut *conn)
+        {
+            Ok(_) | Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        Ok(server_settings::table
+            .filter(server_settings::key.eq(key))
+            .select(server_settings::value)
+            .first(&mut *conn)?)
+    }
+}
+
+type LogRow = (
+    i64,
+    String,
+    NaiveDateTime,
+    Option<String>,
+    String,
+    String,
+    String,
+    String,
+);
+
+impl LogRepo for DieselStore {
+    fn list_log(&self, tenant_id: &str, query: &LogQuery) -> StoreResult<Vec<LogEntry>> {
+        let mut conn = self.conn()?;
+        let limit = match query.limit {
+            0 => LOG_DEFAULT_LIMIT,
+            n => n.min(LOG_MAX_LIMIT),
+        };
+        let mut q = provisioning_log::table
+            .filter(provisioning_log::tenant_id.eq(tenant_id.to_string()))
+            .into_boxed();
+        if let Some(op) = query.operation {
+            q = q.filter(provisioning_log::operation.eq(op.as_str()));
+        }
+        if let Some(kind) = query.resource_kind {
+            q = q.filter(provisioning_log::resource_type.eq(kind.as_str()));
+        }
+        if let Some(id) = &query.resource_id {
+            q = q.filter(provisioning_log::resource_id.eq(id.clone()));
+        }
+        if let Some(before) = query.before_id {
+            q = q.filter(provisioning_log::id.lt(before));
+        }
+        let rows: Vec<LogRow> = q
+            .select((
+                provisioning_log::id,
+                provisioning_log::tenant_id,
+                provisioning_log::at,
+                provisioning_log::token_id,
+                provisioning_log::operation,
+                provisioning_log::resource_type,
+                provisioning_log::resource_id,
+                provisioning_log::summary,
+            ))
+            .order(provisioning_log::id.desc())
+            .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+            .load(&mut *conn)?;
+        rows.into_iter()
+            .map(
+                |(id, tenant_id, at, token_id, op, rt, resource_id, summary)| {
+                    let operation = LogOperation::parse(&op).ok_or_else(|| {
+                        StoreError::Backend(format!("unknown log operation '{op}'").into())
+                    })?;
+                    let resource_kind = match rt.as_str() {
+                        "User" => ResourceKind::User,
+                        "Group" => ResourceKind::Group,
+                        other => {
+                            return Err(StoreError::Backend(
+                                format!("unknown log resource type '{other}'").into(),
+                            ));
+                        }
+                    };
+                    Ok(LogEntry {
+                        id,
+                        tenant_id,
+                        at: utc(at),
+                        token_id,
+                        operation,
+                        resource_kind,
+                        resource_id,
+                        summary,
+                    })
+                },
+            )
+            .collect()
+    }
+}
+
+impl Store for DieselStore {
+    fn ping(&self) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        diesel::sql_query("SELECT 1").execute(&mut *conn)?;
+        Ok(())
+    }
+
+    fn backend_name(&self) -> &'static str {
+        self.backend()
+    }
+}
+
+/// Writes one provisioning-log row (inside the caller's transaction).
+pub(crate) fn write_log(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    token_id: Option<&str>,
+    operation: LogOperation,
+    kind: ResourceKind,
+    resource_id: &str,
+    summary: &str,
+) -> StoreResult<()> {
+    let summary = shorten(summary, 300);
+    diesel::insert_into(provisioning_log::table)
+        .values((
+            provisioning_log::tenant_id.eq(tenant_id),
+            provisioning_log::at.eq(now_ms()),
+            provisioning_log::token_id.eq(token_id),
+            provisioning_log::operation.eq(operation.as_str()),
+            provisioning_log::resource_type.eq(kind.as_str()),
+            provisioning_log::resource_id.eq(resource_id),
+            provisioning_log::summary.eq(summary),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// At most `max` characters, with an ellipsis when cut.
+pub(crate) fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
