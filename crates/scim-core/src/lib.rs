@@ -8,10 +8,12 @@
 
 pub mod error;
 pub mod filter;
+pub mod patch;
 pub mod path;
 pub mod resource;
 pub mod schema;
 pub mod version;
 
 pub use error::{ScimError, ScimResult, ScimType};
+pub use patch::PatchRequest;
 pub use schema::ResourceKind;
