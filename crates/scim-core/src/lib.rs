@@ -10,10 +10,12 @@ pub mod error;
 pub mod filter;
 pub mod patch;
 pub mod path;
+pub mod replace;
 pub mod resource;
 pub mod schema;
 pub mod version;
 
 pub use error::{ScimError, ScimResult, ScimType};
 pub use patch::PatchRequest;
+pub use replace::replace_resource;
 pub use schema::ResourceKind;
