@@ -16,6 +16,6 @@ pub mod schema;
 pub mod version;
 
 pub use error::{ScimError, ScimResult, ScimType};
-pub use patch::PatchRequest;
+pub use patch::{PatchOutcome, PatchRequest, apply_patch};
 pub use replace::replace_resource;
 pub use schema::ResourceKind;
