@@ -10,11 +10,15 @@ pub mod discovery;
 pub mod error;
 pub mod filter;
 pub mod list;
+pub mod patch;
 pub mod path;
 pub mod projection;
+pub mod replace;
 pub mod resource;
 pub mod schema;
 pub mod version;
 
 pub use error::{ScimError, ScimResult, ScimType};
+pub use patch::{PatchOutcome, PatchRequest, apply_patch};
+pub use replace::replace_resource;
 pub use schema::ResourceKind;
