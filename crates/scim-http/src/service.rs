@@ -8,13 +8,14 @@ use crate::state::AppState;
 use scim_core::ScimError;
 use scim_core::filter::AttrPath;
 use scim_core::list::{ListLimits, ListQuery, list_response, parse_attr_list};
+use scim_core::patch::{PatchRequest, apply_patch};
 use scim_core::projection::Projection;
+use scim_core::replace::replace_resource;
 use scim_core::resource::{Resource, parse_resource};
 use scim_core::schema::ResourceKind;
 use scim_core::version::header_matches;
 use scim_store::{ListParams, Page, Store, StoreError};
 use serde_json::Value;
-use shim::{PatchRequest, apply_patch, replace_resource};
 
 /// How many times a PATCH or PUT re-reads and re-applies after a concurrent change.
 const MAX_ATTEMPTS: usize = 5;
@@ -316,40 +317,4 @@ pub async fn search_all(
     ));
     let total = user_page.total_results + group_page.total_results;
     Ok(list_response(total, query.start_index, resources))
-}
-
-/// TEMPORARY: stands in for `scim_core::patch` / `scim_core::replace` until core-patch lands.
-mod shim {
-    use scim_core::resource::{Attributes, parse_resource};
-    use scim_core::schema::ResourceKind;
-    use scim_core::{ScimError, ScimResult};
-    use serde_json::Value;
-
-    pub struct PatchRequest;
-    pub struct PatchOutcome {
-        pub attributes: Attributes,
-        pub changed: bool,
-    }
-    impl PatchRequest {
-        pub fn from_json(_: &Value) -> ScimResult<Self> {
-            Err(ScimError::not_implemented("PATCH is not available yet"))
-        }
-    }
-    pub fn apply_patch(
-        _: ResourceKind,
-        a: &Attributes,
-        _: &PatchRequest,
-    ) -> ScimResult<PatchOutcome> {
-        Ok(PatchOutcome {
-            attributes: a.clone(),
-            changed: false,
-        })
-    }
-    pub fn replace_resource(
-        kind: ResourceKind,
-        _: &Attributes,
-        body: &Value,
-    ) -> ScimResult<Attributes> {
-        parse_resource(kind, body)
-    }
 }

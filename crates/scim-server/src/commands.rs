@@ -3,7 +3,7 @@
 use crate::config::Config;
 use anyhow::Context as _;
 use scim_http::state::tenant_url;
-use scim_store::{DieselStore, Store, StoreError};
+use scim_store::{DieselStore, StoreError, TenantRepo as _};
 use serde_json::json;
 
 /// Opens the store (applying pending migrations).

@@ -62,7 +62,11 @@ async fn bad_credentials_are_401() {
         ("non-token (Okta SPEC step 11)", Some("non-token".into())),
         (
             "forged signature",
-            Some(sign(&claims_json, Algorithm::HS256, b"another-key-that-is-32-bytes-long!!")),
+            Some(sign(
+                &claims_json,
+                Algorithm::HS256,
+                b"another-key-that-is-32-bytes-long!!",
+            )),
         ),
         ("alg none", Some(none_token)),
         (
@@ -70,7 +74,10 @@ async fn bad_credentials_are_401() {
             Some(sign(&claims_json, Algorithm::HS512, SIGNING_KEY)),
         ),
         ("expired", Some(app.state.signer.sign(&expired).unwrap())),
-        ("unknown jti", Some(app.state.signer.sign(&other_jti).unwrap())),
+        (
+            "unknown jti",
+            Some(app.state.signer.sign(&other_jti).unwrap()),
+        ),
         (
             "tampered payload",
             Some({
@@ -83,10 +90,14 @@ async fn bad_credentials_are_401() {
         ),
     ];
     for (name, auth) in cases {
-        let r = get_users(&app, auth.as_deref().map(|a| a)).await;
+        let r = get_users(&app, auth.as_deref()).await;
         assert_eq!(r.status.as_u16(), 401, "{name}");
         r.expect_error(401);
-        assert_eq!(r.header("www-authenticate"), Some("Bearer realm=\"scim\""), "{name}");
+        assert_eq!(
+            r.header("www-authenticate"),
+            Some("Bearer realm=\"scim\""),
+            "{name}"
+        );
     }
 }
 
@@ -97,10 +108,17 @@ async fn rotation_revokes_the_old_token() {
     let new = scim_http::generate_token(app.state.store.as_ref(), &app.state.signer, &app.tenant)
         .unwrap()
         .token;
-    get_users(&app, Some(&format!("Bearer {old}"))).await.expect_error(401);
-    get_users(&app, Some(&format!("Bearer {new}"))).await.expect(200);
+    get_users(&app, Some(&format!("Bearer {old}")))
+        .await
+        .expect_error(401);
+    get_users(&app, Some(&format!("Bearer {new}")))
+        .await
+        .expect(200);
     let t = app.state.store.get_tenant(&app.tenant).unwrap();
-    assert!(t.token.unwrap().last_used.is_some(), "token use is recorded");
+    assert!(
+        t.token.unwrap().last_used.is_some(),
+        "token use is recorded"
+    );
 }
 
 #[actix_web::test]
@@ -118,7 +136,9 @@ async fn tenants_are_isolated() {
         .await;
     r.expect_error(401);
     // B's token on A's URL.
-    get_users(&app, Some(&format!("Bearer {b_token}"))).await.expect_error(401);
+    get_users(&app, Some(&format!("Bearer {b_token}")))
+        .await
+        .expect_error(401);
     // A's ids via B: 404 for every method.
     for method in ["GET", "PUT", "PATCH", "DELETE"] {
         let mut req = TestRequest::default()
@@ -147,7 +167,9 @@ async fn tenants_are_isolated() {
         .await
         .expect(200);
     assert_eq!(list["totalResults"], 0);
-    app.call("GET", &format!("/Users/{uid}"), None).await.expect(200);
+    app.call("GET", &format!("/Users/{uid}"), None)
+        .await
+        .expect(200);
     // Unknown tenant → 401 (no tenant enumeration).
     let r = app
         .send(

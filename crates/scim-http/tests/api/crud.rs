@@ -41,10 +41,15 @@ async fn create_read_replace_delete_user() {
     assert_eq!(r.status.as_u16(), 304);
 
     // PUT echoing id/meta (Okta's read-modify-write); id in the body is ignored.
-    let mut current = app.call("GET", &format!("/Users/{id}"), None).await.expect(200);
+    let mut current = app
+        .call("GET", &format!("/Users/{id}"), None)
+        .await
+        .expect(200);
     current["name"]["givenName"] = json!("Augusta");
     current["id"] = json!("client-chosen");
-    let r = app.call("PUT", &format!("/Users/{id}"), Some(&current)).await;
+    let r = app
+        .call("PUT", &format!("/Users/{id}"), Some(&current))
+        .await;
     let updated = r.expect(200);
     assert_eq!(updated["id"], id.as_str());
     assert_eq!(updated["name"]["givenName"], "Augusta");
@@ -82,7 +87,11 @@ async fn create_read_replace_delete_user() {
     assert!(v.get("name").is_none());
     assert_eq!(v["id"], id.as_str());
     let v = app
-        .call("GET", &format!("/Users/{id}?excludedAttributes=name,emails"), None)
+        .call(
+            "GET",
+            &format!("/Users/{id}?excludedAttributes=name,emails"),
+            None,
+        )
         .await
         .expect(200);
     assert!(v.get("name").is_none() && v.get("emails").is_none());
@@ -101,9 +110,15 @@ async fn create_read_replace_delete_user() {
     let r = app.call("DELETE", &format!("/Users/{id}"), None).await;
     assert_eq!(r.status.as_u16(), 204);
     assert!(r.body.is_empty());
-    app.call("GET", &format!("/Users/{id}"), None).await.expect_error(404);
-    app.call("DELETE", &format!("/Users/{id}"), None).await.expect_error(404);
-    app.call("PUT", &format!("/Users/{id}"), Some(&current)).await.expect_error(404);
+    app.call("GET", &format!("/Users/{id}"), None)
+        .await
+        .expect_error(404);
+    app.call("DELETE", &format!("/Users/{id}"), None)
+        .await
+        .expect_error(404);
+    app.call("PUT", &format!("/Users/{id}"), Some(&current))
+        .await
+        .expect_error(404);
 }
 
 #[actix_web::test]
@@ -134,32 +149,58 @@ async fn groups_with_members() {
     assert_eq!(v["members"][0]["value"], u2.as_str());
     // A member from nowhere → 400 invalidValue.
     let v = app
-        .call("POST", "/Groups", Some(&json!({"displayName": "Bad", "members": [{"value": "ghost"}]})))
+        .call(
+            "POST",
+            "/Groups",
+            Some(&json!({"displayName": "Bad", "members": [{"value": "ghost"}]})),
+        )
         .await
         .expect_error(400);
     assert_eq!(v["scimType"], "invalidValue");
     // Deleting a group leaves its users.
-    assert_eq!(app.call("DELETE", &format!("/Groups/{gid}"), None).await.status.as_u16(), 204);
-    app.call("GET", &format!("/Users/{u2}"), None).await.expect(200);
+    assert_eq!(
+        app.call("DELETE", &format!("/Groups/{gid}"), None)
+            .await
+            .status
+            .as_u16(),
+        204
+    );
+    app.call("GET", &format!("/Users/{u2}"), None)
+        .await
+        .expect(200);
 }
 
 #[actix_web::test]
 async fn discovery_endpoints() {
     let app = TestApp::new().await;
-    let spc = app.call("GET", "/ServiceProviderConfig", None).await.expect(200);
+    let spc = app
+        .call("GET", "/ServiceProviderConfig", None)
+        .await
+        .expect(200);
     assert_eq!(spc["patch"]["supported"], true);
     assert_eq!(spc["bulk"]["supported"], false);
     let rts = app.call("GET", "/ResourceTypes", None).await.expect(200);
     assert_eq!(rts["totalResults"], 2);
-    let user = app.call("GET", "/ResourceTypes/User", None).await.expect(200);
-    assert_eq!(user["endpoint"], "/Users");
-    app.call("GET", "/ResourceTypes/Nope", None).await.expect_error(404);
-    let schemas = app.call("GET", "/Schemas", None).await.expect(200);
-    assert_eq!(schemas["totalResults"], 3);
-    app.call("GET", "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User", None)
+    let user = app
+        .call("GET", "/ResourceTypes/User", None)
         .await
         .expect(200);
-    app.call("GET", "/Schemas/urn:nope", None).await.expect_error(404);
+    assert_eq!(user["endpoint"], "/Users");
+    app.call("GET", "/ResourceTypes/Nope", None)
+        .await
+        .expect_error(404);
+    let schemas = app.call("GET", "/Schemas", None).await.expect(200);
+    assert_eq!(schemas["totalResults"], 3);
+    app.call(
+        "GET",
+        "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User",
+        None,
+    )
+    .await
+    .expect(200);
+    app.call("GET", "/Schemas/urn:nope", None)
+        .await
+        .expect_error(404);
     // Discovery needs the token too.
     let r = app
         .send(TestRequest::get().uri(&format!("{}/ServiceProviderConfig", app.base())))

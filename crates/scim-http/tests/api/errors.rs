@@ -14,16 +14,29 @@ fn authed(app: &TestApp, req: TestRequest) -> TestRequest {
 async fn unknown_paths_are_scim_404() {
     let app = TestApp::new().await;
     for path in ["/", "/nowhere", "/scim/v2", "/scim/v2/"] {
-        app.send(TestRequest::get().uri(path)).await.expect_error(404);
+        app.send(TestRequest::get().uri(path))
+            .await
+            .expect_error(404);
     }
     for path in ["/Nope", "/Users/a/b", "/Groupz"] {
         app.call("GET", path, None).await.expect_error(404);
     }
     // Unknown ids of any shape.
-    for id in ["010101001010101011001010101011", "00919288221112222", "not-a-uuid", "%20", "..%2F.."] {
-        let v = app.call("GET", &format!("/Users/{id}"), None).await.expect_error(404);
+    for id in [
+        "010101001010101011001010101011",
+        "00919288221112222",
+        "not-a-uuid",
+        "%20",
+        "..%2F..",
+    ] {
+        let v = app
+            .call("GET", &format!("/Users/{id}"), None)
+            .await
+            .expect_error(404);
         assert!(v.get("scimType").is_none());
-        app.call("GET", &format!("/Groups/{id}"), None).await.expect_error(404);
+        app.call("GET", &format!("/Groups/{id}"), None)
+            .await
+            .expect_error(404);
     }
 }
 
@@ -39,7 +52,10 @@ async fn wrong_methods_are_scim_405() {
         ("POST", "/ServiceProviderConfig"),
         ("PUT", "/ResourceTypes"),
         ("PATCH", "/Schemas"),
-        ("DELETE", "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User"),
+        (
+            "DELETE",
+            "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User",
+        ),
         ("POST", "/ResourceTypes/User"),
     ];
     for (method, path) in cases {
@@ -53,7 +69,9 @@ async fn wrong_methods_are_scim_405() {
 #[actix_web::test]
 async fn bulk_and_me_are_501() {
     let app = TestApp::new().await;
-    app.call("POST", "/Bulk", Some(&json!({}))).await.expect_error(501);
+    app.call("POST", "/Bulk", Some(&json!({})))
+        .await
+        .expect_error(501);
     app.call("GET", "/Me", None).await.expect_error(501);
 }
 
@@ -72,17 +90,27 @@ async fn content_types() {
     .enumerate()
     {
         let b = body.replace("ct@", &format!("ct{i}@"));
-        let mut req = authed(&app, TestRequest::post().uri(&format!("{}/Users", app.base())))
-            .set_payload(b);
+        let mut req = authed(
+            &app,
+            TestRequest::post().uri(&format!("{}/Users", app.base())),
+        )
+        .set_payload(b);
         if let Some(ct) = ct {
             req = req.insert_header(("Content-Type", ct));
         }
         app.send(req).await.expect(201);
     }
-    for ct in ["text/plain", "application/xml", "application/x-www-form-urlencoded"] {
-        let req = authed(&app, TestRequest::post().uri(&format!("{}/Users", app.base())))
-            .insert_header(("Content-Type", ct))
-            .set_payload(body.clone());
+    for ct in [
+        "text/plain",
+        "application/xml",
+        "application/x-www-form-urlencoded",
+    ] {
+        let req = authed(
+            &app,
+            TestRequest::post().uri(&format!("{}/Users", app.base())),
+        )
+        .insert_header(("Content-Type", ct))
+        .set_payload(body.clone());
         app.send(req).await.expect_error(415);
     }
 }
@@ -95,9 +123,13 @@ async fn body_limits_are_413() {
     })
     .await;
     let big = json!({"userName": "big@example.com", "title": "x".repeat(5000)});
-    app.call("POST", "/Users", Some(&big)).await.expect_error(413);
+    app.call("POST", "/Users", Some(&big))
+        .await
+        .expect_error(413);
     let id = app.user("small@example.com").await;
-    app.call("PUT", &format!("/Users/{id}"), Some(&big)).await.expect_error(413);
+    app.call("PUT", &format!("/Users/{id}"), Some(&big))
+        .await
+        .expect_error(413);
 }
 
 #[actix_web::test]
@@ -105,23 +137,37 @@ async fn syntax_and_value_errors_are_400() {
     let app = TestApp::new().await;
     let id = app.user("s@example.com").await;
     let raw = |method: &str, path: String, body: &str| {
-        authed(&app, TestRequest::default().method(method.parse().unwrap()).uri(&path))
-            .insert_header(("Content-Type", "application/scim+json"))
-            .set_payload(body.to_string())
+        authed(
+            &app,
+            TestRequest::default()
+                .method(method.parse().unwrap())
+                .uri(&path),
+        )
+        .insert_header(("Content-Type", "application/scim+json"))
+        .set_payload(body.to_string())
     };
     let users = format!("{}/Users", app.base());
     for body in ["", "{", "not json", "{\"userName\": }", "\u{feff}{}"] {
-        let v = app.send(raw("POST", users.clone(), body)).await.expect_error(400);
+        let v = app
+            .send(raw("POST", users.clone(), body))
+            .await
+            .expect_error(400);
         assert_eq!(v["scimType"], "invalidSyntax", "{body:?}");
     }
-    let v = app.send(raw("POST", users.clone(), "[1,2]")).await.expect_error(400);
+    let v = app
+        .send(raw("POST", users.clone(), "[1,2]"))
+        .await
+        .expect_error(400);
     assert_eq!(v["scimType"], "invalidSyntax");
     for body in [
         json!({"userName": 42}),
         json!({"userName": "a@x", "active": "yes"}),
         json!({"name": {"givenName": "no userName"}}),
     ] {
-        let v = app.call("POST", "/Users", Some(&body)).await.expect_error(400);
+        let v = app
+            .call("POST", "/Users", Some(&body))
+            .await
+            .expect_error(400);
         assert_eq!(v["scimType"], "invalidValue", "{body}");
     }
     let v = app
@@ -130,11 +176,17 @@ async fn syntax_and_value_errors_are_400() {
         .expect_error(400);
     assert_eq!(v["scimType"], "invalidFilter");
     let v = app
-        .call("PATCH", &format!("/Users/{id}"), Some(&json!({"Operations": "nope"})))
+        .call(
+            "PATCH",
+            &format!("/Users/{id}"),
+            Some(&json!({"Operations": "nope"})),
+        )
         .await
         .expect_error(400);
     assert!(v["scimType"].is_string());
-    app.call("GET", "/Users?startIndex=abc", None).await.expect_error(400);
+    app.call("GET", "/Users?startIndex=abc", None)
+        .await
+        .expect_error(400);
 }
 
 #[actix_web::test]
@@ -142,11 +194,17 @@ async fn duplicates_are_409_uniqueness() {
     let app = TestApp::new().await;
     app.user("dup@example.com").await;
     let v = app
-        .call("POST", "/Users", Some(&json!({"userName": "DUP@example.com"})))
+        .call(
+            "POST",
+            "/Users",
+            Some(&json!({"userName": "DUP@example.com"})),
+        )
         .await
         .expect_error(409);
     assert_eq!(v["scimType"], "uniqueness");
-    app.call("POST", "/Groups", Some(&json!({"displayName": "G"}))).await.expect(201);
+    app.call("POST", "/Groups", Some(&json!({"displayName": "G"})))
+        .await
+        .expect(201);
     let v = app
         .call("POST", "/Groups", Some(&json!({"displayName": "G"})))
         .await
@@ -186,8 +244,17 @@ async fn malformed_input_never_5xx() {
     ];
     for q in queries {
         let r = app.call("GET", &format!("/Users?{q}"), None).await;
-        assert!(r.status.as_u16() < 500, "GET /Users?{q} → {}: {:?}", r.status, r.body);
-        assert_eq!(r.header("content-type"), Some("application/scim+json"), "{q}");
+        assert!(
+            r.status.as_u16() < 500,
+            "GET /Users?{q} → {}: {:?}",
+            r.status,
+            r.body
+        );
+        assert_eq!(
+            r.header("content-type"),
+            Some("application/scim+json"),
+            "{q}"
+        );
         let r = app.call("GET", &format!("/Groups?{q}"), None).await;
         assert!(r.status.as_u16() < 500, "GET /Groups?{q} → {}", r.status);
     }

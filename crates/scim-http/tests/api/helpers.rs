@@ -6,7 +6,7 @@ use actix_web::http::header::HeaderMap;
 use actix_web::test::{self, TestRequest};
 use actix_web::{App, web::Bytes};
 use scim_http::{AppState, Limits, TokenSigner, configure, generate_token};
-use scim_store::{DieselStore, Store, StoreConfig};
+use scim_store::{DieselStore, Store, StoreConfig, TenantRepo as _};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -60,7 +60,10 @@ impl Resp {
     #[track_caller]
     pub fn expect_error(&self, status: u16) -> Value {
         let v = self.expect(status);
-        assert_eq!(v["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error", "{v}");
+        assert_eq!(
+            v["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error",
+            "{v}"
+        );
         assert_eq!(v["status"], status.to_string(), "{v}");
         assert!(!v["detail"].as_str().unwrap_or("").is_empty(), "{v}");
         v

@@ -22,17 +22,28 @@ async fn user_patch_returns_the_resource() {
 async fn group_patch_is_204_unless_projected() {
     let app = TestApp::new().await;
     let u = app.user("gm@example.com").await;
-    let g = app.call("POST", "/Groups", Some(&json!({"displayName": "PG"}))).await.expect(201);
+    let g = app
+        .call("POST", "/Groups", Some(&json!({"displayName": "PG"})))
+        .await
+        .expect(201);
     let gid = g["id"].as_str().unwrap().to_string();
     let add = json!({"schemas": [PATCH_URN], "Operations": [{"op": "add", "path": "members", "value": [{"value": u}]}]});
-    let r = app.call("PATCH", &format!("/Groups/{gid}"), Some(&add)).await;
+    let r = app
+        .call("PATCH", &format!("/Groups/{gid}"), Some(&add))
+        .await;
     assert_eq!(r.status.as_u16(), 204);
     assert!(r.body.is_empty());
     let r = app
-        .call("PATCH", &format!("/Groups/{gid}?excludedAttributes=members"), Some(&add))
+        .call(
+            "PATCH",
+            &format!("/Groups/{gid}?excludedAttributes=members"),
+            Some(&add),
+        )
         .await;
     let v = r.expect(200);
     assert_eq!(v["displayName"], "PG");
     assert!(v.get("members").is_none());
-    app.call("PATCH", "/Groups/ghost", Some(&add)).await.expect_error(404);
+    app.call("PATCH", "/Groups/ghost", Some(&add))
+        .await
+        .expect_error(404);
 }

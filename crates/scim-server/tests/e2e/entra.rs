@@ -18,7 +18,7 @@ fn entra_user_provisioning() {
             .call(
                 &t,
                 "GET",
-                &format!("/Users?filter={}", format!("userName+eq+%22{guid}%22")),
+                &format!("/Users?filter=userName+eq+%22{guid}%22"),
                 None,
             )
             .expect(200);
