@@ -27,6 +27,13 @@ impl RootSpanBuilder for ScimRootSpanBuilder {
     }
 
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
+        let status = match outcome {
+            Ok(response) => response.status().as_u16(),
+            Err(e) => e.as_response_error().status_code().as_u16(),
+        };
+        // One line per request, inside the root span (so it carries the request id, the
+        // tenant id, the method and the route).
+        span.in_scope(|| tracing::info!(status, "request finished"));
         DefaultRootSpanBuilder::on_request_end(span, outcome);
     }
 }

@@ -2,6 +2,7 @@
 //! the commands' results (so `--json` output stays machine-readable).
 
 use crate::config::{Config, LogFormat};
+use std::io::IsTerminal as _;
 use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber. `RUST_LOG`, when set, wins over `--log-level`.
@@ -13,7 +14,8 @@ pub fn init(config: &Config) -> anyhow::Result<()> {
     };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     let result = match config.log_format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder

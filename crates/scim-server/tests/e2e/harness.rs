@@ -133,6 +133,20 @@ pub struct Tenant {
 }
 
 impl Server {
+    /// Sends SIGTERM and waits for the process to exit.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(40);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "scim-server ignored SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Starts the binary on `backend`, or `None` when the backend is unavailable.
     pub fn start(backend: Backend) -> Option<Server> {
         let db = TestDb::new(backend)?;

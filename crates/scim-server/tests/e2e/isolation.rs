@@ -118,3 +118,14 @@ fn cli_text_output_guides_the_admin() {
     let text = crate::harness::cli(&db.url, "https://scim.example.com", &["tenant", "list"]);
     assert!(text.contains("Acme"), "{text}");
 }
+
+#[test]
+fn sigterm_shuts_down_gracefully() {
+    let Some(mut s) = crate::harness::Server::start(crate::harness::Backend::Sqlite) else {
+        return;
+    };
+    let t = s.tenant("Shutdown");
+    s.call(&t, "GET", "/Users", None).expect(200);
+    let status = s.terminate();
+    assert!(status.success(), "exit status {status}");
+}
