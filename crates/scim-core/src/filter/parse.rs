@@ -289,7 +289,7 @@ impl<'s> Cx<'s> {
     fn unary(&self, i: &mut &'s str, depth: usize, in_brackets: bool) -> Result<Filter, Fail> {
         if i.starts_with('(') {
             self.check_depth(i, depth)?;
-            let inner = self.group(i, depth)?;
+            let inner = self.group(i, depth, in_brackets)?;
             return Ok(inner);
         }
         let save = *i;
@@ -298,7 +298,7 @@ impl<'s> Cx<'s> {
             ws0(i);
             if i.starts_with('(') {
                 self.check_depth(i, depth)?;
-                let inner = self.group(i, depth)?;
+                let inner = self.group(i, depth, in_brackets)?;
                 return Ok(Filter::Not(Box::new(inner)));
             }
             // `not` may be an attribute name: `not pr`, `not eq 1`, `not[...]`, `not.x`.
@@ -320,11 +320,11 @@ impl<'s> Cx<'s> {
     }
 
     /// `"(" or-expr ")"`, at `(`.
-    fn group(&self, i: &mut &'s str, depth: usize) -> Result<Filter, Fail> {
+    fn group(&self, i: &mut &'s str, depth: usize, in_brackets: bool) -> Result<Filter, Fail> {
         let open = self.offset(i);
         *i = i.get(1..).unwrap_or_default();
         ws0(i);
-        let inner = self.or_expr(i, depth + 1, false)?;
+        let inner = self.or_expr(i, depth + 1, in_brackets)?;
         ws0(i);
         if !i.starts_with(')') {
             return Err(self.fail(
