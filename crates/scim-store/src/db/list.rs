@@ -25,7 +25,7 @@ use crate::{ListParams, Page, StoreError, StoreResult};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use scim_core::ResourceKind;
-use scim_core::filter::{AttrPath, Filter};
+use scim_core::filter::{AttrPath, CompiledFilter, Filter};
 use std::cmp::Ordering;
 
 /// Candidate rows read per batch when the filter is evaluated in Rust.
@@ -125,6 +125,10 @@ pub(crate) fn list(
 ) -> StoreResult<Page> {
     let offset = params.start_index.max(1) - 1;
     let sort = params.sort_by.as_ref().and_then(|p| sort_col(kind, p));
+    if let Some(f) = &params.filter {
+        // The same acceptance whether or not the filter is pushed down.
+        compile(kind, f)?;
+    }
     let (pred, exact) = match &params.filter {
         None => (None, true),
         Some(f) => {
@@ -356,14 +360,11 @@ fn rows_by_id(
     })
 }
 
-/// Evaluates the full filter on one resource.
-fn evaluate(filter: &Filter, resource: &scim_core::resource::Resource) -> StoreResult<bool> {
-    // TEMPORARY until the `core-filter` branch (scim_core::filter::matches) is merged:
-    // filters that do not translate exactly fail instead of returning wrong results.
-    let _ = (filter, resource);
-    Err(StoreError::Backend(
-        "in-memory filter evaluation is not available yet".into(),
-    ))
+/// Compiles the filter for in-Rust evaluation. An invalid filter (which the HTTP layer
+/// rejects first with `scim_core::filter::validate_filter`) is a `Backend` error whose
+/// source is the `ScimError`.
+fn compile(kind: ResourceKind, filter: &Filter) -> StoreResult<CompiledFilter> {
+    CompiledFilter::new(filter, kind.resource_type()).map_err(|e| StoreError::Backend(Box::new(e)))
 }
 
 /// The superset path: batched candidates, evaluated in Rust, exact total, bounded memory.
@@ -380,6 +381,7 @@ fn scan(
 ) -> StoreResult<(u64, Vec<StoredRow>)> {
     let want = usize::try_from(offset.saturating_add(params.count)).unwrap_or(usize::MAX);
     let desc = params.descending;
+    let compiled = compile(kind, filter)?;
     let mut total = 0_u64;
     let mut keep: Vec<StoredRow> = Vec::new();
     let mut after: Option<(NaiveDateTime, String)> = None;
@@ -392,7 +394,7 @@ fn scan(
         let relations = load_relations(conn, tenant_id, kind, &ids)?;
         for mut row in rows {
             let resource = to_resource(kind, &row, Some(&relations))?;
-            if !evaluate(filter, &resource)? {
+            if !compiled.matches(&resource.to_json("")) {
                 continue;
             }
             total += 1;

@@ -227,7 +227,12 @@ fn user_cols(doc: &Attributes) -> StoreResult<UserCols> {
         user_name_lower: user_name.to_lowercase(),
         user_name,
         external_id: str_attr(doc, "externalId"),
-        active: doc.get("active").and_then(Value::as_bool),
+        active: match doc.get("active") {
+            Some(Value::Bool(b)) => Some(*b),
+            Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Some(true),
+            Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Some(false),
+            _ => None,
+        },
         display_name_lower: display_name.as_ref().map(|d| d.to_lowercase()),
         display_name,
         given_name: sub("givenName").map(str::to_string),

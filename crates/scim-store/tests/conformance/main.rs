@@ -1,0 +1,77 @@
+//! The storage conformance suite: every test is written once against the `scim-store`
+//! traits and instantiated for each backend by [`conformance!`]: SQLite (a fresh temp
+//! database file per test) and PostgreSQL (a fresh schema per test in the database of
+//! `SCIM_TEST_DATABASE_URL`, dropped afterwards). Without that variable the PostgreSQL
+//! tests print a loud SKIP and pass, except under `CI=true`, where they fail.
+//!
+//! Run: `scripts/test -p scim-store` (starts PostgreSQL and sets the variable), or
+//! `SCIM_TEST_DATABASE_URL=postgres://… cargo test -p scim-store --test conformance`.
+
+// Test code: failing loudly is the point (clippy.toml's allow-*-in-tests covers only
+// `#[test]` functions, not the shared helpers of an integration-test crate).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+mod crud;
+mod filters;
+mod isolation;
+mod members;
+mod paging;
+mod plans;
+mod tokens_log;
+
+/// Instantiates each listed test once per backend: `sqlite::<name>` and `postgres::<name>`.
+macro_rules! conformance {
+    ($($module:ident :: $name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[test]
+                fn $name() {
+                    let db = crate::support::sqlite();
+                    crate::$module::$name(&db);
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[test]
+                fn $name() {
+                    if let Some(db) = crate::support::postgres() {
+                        crate::$module::$name(&db);
+                    }
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    crud::create_get_roundtrip,
+    crud::timestamps_are_utc_millis,
+    crud::replace_bumps_version_only_on_change,
+    crud::version_conflicts,
+    crud::delete_removes_and_is_not_found_after,
+    crud::username_unique_case_insensitive,
+    crud::group_display_name_unique_case_insensitive,
+    crud::concurrent_duplicate_creates,
+    crud::settings_get_or_init_is_race_safe,
+    crud::migrations_are_idempotent_and_newer_schema_is_refused,
+    crud::errors_never_show_backend_text,
+    isolation::same_user_name_in_two_tenants,
+    isolation::cross_tenant_access_is_not_found,
+    members::members_and_groups_are_derived,
+    members::invalid_and_cross_tenant_members_are_rejected,
+    members::deleting_removes_memberships,
+    members::list_without_relations_skips_them,
+    paging::pages_of_seven_over_fifty_users,
+    paging::sorted_pages_are_stable,
+    paging::count_zero_returns_only_total,
+    paging::fallback_filter_pages_and_counts,
+    tokens_log::token_rotation,
+    tokens_log::log_rows_follow_changes,
+    tokens_log::log_not_written_when_change_fails,
+    filters::indexed_filters_examples,
+    filters::pushed_down_filters_agree_with_evaluator,
+    plans::indexed_lookups_use_indexes,
+);
