@@ -132,6 +132,15 @@ fn malformed_operations_against_a_user() {
             json!({"op": "replace", "path": "emails[type eq \"work\"]", "value": [{"value": "a"}, {"value": "b"}]}),
             InvalidValue,
         ),
+        // unusable filters are errors whatever the data (no phone numbers here)
+        (
+            json!({"op": "remove", "path": "phoneNumbers[primary gt true]"}),
+            InvalidFilter,
+        ),
+        (
+            json!({"op": "add", "path": "phoneNumbers[display gt null].value", "value": "1"}),
+            InvalidFilter,
+        ),
         // filters that match nothing and cannot describe a new value
         (
             json!({"op": "replace", "path": "emails[value co \"nowhere\"].type", "value": "home"}),

@@ -91,7 +91,9 @@ enum Via {
 struct Target<'p> {
     ext: Option<&'static str>,
     def: &'static AttributeDef,
-    filter: Option<&'p Filter>,
+    /// The value filter, with its compiled form (compiled when the path is resolved, so
+    /// an unusable filter is an error whatever the data).
+    filter: Option<(&'p Filter, CompiledFilter)>,
     sub: Option<&'static AttributeDef>,
     /// The path as the client wrote it, for error details.
     text: String,
@@ -310,10 +312,14 @@ fn resolve<'p>(rt: &'static ResourceType, path: &'p PatchPath) -> ScimResult<Opt
             def.name
         )));
     }
+    let filter = match &path.filter {
+        None => None,
+        Some(f) => Some((f, CompiledFilter::for_value(f, def)?)),
+    };
     Ok(Some(Target {
         ext: resolved.extension,
         def,
-        filter: path.filter.as_ref(),
+        filter,
         sub,
         text,
     }))
@@ -393,7 +399,7 @@ fn set_value(
     raw: Value,
 ) -> ScimResult<Option<Value>> {
     let def = target.def;
-    match (target.filter, target.sub) {
+    match (&target.filter, target.sub) {
         (None, None) => set_whole(kind, def, current, raw),
         (None, Some(sub)) => {
             if raw.is_null() && kind == PatchOpKind::Add {
@@ -419,7 +425,9 @@ fn set_value(
             }
             finish_items(def, items, &all, cleared)
         }
-        (Some(filter), sub) => set_filtered(def, filter, sub, current, raw, &target.text),
+        (Some((filter, compiled)), sub) => {
+            set_filtered(def, filter, compiled, sub, current, raw, &target.text)
+        }
     }
 }
 
@@ -485,13 +493,14 @@ fn add_item(def: &'static AttributeDef, items: &mut Vec<Value>, item: Value) -> 
 fn set_filtered(
     def: &'static AttributeDef,
     filter: &Filter,
+    compiled: &CompiledFilter,
     sub: Option<&'static AttributeDef>,
     current: Option<Value>,
     raw: Value,
     text: &str,
 ) -> ScimResult<Option<Value>> {
     let mut items = into_items(current.clone());
-    let matched = matching(def, filter, &items)?;
+    let matched = matching(compiled, &items);
     let patch = match sub {
         Some(sub) => single_key(sub.name, raw.clone()),
         None => element_patch(def, raw.clone())?,
@@ -605,7 +614,7 @@ fn remove_value(
     let Some(current) = current else {
         return Ok(None);
     };
-    match (target.filter, target.sub) {
+    match (&target.filter, target.sub) {
         (None, None) => match value {
             Some(listed) if def.multi_valued && !listed.is_null() => {
                 remove_listed(def, into_items(Some(current)), listed)
@@ -627,9 +636,9 @@ fn remove_value(
             let all: Vec<usize> = (0..items.len()).collect();
             finish_items(def, items, &all, true)
         }
-        (Some(filter), sub) => {
+        (Some((_, compiled)), sub) => {
             let mut items = into_items(Some(current));
-            let matched = matching(def, filter, &items)?;
+            let matched = matching(compiled, &items);
             match sub {
                 None => {
                     let mut i = 0;
@@ -722,18 +731,13 @@ fn listed_matches(def: &'static AttributeDef, element: &Value, wanted: &Value) -
 // helpers
 
 /// The indices of the values a filter selects.
-fn matching(
-    def: &'static AttributeDef,
-    filter: &Filter,
-    items: &[Value],
-) -> ScimResult<Vec<usize>> {
-    let compiled = CompiledFilter::for_value(filter, def)?;
-    Ok(items
+fn matching(compiled: &CompiledFilter, items: &[Value]) -> Vec<usize> {
+    items
         .iter()
         .enumerate()
         .filter(|(_, item)| compiled.matches(item))
         .map(|(i, _)| i)
-        .collect())
+        .collect()
 }
 
 /// Merges sub-attributes into a complex value: listed sub-attributes are set (`null`
@@ -978,5 +982,81 @@ fn store(attrs: &mut Attributes, ext: Option<&str>, name: &str, new: Option<Valu
                 slot.shift_remove(name);
             }
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ScimType;
+    use serde_json::json;
+
+    /// No core attribute is `immutable` at the top level, so the rule is tested on a
+    /// made-up one.
+    static BADGE: AttributeDef = AttributeDef {
+        mutability: Mutability::Immutable,
+        ..AttributeDef::string("badge", "An immutable test attribute.")
+    };
+
+    fn target() -> Target<'static> {
+        Target {
+            ext: None,
+            def: &BADGE,
+            filter: None,
+            sub: None,
+            text: "badge".into(),
+        }
+    }
+
+    fn run(attrs: &mut Attributes, kind: PatchOpKind, value: Option<Value>) -> ScimResult<()> {
+        apply_target(attrs, kind, &target(), value.as_ref(), Via::Path)
+    }
+
+    #[test]
+    fn immutable_may_be_added_once_then_never_changed() {
+        let mut attrs = Attributes::new();
+        run(&mut attrs, PatchOpKind::Add, Some(json!("B-1"))).unwrap();
+        assert_eq!(attrs["badge"], "B-1");
+        // Re-adding the same value is not a change.
+        run(&mut attrs, PatchOpKind::Add, Some(json!("B-1"))).unwrap();
+        run(&mut attrs, PatchOpKind::Replace, Some(json!("B-1"))).unwrap();
+        for (kind, value) in [
+            (PatchOpKind::Add, Some(json!("B-2"))),
+            (PatchOpKind::Replace, Some(json!("B-2"))),
+            (PatchOpKind::Replace, Some(json!(""))),
+            (PatchOpKind::Remove, None),
+        ] {
+            let e = run(&mut attrs, kind, value).unwrap_err();
+            assert_eq!(e.scim_type(), Some(ScimType::Mutability), "{kind}");
+        }
+        assert_eq!(attrs["badge"], "B-1");
+    }
+
+    #[test]
+    fn seeds_come_only_from_eq_and_conjunctions() {
+        use crate::filter::parse_filter;
+        let emails = crate::schema::USER.attribute("emails").unwrap();
+        let seed = |f: &str| seed_from_filter(emails, &parse_filter(f).unwrap());
+        assert_eq!(
+            seed(r#"type eq "work" and primary eq "True""#).map(Value::Object),
+            Some(json!({"type": "work", "primary": true}))
+        );
+        assert_eq!(
+            seed(r#"TYPE eq "work""#).map(Value::Object),
+            Some(json!({"type": "work"}))
+        );
+        for f in [
+            r#"type ne "work""#,
+            r#"type eq "work" or type eq "home""#,
+            r#"not (type eq "work")"#,
+            r#"type pr"#,
+            r#"type eq null"#,
+            r#"type eq "work" and type eq "home""#,
+            r#"value co "@x""#,
+            r#"nope eq "x""#,
+            r#"primary eq "maybe""#,
+        ] {
+            assert_eq!(seed(f), None, "{f}");
+        }
     }
 }
