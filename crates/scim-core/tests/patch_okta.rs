@@ -123,6 +123,15 @@ fn full_push_replaces_members() {
 }
 
 #[test]
+fn replace_members_listing_one_twice_keeps_one() {
+    let out = patch_group(
+        &two_member_group(),
+        json!([{"op": "replace", "path": "members", "value": [{"value": "u1"}, {"value": "u1", "display": "dup"}]}]),
+    );
+    assert_eq!(out.attributes["members"], json!([{"value": "u1"}]));
+}
+
+#[test]
 fn path_less_members_replace() {
     let out = patch_group(
         &two_member_group(),

@@ -445,7 +445,14 @@ fn set_whole(
             other => vec![other],
         };
         return match kind {
-            PatchOpKind::Replace => Ok(non_empty(new_items)),
+            PatchOpKind::Replace => {
+                // Wholesale, but without duplicates (the same member listed twice).
+                let mut items = Vec::with_capacity(new_items.len());
+                for item in new_items {
+                    add_item(def, &mut items, item)?;
+                }
+                Ok(non_empty(items))
+            }
             _ => {
                 let mut items = into_items(current);
                 let mut touched = Vec::new();
