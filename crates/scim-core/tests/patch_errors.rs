@@ -250,6 +250,7 @@ fn read_only_keys_in_path_less_values_are_skipped() {
         json!([{"op": "replace", "value": {
             "id": "x", "meta": {"resourceType": "User"}, "schemas": ["urn:x"],
             "groups": [{"value": "g1"}], "password": "secret", "unknownThing": 1,
+            "name.nickname": "x", "title[value eq \"x\"]": "y", "emails[": 1,
             "urn:okta:custom:user:1.0": {"favourite": "blue"}
         }}]),
     );

@@ -202,7 +202,7 @@ fn apply_value_object(
                 continue;
             }
             if let Ok(path) = parse_patch_path(key)
-                && let Some(target) = resolve(rt, &path)?
+                && let Some(target) = resolve_lenient(rt, &path)
             {
                 apply_target(attrs, kind, &target, Some(value), Via::ValueKey)?;
                 continue;
@@ -218,7 +218,7 @@ fn apply_value_object(
         if path.urn.is_some() {
             continue;
         }
-        if let Some(target) = resolve(rt, &path)? {
+        if let Some(target) = resolve_lenient(rt, &path) {
             apply_target(attrs, kind, &target, Some(value), Via::ValueKey)?;
         }
     }
@@ -238,7 +238,7 @@ fn apply_extension_key(
         && path.urn.is_none()
     {
         path.urn = Some(urn.to_string());
-        if let Some(target) = resolve(rt, &path)? {
+        if let Some(target) = resolve_lenient(rt, &path) {
             return apply_target(attrs, kind, &target, Some(value), Via::ValueKey);
         }
     }
@@ -286,6 +286,13 @@ fn merge_unknown(attrs: &mut Attributes, key: &str, value: &Value) {
 
 fn path_text(path: &PatchPath) -> String {
     path.to_string()
+}
+
+/// Resolves a key of a path-less value: a key that names nothing usable (an unknown
+/// sub-attribute, a filter on a single-valued attribute) is ignored like an unknown
+/// attribute of a POST body.
+fn resolve_lenient<'p>(rt: &'static ResourceType, path: &'p PatchPath) -> Option<Target<'p>> {
+    resolve(rt, path).ok().flatten()
 }
 
 /// Resolves a path against the schema. `Ok(None)`: no such attribute. Errors: the path
