@@ -1,4 +1,5 @@
-//! PATCH throughput: Okta's deactivation and a 10-operation Entra update.
+//! PATCH throughput: Okta's deactivation, a 10-operation Entra update, and membership
+//! changes on a 10 000-member group (Okta's full push replaces the whole list).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use scim_core::ResourceKind;
@@ -71,5 +72,34 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
+fn big_group(c: &mut Criterion) {
+    let members: Vec<_> = (0..10_000)
+        .map(|i| json!({"value": format!("user-{i:08}")}))
+        .collect();
+    let Ok(group) = parse_resource(
+        ResourceKind::Group,
+        &json!({"displayName": "Everyone", "members": members.clone()}),
+    ) else {
+        return;
+    };
+    let mut pushed = members;
+    pushed.push(json!({"value": "newcomer"}));
+    let replace = json!({"Operations": [{"op": "replace", "path": "members", "value": pushed}]});
+    let add = json!({"Operations": [{"op": "add", "path": "members", "value": [{"value": "user-00000007"}, {"value": "newcomer"}]}]});
+    let remove =
+        json!({"Operations": [{"op": "remove", "path": "members[value eq \"user-00005000\"]"}]});
+    for (name, body) in [
+        ("group_10k/replace_members", replace),
+        ("group_10k/add_2_members", add),
+        ("group_10k/remove_1_member", remove),
+    ] {
+        if let Ok(request) = PatchRequest::from_json(&body) {
+            c.bench_function(name, |b| {
+                b.iter(|| apply_patch(ResourceKind::Group, black_box(&group), black_box(&request)))
+            });
+        }
+    }
+}
+
+criterion_group!(benches, bench, big_group);
 criterion_main!(benches);

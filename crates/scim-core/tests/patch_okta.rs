@@ -150,3 +150,32 @@ fn add_members_to_empty_group() {
     );
     assert_eq!(member_ids(&out.attributes), vec!["u1", "u2"]);
 }
+
+#[test]
+fn large_group_membership_changes() {
+    let members: Vec<_> = (0..3000)
+        .map(|i| json!({"value": format!("u{i}")}))
+        .collect();
+    let g = group(json!({"displayName": "Everyone", "members": members}));
+    // Adding 1000 values of which 500 are already members.
+    let adds: Vec<_> = (2500..3500)
+        .map(|i| json!({"value": format!("u{i}")}))
+        .collect();
+    let out = patch_group(&g, json!([{"op": "add", "path": "members", "value": adds}]));
+    assert_eq!(member_ids(&out.attributes).len(), 3500);
+    // Entra-style removal of 1000 listed members, 500 of them absent.
+    let gone: Vec<_> = (3000..4000)
+        .map(|i| json!({"value": format!("u{i}")}))
+        .collect();
+    let out = patch_group(
+        &out.attributes,
+        json!([{"op": "Remove", "path": "members", "value": gone}]),
+    );
+    assert_eq!(member_ids(&out.attributes), member_ids(&g));
+    // A filter removing many members at once.
+    let out = patch_group(
+        &g,
+        json!([{"op": "remove", "path": "members[value sw \"u1\"]"}]),
+    );
+    assert_eq!(member_ids(&out.attributes).len(), 3000 - 1111);
+}
