@@ -172,6 +172,7 @@ fn malformed_paths_are_invalid_path() {
         "name.familyName[type eq \"x\"]",
         "emails[type eq \"work\"][value eq \"x\"]",
         "emails[type[value eq \"x\"] eq \"y\"]",
+        "t[(m[e eq \"\"])]",
         "urn:",
         "urn:ietf",
         "urn:ietf:params:scim:schemas:core:2.0:User:",

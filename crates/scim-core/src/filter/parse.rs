@@ -289,7 +289,7 @@ impl<'s> Cx<'s> {
     fn unary(&self, i: &mut &'s str, depth: usize, in_brackets: bool) -> Result<Filter, Fail> {
         if i.starts_with('(') {
             self.check_depth(i, depth)?;
-            let inner = self.group(i, depth)?;
+            let inner = self.group(i, depth, in_brackets)?;
             return Ok(inner);
         }
         let save = *i;
@@ -298,7 +298,7 @@ impl<'s> Cx<'s> {
             ws0(i);
             if i.starts_with('(') {
                 self.check_depth(i, depth)?;
-                let inner = self.group(i, depth)?;
+                let inner = self.group(i, depth, in_brackets)?;
                 return Ok(Filter::Not(Box::new(inner)));
             }
             // `not` may be an attribute name: `not pr`, `not eq 1`, `not[...]`, `not.x`.
@@ -320,11 +320,11 @@ impl<'s> Cx<'s> {
     }
 
     /// `"(" or-expr ")"`, at `(`.
-    fn group(&self, i: &mut &'s str, depth: usize) -> Result<Filter, Fail> {
+    fn group(&self, i: &mut &'s str, depth: usize, in_brackets: bool) -> Result<Filter, Fail> {
         let open = self.offset(i);
         *i = i.get(1..).unwrap_or_default();
         ws0(i);
-        let inner = self.or_expr(i, depth + 1, false)?;
+        let inner = self.or_expr(i, depth + 1, in_brackets)?;
         ws0(i);
         if !i.starts_with(')') {
             return Err(self.fail(
@@ -511,8 +511,8 @@ impl<'s> Cx<'s> {
             if i.starts_with(|c: char| is_name_char(c) || c == '.' || c == '"') {
                 return Err(self.fail(start, "invalid number".to_string()));
             }
-            let n: serde_json::Number = serde_json::from_str(lexeme)
-                .map_err(|e| self.fail(start, format!("invalid number ({})", serde_reason(&e))))?;
+            let n = json_number(lexeme)
+                .ok_or_else(|| self.fail(start, "invalid number (out of range)".to_string()))?;
             return Ok(CompValue::Number(n));
         }
         let start = *i;
@@ -541,6 +541,24 @@ impl<'s> Cx<'s> {
             }
         }
     }
+}
+
+/// The value of a JSON number lexeme: an integer when it has no fraction or exponent and
+/// fits in `i64`/`u64`, otherwise the correctly rounded `f64` (Rust's float parser, so that
+/// printing and re-parsing gives the same number). `None` when it overflows `f64`.
+fn json_number(lexeme: &str) -> Option<serde_json::Number> {
+    if !lexeme.contains(['.', 'e', 'E']) {
+        if let Ok(i) = lexeme.parse::<i64>() {
+            return Some(i.into());
+        }
+        if let Ok(u) = lexeme.parse::<u64>() {
+            return Some(u.into());
+        }
+    }
+    lexeme
+        .parse::<f64>()
+        .ok()
+        .and_then(serde_json::Number::from_f64)
 }
 
 /// serde_json's message without its `at line 1 column N` suffix.
