@@ -131,3 +131,42 @@ fn remove(attrs: &mut Attributes, ext: Option<&str>, name: &str) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ScimType;
+    use serde_json::json;
+
+    /// No core attribute is `immutable` at the top level, so the rule is tested on a
+    /// made-up one.
+    static BADGE: AttributeDef = AttributeDef {
+        mutability: Mutability::Immutable,
+        ..AttributeDef::string("badge", "An immutable test attribute.")
+    };
+
+    fn attrs(v: Value) -> Attributes {
+        match v {
+            Value::Object(m) => m,
+            _ => Attributes::new(),
+        }
+    }
+
+    #[test]
+    fn immutable_must_match_and_is_kept_when_omitted() {
+        let existing = attrs(json!({"badge": "B-1"}));
+        let mut same = attrs(json!({"badge": "B-1"}));
+        carry_over(&mut same, &existing, None, &BADGE).unwrap();
+        assert_eq!(same["badge"], "B-1");
+        let mut omitted = Attributes::new();
+        carry_over(&mut omitted, &existing, None, &BADGE).unwrap();
+        assert_eq!(omitted["badge"], "B-1");
+        let mut changed = attrs(json!({"badge": "B-2"}));
+        let e = carry_over(&mut changed, &existing, None, &BADGE).unwrap_err();
+        assert_eq!(e.scim_type(), Some(ScimType::Mutability));
+        // Without a current value, any value may be set.
+        let mut first = attrs(json!({"badge": "B-2"}));
+        carry_over(&mut first, &Attributes::new(), None, &BADGE).unwrap();
+        assert_eq!(first["badge"], "B-2");
+    }
+}

@@ -132,6 +132,15 @@ fn malformed_operations_against_a_user() {
             json!({"op": "replace", "path": "emails[type eq \"work\"]", "value": [{"value": "a"}, {"value": "b"}]}),
             InvalidValue,
         ),
+        // unusable filters are errors whatever the data (no phone numbers here)
+        (
+            json!({"op": "remove", "path": "phoneNumbers[primary gt true]"}),
+            InvalidFilter,
+        ),
+        (
+            json!({"op": "add", "path": "phoneNumbers[display gt null].value", "value": "1"}),
+            InvalidFilter,
+        ),
         // filters that match nothing and cannot describe a new value
         (
             json!({"op": "replace", "path": "emails[value co \"nowhere\"].type", "value": "home"}),
@@ -241,6 +250,7 @@ fn read_only_keys_in_path_less_values_are_skipped() {
         json!([{"op": "replace", "value": {
             "id": "x", "meta": {"resourceType": "User"}, "schemas": ["urn:x"],
             "groups": [{"value": "g1"}], "password": "secret", "unknownThing": 1,
+            "name.nickname": "x", "title[value eq \"x\"]": "y", "emails[": 1,
             "urn:okta:custom:user:1.0": {"favourite": "blue"}
         }}]),
     );

@@ -123,6 +123,15 @@ fn full_push_replaces_members() {
 }
 
 #[test]
+fn replace_members_listing_one_twice_keeps_one() {
+    let out = patch_group(
+        &two_member_group(),
+        json!([{"op": "replace", "path": "members", "value": [{"value": "u1"}, {"value": "u1", "display": "dup"}]}]),
+    );
+    assert_eq!(out.attributes["members"], json!([{"value": "u1"}]));
+}
+
+#[test]
 fn path_less_members_replace() {
     let out = patch_group(
         &two_member_group(),
@@ -140,4 +149,33 @@ fn add_members_to_empty_group() {
         json!([{"op": "add", "path": "members", "value": [{"value": "u1", "display": "a"}, {"value": "u2", "display": "b"}]}]),
     );
     assert_eq!(member_ids(&out.attributes), vec!["u1", "u2"]);
+}
+
+#[test]
+fn large_group_membership_changes() {
+    let members: Vec<_> = (0..3000)
+        .map(|i| json!({"value": format!("u{i}")}))
+        .collect();
+    let g = group(json!({"displayName": "Everyone", "members": members}));
+    // Adding 1000 values of which 500 are already members.
+    let adds: Vec<_> = (2500..3500)
+        .map(|i| json!({"value": format!("u{i}")}))
+        .collect();
+    let out = patch_group(&g, json!([{"op": "add", "path": "members", "value": adds}]));
+    assert_eq!(member_ids(&out.attributes).len(), 3500);
+    // Entra-style removal of 1000 listed members, 500 of them absent.
+    let gone: Vec<_> = (3000..4000)
+        .map(|i| json!({"value": format!("u{i}")}))
+        .collect();
+    let out = patch_group(
+        &out.attributes,
+        json!([{"op": "Remove", "path": "members", "value": gone}]),
+    );
+    assert_eq!(member_ids(&out.attributes), member_ids(&g));
+    // A filter removing many members at once.
+    let out = patch_group(
+        &g,
+        json!([{"op": "remove", "path": "members[value sw \"u1\"]"}]),
+    );
+    assert_eq!(member_ids(&out.attributes).len(), 3000 - 1111);
 }

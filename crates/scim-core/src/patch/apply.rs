@@ -13,6 +13,7 @@ use crate::path::PatchPath;
 use crate::resource::{Attributes, check_required, is_urn, normalize_single, normalize_value};
 use crate::schema::{AttributeDef, Mutability, ResourceKind, ResourceType};
 use serde_json::{Map, Value};
+use std::collections::{HashMap, HashSet};
 
 /// The result of applying a PATCH request.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,7 +92,9 @@ enum Via {
 struct Target<'p> {
     ext: Option<&'static str>,
     def: &'static AttributeDef,
-    filter: Option<&'p Filter>,
+    /// The value filter, with its compiled form (compiled when the path is resolved, so
+    /// an unusable filter is an error whatever the data).
+    filter: Option<(&'p Filter, CompiledFilter)>,
     sub: Option<&'static AttributeDef>,
     /// The path as the client wrote it, for error details.
     text: String,
@@ -200,7 +203,7 @@ fn apply_value_object(
                 continue;
             }
             if let Ok(path) = parse_patch_path(key)
-                && let Some(target) = resolve(rt, &path)?
+                && let Some(target) = resolve_lenient(rt, &path)
             {
                 apply_target(attrs, kind, &target, Some(value), Via::ValueKey)?;
                 continue;
@@ -216,7 +219,7 @@ fn apply_value_object(
         if path.urn.is_some() {
             continue;
         }
-        if let Some(target) = resolve(rt, &path)? {
+        if let Some(target) = resolve_lenient(rt, &path) {
             apply_target(attrs, kind, &target, Some(value), Via::ValueKey)?;
         }
     }
@@ -236,7 +239,7 @@ fn apply_extension_key(
         && path.urn.is_none()
     {
         path.urn = Some(urn.to_string());
-        if let Some(target) = resolve(rt, &path)? {
+        if let Some(target) = resolve_lenient(rt, &path) {
             return apply_target(attrs, kind, &target, Some(value), Via::ValueKey);
         }
     }
@@ -286,6 +289,13 @@ fn path_text(path: &PatchPath) -> String {
     path.to_string()
 }
 
+/// Resolves a key of a path-less value: a key that names nothing usable (an unknown
+/// sub-attribute, a filter on a single-valued attribute) is ignored like an unknown
+/// attribute of a POST body.
+fn resolve_lenient<'p>(rt: &'static ResourceType, path: &'p PatchPath) -> Option<Target<'p>> {
+    resolve(rt, path).ok().flatten()
+}
+
 /// Resolves a path against the schema. `Ok(None)`: no such attribute. Errors: the path
 /// names an attribute but is not usable (an unknown sub-attribute, a filter on a
 /// single-valued attribute).
@@ -310,10 +320,14 @@ fn resolve<'p>(rt: &'static ResourceType, path: &'p PatchPath) -> ScimResult<Opt
             def.name
         )));
     }
+    let filter = match &path.filter {
+        None => None,
+        Some(f) => Some((f, CompiledFilter::for_value(f, def)?)),
+    };
     Ok(Some(Target {
         ext: resolved.extension,
         def,
-        filter: path.filter.as_ref(),
+        filter,
         sub,
         text,
     }))
@@ -353,31 +367,32 @@ fn apply_target(
             Mutability::ReadWrite | Mutability::Immutable => {}
         }
     }
-    let current = get(attrs, target.ext, def.name)
-        .filter(|v| !is_unassigned(v))
-        .cloned();
+    // The value is moved out of the working copy (a large `members` list is not cloned);
+    // on error the whole working copy is discarded, so nothing needs restoring.
+    let current = take(attrs, target.ext, def.name).filter(|v| !is_unassigned(v));
+    let guarded = def.mutability == Mutability::Immutable || def.required;
+    let old = if guarded { current.clone() } else { None };
     let new = match kind {
         PatchOpKind::Add | PatchOpKind::Replace => {
             let raw = blank_to_null(value.cloned().unwrap_or(Value::Null));
-            set_value(kind, target, current.clone(), raw)?
+            set_value(kind, target, current, raw)?
         }
-        PatchOpKind::Remove => remove_value(target, current.clone(), value)?,
+        PatchOpKind::Remove => remove_value(target, current, value)?,
     };
     let new = new.filter(|v| !is_unassigned(v));
-    if new == current {
-        return Ok(());
-    }
-    if def.mutability == Mutability::Immutable && current.is_some() {
-        return Err(ScimError::mutability(format!(
-            "'{}' is immutable and already has a value",
-            target.text
-        )));
-    }
-    if def.required && new.is_none() {
-        return Err(ScimError::mutability(format!(
-            "'{}' is required and cannot be removed",
-            def.name
-        )));
+    if guarded && new != old {
+        if def.mutability == Mutability::Immutable && old.is_some() {
+            return Err(ScimError::mutability(format!(
+                "'{}' is immutable and already has a value",
+                target.text
+            )));
+        }
+        if def.required && new.is_none() {
+            return Err(ScimError::mutability(format!(
+                "'{}' is required and cannot be removed",
+                def.name
+            )));
+        }
     }
     store(attrs, target.ext, def.name, new);
     Ok(())
@@ -393,7 +408,7 @@ fn set_value(
     raw: Value,
 ) -> ScimResult<Option<Value>> {
     let def = target.def;
-    match (target.filter, target.sub) {
+    match (&target.filter, target.sub) {
         (None, None) => set_whole(kind, def, current, raw),
         (None, Some(sub)) => {
             if raw.is_null() && kind == PatchOpKind::Add {
@@ -419,7 +434,9 @@ fn set_value(
             }
             finish_items(def, items, &all, cleared)
         }
-        (Some(filter), sub) => set_filtered(def, filter, sub, current, raw, &target.text),
+        (Some((filter, compiled)), sub) => {
+            set_filtered(def, filter, compiled, sub, current, raw, &target.text)
+        }
     }
 }
 
@@ -437,12 +454,21 @@ fn set_whole(
             other => vec![other],
         };
         return match kind {
-            PatchOpKind::Replace => Ok(non_empty(new_items)),
+            PatchOpKind::Replace => {
+                // Wholesale, but without duplicates (the same member listed twice).
+                let mut items = Vec::with_capacity(new_items.len());
+                let mut index = ValueIndex::new(def, &items);
+                for item in new_items {
+                    add_item(def, &mut items, &mut index, item)?;
+                }
+                Ok(non_empty(items))
+            }
             _ => {
                 let mut items = into_items(current);
+                let mut index = ValueIndex::new(def, &items);
                 let mut touched = Vec::new();
                 for item in new_items {
-                    touched.push(add_item(def, &mut items, item)?);
+                    touched.push(add_item(def, &mut items, &mut index, item)?);
                 }
                 finish_items(def, items, &touched, false)
             }
@@ -464,10 +490,17 @@ fn set_whole(
 
 /// Adds one normalised value to a multi-valued attribute unless an equal value is present
 /// (then its sub-attributes are merged into that value). Returns the index of the value.
-fn add_item(def: &'static AttributeDef, items: &mut Vec<Value>, item: Value) -> ScimResult<usize> {
-    let Some(idx) = items.iter().position(|e| same_value(def, e, &item)) else {
+fn add_item(
+    def: &'static AttributeDef,
+    items: &mut Vec<Value>,
+    index: &mut ValueIndex,
+    item: Value,
+) -> ScimResult<usize> {
+    let Some(idx) = index.find(def, items, &item) else {
+        let idx = items.len();
+        index.insert(def, idx, &item);
         items.push(item);
-        return Ok(items.len() - 1);
+        return Ok(idx);
     };
     if let (Some(slot), Value::Object(new)) = (items.get_mut(idx), &item)
         && slot.is_object()
@@ -485,13 +518,14 @@ fn add_item(def: &'static AttributeDef, items: &mut Vec<Value>, item: Value) -> 
 fn set_filtered(
     def: &'static AttributeDef,
     filter: &Filter,
+    compiled: &CompiledFilter,
     sub: Option<&'static AttributeDef>,
     current: Option<Value>,
     raw: Value,
     text: &str,
 ) -> ScimResult<Option<Value>> {
     let mut items = into_items(current.clone());
-    let matched = matching(def, filter, &items)?;
+    let matched = matching(compiled, &items);
     let patch = match sub {
         Some(sub) => single_key(sub.name, raw.clone()),
         None => element_patch(def, raw.clone())?,
@@ -605,7 +639,7 @@ fn remove_value(
     let Some(current) = current else {
         return Ok(None);
     };
-    match (target.filter, target.sub) {
+    match (&target.filter, target.sub) {
         (None, None) => match value {
             Some(listed) if def.multi_valued && !listed.is_null() => {
                 remove_listed(def, into_items(Some(current)), listed)
@@ -627,17 +661,14 @@ fn remove_value(
             let all: Vec<usize> = (0..items.len()).collect();
             finish_items(def, items, &all, true)
         }
-        (Some(filter), sub) => {
+        (Some((_, compiled)), sub) => {
             let mut items = into_items(Some(current));
-            let matched = matching(def, filter, &items)?;
+            let matched = matching(compiled, &items);
             match sub {
                 None => {
-                    let mut i = 0;
-                    items.retain(|_| {
-                        let keep = !matched.contains(&i);
-                        i += 1;
-                        keep
-                    });
+                    let doomed = mask(items.len(), &matched);
+                    let mut flags = doomed.iter();
+                    items.retain(|_| !flags.next().copied().unwrap_or(false));
                     Ok(non_empty(items))
                 }
                 Some(sub) => {
@@ -694,7 +725,20 @@ fn remove_listed(
             _ => wanted.push(v),
         }
     }
-    items.retain(|e| !wanted.iter().any(|w| listed_matches(def, e, w)));
+    let mut keys = HashSet::new();
+    let mut others = Vec::new();
+    for w in wanted {
+        match identity(def, &w) {
+            Some(k) => {
+                keys.insert(k);
+            }
+            None => others.push(w),
+        }
+    }
+    items.retain(|e| {
+        let by_key = identity(def, e).is_some_and(|k| keys.contains(&k));
+        !by_key && !others.iter().any(|w| listed_matches(def, e, w))
+    });
     Ok(non_empty(items))
 }
 
@@ -722,18 +766,13 @@ fn listed_matches(def: &'static AttributeDef, element: &Value, wanted: &Value) -
 // helpers
 
 /// The indices of the values a filter selects.
-fn matching(
-    def: &'static AttributeDef,
-    filter: &Filter,
-    items: &[Value],
-) -> ScimResult<Vec<usize>> {
-    let compiled = CompiledFilter::for_value(filter, def)?;
-    Ok(items
+fn matching(compiled: &CompiledFilter, items: &[Value]) -> Vec<usize> {
+    items
         .iter()
         .enumerate()
         .filter(|(_, item)| compiled.matches(item))
         .map(|(i, _)| i)
-        .collect())
+        .collect()
 }
 
 /// Merges sub-attributes into a complex value: listed sub-attributes are set (`null`
@@ -798,6 +837,8 @@ fn finish_items(
     touched: &[usize],
     cleared: bool,
 ) -> ScimResult<Option<Value>> {
+    let touched = mask(items.len(), touched);
+    let is_touched = |i: usize| touched.get(i).copied().unwrap_or(false);
     if def.is_complex() {
         let primaries: Vec<usize> = items
             .iter()
@@ -809,7 +850,7 @@ fn finish_items(
             let winners: Vec<usize> = primaries
                 .iter()
                 .copied()
-                .filter(|i| touched.contains(i))
+                .filter(|&i| is_touched(i))
                 .collect();
             if winners.len() > 1 {
                 return Err(ScimError::invalid_value(format!(
@@ -830,7 +871,7 @@ fn finish_items(
     }
     let mut i = 0;
     items.retain(|v| {
-        let keep = !touched.contains(&i) || (!cleared && !v.is_null()) || is_meaningful(def, v);
+        let keep = !is_touched(i) || (!cleared && !v.is_null()) || is_meaningful(def, v);
         i += 1;
         keep
     });
@@ -856,19 +897,73 @@ fn is_meaningful(def: &'static AttributeDef, v: &Value) -> bool {
     }
 }
 
-/// Whether two values of a multi-valued attribute are "the same value": complex values
-/// with a `value` sub-attribute compare on it (so re-adding a member is idempotent), other
-/// complex values compare whole; strings follow `caseExact`.
-fn same_value(def: &'static AttributeDef, a: &Value, b: &Value) -> bool {
-    if def.is_complex() {
-        if let (Some(value_def), Some(av), Some(bv)) =
-            (def.sub_attribute("value"), a.get("value"), b.get("value"))
-        {
-            return values_equal(value_def, av, bv);
+/// `flags[i]` is true for the listed indices.
+fn mask(len: usize, indices: &[usize]) -> Vec<bool> {
+    let mut flags = vec![false; len];
+    for &i in indices {
+        if let Some(f) = flags.get_mut(i) {
+            *f = true;
         }
-        return a == b;
     }
-    values_equal(def, a, b)
+    flags
+}
+
+/// The identity of a value of a multi-valued attribute: two values are "the same value"
+/// when their identities are equal. Complex values with a `value` sub-attribute are
+/// identified by it (so re-adding a member is idempotent), simple values by themselves;
+/// strings follow `caseExact`. `None`: the value is identified by its whole content.
+fn identity(def: &'static AttributeDef, v: &Value) -> Option<String> {
+    let (key_def, key) = if def.is_complex() {
+        (def.sub_attribute("value")?, v.get("value")?)
+    } else {
+        (def, v)
+    };
+    Some(match key {
+        Value::String(s) if key_def.case_exact => format!("s{s}"),
+        Value::String(s) => format!("s{}", s.to_lowercase()),
+        other => format!("j{other}"),
+    })
+}
+
+/// The values of a multi-valued attribute indexed by [`identity`], so that adding many
+/// members to a large group stays linear.
+struct ValueIndex {
+    by_key: HashMap<String, usize>,
+    /// Values without an identity, compared whole.
+    keyless: Vec<usize>,
+}
+
+impl ValueIndex {
+    fn new(def: &'static AttributeDef, items: &[Value]) -> Self {
+        let mut index = ValueIndex {
+            by_key: HashMap::with_capacity(items.len()),
+            keyless: Vec::new(),
+        };
+        for (i, item) in items.iter().enumerate() {
+            index.insert(def, i, item);
+        }
+        index
+    }
+
+    fn insert(&mut self, def: &'static AttributeDef, i: usize, item: &Value) {
+        match identity(def, item) {
+            Some(k) => {
+                self.by_key.entry(k).or_insert(i);
+            }
+            None => self.keyless.push(i),
+        }
+    }
+
+    fn find(&self, def: &'static AttributeDef, items: &[Value], item: &Value) -> Option<usize> {
+        match identity(def, item) {
+            Some(k) => self.by_key.get(&k).copied(),
+            None => self
+                .keyless
+                .iter()
+                .copied()
+                .find(|&i| items.get(i) == Some(item)),
+        }
+    }
 }
 
 fn values_equal(def: &'static AttributeDef, a: &Value, b: &Value) -> bool {
@@ -918,22 +1013,28 @@ fn is_unassigned(v: &Value) -> bool {
 
 /// Turns every `""` into `null`: in a PATCH value an empty string clears (Entra's null-update
 /// test replaces attributes with `""`).
-fn blank_to_null(v: Value) -> Value {
+fn blank_to_null(mut v: Value) -> Value {
+    blank_to_null_in_place(&mut v);
+    v
+}
+
+fn blank_to_null_in_place(v: &mut Value) {
     match v {
-        Value::String(s) if s.is_empty() => Value::Null,
-        Value::Array(items) => Value::Array(items.into_iter().map(blank_to_null).collect()),
-        Value::Object(m) => {
-            Value::Object(m.into_iter().map(|(k, v)| (k, blank_to_null(v))).collect())
-        }
-        other => other,
+        Value::String(s) if s.is_empty() => *v = Value::Null,
+        Value::Array(items) => items.iter_mut().for_each(blank_to_null_in_place),
+        Value::Object(m) => m.values_mut().for_each(blank_to_null_in_place),
+        _ => {}
     }
 }
 
-fn get<'a>(attrs: &'a Attributes, ext: Option<&str>, name: &str) -> Option<&'a Value> {
-    match ext {
-        None => attrs.get(name),
-        Some(urn) => attrs.get(urn)?.get(name),
-    }
+/// Moves an attribute's value out of the map, leaving `null` in its place (so that
+/// [`store`] puts the new value back at the same position).
+fn take(attrs: &mut Attributes, ext: Option<&str>, name: &str) -> Option<Value> {
+    let slot = match ext {
+        None => attrs.get_mut(name),
+        Some(urn) => attrs.get_mut(urn)?.get_mut(name),
+    };
+    slot.map(Value::take)
 }
 
 /// Runs `f` on the object of an extension (created when missing), then drops the object
@@ -978,5 +1079,83 @@ fn store(attrs: &mut Attributes, ext: Option<&str>, name: &str, new: Option<Valu
                 slot.shift_remove(name);
             }
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ScimType;
+    use serde_json::json;
+
+    /// No core attribute is `immutable` at the top level, so the rule is tested on a
+    /// made-up one.
+    static BADGE: AttributeDef = AttributeDef {
+        mutability: Mutability::Immutable,
+        ..AttributeDef::string("badge", "An immutable test attribute.")
+    };
+
+    fn target() -> Target<'static> {
+        Target {
+            ext: None,
+            def: &BADGE,
+            filter: None,
+            sub: None,
+            text: "badge".into(),
+        }
+    }
+
+    fn run(attrs: &mut Attributes, kind: PatchOpKind, value: Option<Value>) -> ScimResult<()> {
+        apply_target(attrs, kind, &target(), value.as_ref(), Via::Path)
+    }
+
+    #[test]
+    fn immutable_may_be_added_once_then_never_changed() {
+        let mut attrs = Attributes::new();
+        run(&mut attrs, PatchOpKind::Add, Some(json!("B-1"))).unwrap();
+        assert_eq!(attrs["badge"], "B-1");
+        // Re-adding the same value is not a change.
+        run(&mut attrs, PatchOpKind::Add, Some(json!("B-1"))).unwrap();
+        run(&mut attrs, PatchOpKind::Replace, Some(json!("B-1"))).unwrap();
+        for (kind, value) in [
+            (PatchOpKind::Add, Some(json!("B-2"))),
+            (PatchOpKind::Replace, Some(json!("B-2"))),
+            (PatchOpKind::Replace, Some(json!(""))),
+            (PatchOpKind::Remove, None),
+        ] {
+            // apply_patch works on a copy; a failed operation may leave its copy half done.
+            let mut copy = attrs.clone();
+            let e = run(&mut copy, kind, value).unwrap_err();
+            assert_eq!(e.scim_type(), Some(ScimType::Mutability), "{kind}");
+        }
+        assert_eq!(attrs["badge"], "B-1");
+    }
+
+    #[test]
+    fn seeds_come_only_from_eq_and_conjunctions() {
+        use crate::filter::parse_filter;
+        let emails = crate::schema::USER.attribute("emails").unwrap();
+        let seed = |f: &str| seed_from_filter(emails, &parse_filter(f).unwrap());
+        assert_eq!(
+            seed(r#"type eq "work" and primary eq "True""#).map(Value::Object),
+            Some(json!({"type": "work", "primary": true}))
+        );
+        assert_eq!(
+            seed(r#"TYPE eq "work""#).map(Value::Object),
+            Some(json!({"type": "work"}))
+        );
+        for f in [
+            r#"type ne "work""#,
+            r#"type eq "work" or type eq "home""#,
+            r#"not (type eq "work")"#,
+            r#"type pr"#,
+            r#"type eq null"#,
+            r#"type eq "work" and type eq "home""#,
+            r#"value co "@x""#,
+            r#"nope eq "x""#,
+            r#"primary eq "maybe""#,
+        ] {
+            assert_eq!(seed(f), None, "{f}");
+        }
     }
 }
