@@ -133,6 +133,9 @@ pub fn scim_error_response(err: &ScimError) -> HttpResponse {
     let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut builder = HttpResponse::build(status);
     builder.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON)));
+    if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS {
+        builder.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+    }
     if status == StatusCode::UNAUTHORIZED {
         builder.insert_header((
             header::WWW_AUTHENTICATE,

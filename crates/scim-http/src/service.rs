@@ -18,7 +18,22 @@ use scim_store::{ListParams, Page, Store, StoreError};
 use serde_json::Value;
 
 /// How many times a PATCH or PUT re-reads and re-applies after a concurrent change.
-const MAX_ATTEMPTS: usize = 5;
+const MAX_ATTEMPTS: u32 = 25;
+
+/// Sleeps a short, growing, jittered time before the next optimistic attempt (runs on the
+/// blocking pool, never on an async worker).
+fn backoff(attempt: u32) {
+    let ceiling_ms = 2 + 4 * u64::from(attempt.min(10));
+    let jitter = u64::from(getrandom::u32().unwrap_or(0)) % ceiling_ms;
+    std::thread::sleep(std::time::Duration::from_millis(1 + jitter));
+}
+
+fn too_busy() -> ApiError {
+    ScimError::unavailable(
+        "The resource is being changed by many concurrent requests; retry shortly",
+    )
+    .into()
+}
 
 /// A rendered resource: its JSON (after projection), entity tag and location.
 #[derive(Debug, Clone)]
@@ -155,14 +170,14 @@ async fn modify(
                     Some(current.meta.version),
                 ) {
                     Ok(r) => return Ok(r),
-                    Err(StoreError::VersionMismatch)
-                        if if_match.is_none() && attempt < MAX_ATTEMPTS =>
-                    {
-                        continue;
-                    }
                     Err(StoreError::VersionMismatch) if if_match.is_some() => {
                         return Err(precondition_failed());
                     }
+                    Err(StoreError::VersionMismatch) if attempt < MAX_ATTEMPTS => {
+                        backoff(attempt);
+                        continue;
+                    }
+                    Err(StoreError::VersionMismatch) => return Err(too_busy()),
                     Err(e) => return Err(not_found(e)),
                 }
             }

@@ -538,3 +538,42 @@ fn okta_import_paging_over_100_users() {
         assert_list(&v, n, 0);
     });
 }
+
+/// Okta assigns many users to a pushed group at once: concurrent membership PATCHes on
+/// one group must all land (optimistic concurrency with retries, no lost update).
+#[test]
+fn concurrent_membership_patches_all_land() {
+    on_both(|s| {
+        let t = s.tenant("Concurrent");
+        let n = 12;
+        let ids: Vec<String> = (0..n)
+            .map(|i| {
+                let u = json!({"userName": format!("c{i}@okta.local")});
+                s.call(&t, "POST", "/Users", Some(&u)).expect(201)["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        let gid = s
+            .call(&t, "POST", "/Groups", Some(&json!({"displayName": "Busy"})))
+            .expect(201)["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        std::thread::scope(|scope| {
+            for id in &ids {
+                let (t, gid) = (&t, &gid);
+                scope.spawn(move || {
+                    let add = json!({"schemas": [PATCH_URN], "Operations": [{"op": "add", "path": "members", "value": [{"value": id}]}]});
+                    let r = s.call(t, "PATCH", &format!("/Groups/{gid}"), Some(&add));
+                    assert_eq!(r.status, 204, "{}", String::from_utf8_lossy(&r.body));
+                });
+            }
+        });
+        let v = s
+            .call(&t, "GET", &format!("/Groups/{gid}"), None)
+            .expect(200);
+        assert_eq!(v["members"].as_array().unwrap().len(), n);
+    });
+}
