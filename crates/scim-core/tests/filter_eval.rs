@@ -421,6 +421,8 @@ fn unsupported_comparisons_are_invalid_filter_even_without_data() {
         r#"name eq "x""#,
         r#"name co "x""#,
         r#"meta gt "x""#,
+        r#"emails gt "a""#,
+        r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager le "a""#,
         r#"meta.lastModified gt "yesterday""#,
         "meta.lastModified gt 5",
         r#"meta.lastModified eq "2011-05-13""#,
