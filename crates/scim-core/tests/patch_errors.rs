@@ -420,3 +420,26 @@ fn replace_filter_with_object_value_merges_into_each_match() {
         json!([{"value": "1", "type": "work", "display": "office"}, {"value": "2", "type": "work", "display": "office"}, {"value": "3", "type": "home"}])
     );
 }
+
+#[test]
+fn multi_byte_keys_and_paths_are_not_a_panic() {
+    // Found by the patch_apply fuzz target: `is_urn` sliced inside a character.
+    let u = okta_user();
+    let out = patch_user(
+        &u,
+        json!([{"op": "replace", "value": {"di\u{1F600}splayName": "G", "\u{e9}t\u{e9}": 1, "ur\u{f1}:x": {}}}]),
+    );
+    assert!(!out.changed);
+    assert_eq!(
+        patch_err(
+            User,
+            &u,
+            json!([{"op": "add", "path": "di\u{1F600}splayName", "value": "x"}])
+        ),
+        Some(InvalidPath)
+    );
+    assert!(
+        scim_core::resource::parse_resource(User, &json!({"userName": "a", "\u{1F600}x": 1}))
+            .is_ok()
+    );
+}
