@@ -397,8 +397,8 @@ fn plain_json_from_another_service() {
             ("addresses pr", false),
             ("title pr", false),
             (r#"x509Certificates.value eq "QUJD""#, true),
-            // The schema leaves binary values caseExact false, and the evaluator follows it.
-            (r#"x509Certificates.value eq "qujd""#, true),
+            // Binary values are caseExact (RFC 7643 §2.3.6): base64 is case-sensitive.
+            (r#"x509Certificates.value eq "qujd""#, false),
         ],
     );
     // Not an object: nothing matches, nothing fails.
