@@ -45,6 +45,13 @@ fn serve(config: Config) -> anyhow::Result<()> {
         "starting scim-server {}",
         env!("CARGO_PKG_VERSION")
     );
+    if config.public_url.is_none() {
+        tracing::warn!(
+            public_url = %public_url,
+            "--public-url / SCIM_PUBLIC_URL is not set: Tenant URLs, Location headers and \
+             meta.location use the bind address; set it to the URL identity providers reach"
+        );
+    }
     let state = AppState::new(Arc::new(store), signer, public_url, config.limits());
     actix_web::rt::System::new().block_on(async move {
         let mut server = HttpServer::new(move || {

@@ -112,12 +112,20 @@ async fn search_endpoints() {
     assert_eq!(v["Resources"][0]["displayName"], "G1");
     // A filter on an attribute only Users have: Groups simply do not match.
     let v = app
-        .call("POST", "/.search", Some(&json!({"filter": "userName eq \"s1@example.com\""})))
+        .call(
+            "POST",
+            "/.search",
+            Some(&json!({"filter": "userName eq \"s1@example.com\""})),
+        )
         .await
         .expect(200);
     assert_eq!(v["totalResults"], 1);
     let v = app
-        .call("POST", "/.search", Some(&json!({"filter": "displayName eq \"G1\""})))
+        .call(
+            "POST",
+            "/.search",
+            Some(&json!({"filter": "displayName eq \"G1\""})),
+        )
         .await
         .expect(200);
     assert_eq!(v["totalResults"], 1);
