@@ -15,7 +15,19 @@ use scim_store::Store as _;
 use std::sync::Arc;
 use tracing_actix_web::TracingLogger;
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The whole cause chain on one line, without a backtrace: this is read by
+            // administrators, not developers.
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     telemetry::init(&cli.config)?;
     match cli.command.unwrap_or(Command::Serve) {
