@@ -5,6 +5,7 @@ mod commands;
 mod config;
 mod telemetry;
 
+use actix_web::middleware::NormalizePath;
 use actix_web::{App, HttpServer};
 use anyhow::Context as _;
 use clap::Parser as _;
@@ -68,6 +69,9 @@ fn serve(config: Config) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let mut server = HttpServer::new(move || {
             App::new()
+                // A Tenant URL pasted with a trailing `/` makes clients request
+                // `.../<tenant>//Users`: merge repeated slashes and drop trailing ones.
+                .wrap(NormalizePath::trim())
                 .wrap(TracingLogger::<ScimRootSpanBuilder>::new())
                 .configure(scim_http::configure(state.clone()))
         })
