@@ -5,13 +5,22 @@
 //! responses, projection by `attributes` / `excludedAttributes`, SCIM errors, entity tags,
 //! and the discovery documents. It does no IO and depends on no HTTP, database or async
 //! crate, so any Rust service can embed it to speak SCIM over its own data.
+//!
+#![doc = include_str!("../README.md")]
 
+pub mod discovery;
 pub mod error;
 pub mod filter;
+pub mod list;
+pub mod patch;
 pub mod path;
+pub mod projection;
+pub mod replace;
 pub mod resource;
 pub mod schema;
 pub mod version;
 
 pub use error::{ScimError, ScimResult, ScimType};
+pub use patch::{PatchOutcome, PatchRequest, apply_patch};
+pub use replace::replace_resource;
 pub use schema::ResourceKind;

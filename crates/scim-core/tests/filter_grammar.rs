@@ -441,6 +441,9 @@ fn malformed_filters_are_invalid_filter() {
         // nested value paths, value paths on sub-attributes
         "emails[type[value eq \"a\"] eq \"b\"]",
         "emails[x[y pr]]",
+        "emails[(x[y pr])]",
+        "emails[not (x[y pr])]",
+        "emails[a pr and (b pr or x[y pr])]",
         "name.familyName[x pr]",
         "emails[type eq \"work\"].value",
         "emails[type eq \"work\"].",

@@ -172,6 +172,7 @@ fn malformed_paths_are_invalid_path() {
         "name.familyName[type eq \"x\"]",
         "emails[type eq \"work\"][value eq \"x\"]",
         "emails[type[value eq \"x\"] eq \"y\"]",
+        "t[(m[e eq \"\"])]",
         "urn:",
         "urn:ietf",
         "urn:ietf:params:scim:schemas:core:2.0:User:",
@@ -201,4 +202,9 @@ fn path_errors_name_the_offset() {
         "{}",
         err.detail()
     );
+    // Offsets count from the start of the text the client sent.
+    let err = parse_path("  name.").unwrap_err();
+    assert!(err.detail().contains("offset 7"), "{}", err.detail());
+    let err = parse_path("urn:x").unwrap_err();
+    assert!(err.detail().contains("offset 0"), "{}", err.detail());
 }

@@ -1,5 +1,22 @@
 //! `scim-http`: the actix-web layer of the SCIM server.
 //!
-//! Will own the `/scim/v2/{tenant}` routes, bearer-token authentication, content
-//! negotiation and the mapping of errors to SCIM error bodies. Thin: it parses the
-//! request, calls `scim-core` and `scim-store`, and shapes the response.
+//! It owns the `/scim/v2/{tenant_id}` routes, bearer-token authentication
+//! ([`auth`], [`tokens`]), content negotiation ([`request`]) and the mapping of every error
+//! to a SCIM error body ([`error`]). It is thin: it parses the request, calls `scim-core`
+//! and `scim-store` (on the blocking pool), and shapes the response. It depends on
+//! `scim-core` and `scim-store`, never on the binary.
+
+pub mod auth;
+pub mod error;
+pub mod request;
+pub mod response;
+pub mod routes;
+pub mod service;
+pub mod state;
+pub mod telemetry;
+pub mod tokens;
+
+pub use error::ApiError;
+pub use routes::configure;
+pub use state::{AppState, Limits};
+pub use tokens::{TokenSigner, generate_token, load_signer};

@@ -1,6 +1,91 @@
 //! `scim-server`: the binary. Configuration, command line, logging and wiring of
 //! `scim-store` and `scim-http`.
 
-fn main() -> anyhow::Result<()> {
-    anyhow::bail!("the server is not wired yet; see issue 4")
+mod commands;
+mod config;
+mod telemetry;
+
+use actix_web::middleware::NormalizePath;
+use actix_web::{App, HttpServer};
+use anyhow::Context as _;
+use clap::Parser as _;
+use config::{Cli, Command, Config, TenantCommand, TokenCommand};
+use scim_http::AppState;
+use scim_http::telemetry::ScimRootSpanBuilder;
+use scim_store::Store as _;
+use std::sync::Arc;
+use tracing_actix_web::TracingLogger;
+
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The whole cause chain on one line, without a backtrace: this is read by
+            // administrators, not developers.
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    telemetry::init(&cli.config)?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(cli.config),
+        Command::Migrate => commands::migrate(&cli.config),
+        Command::Tenant(TenantCommand::Create { name, json }) => {
+            commands::tenant_create(&cli.config, &name, json)
+        }
+        Command::Tenant(TenantCommand::List { json }) => commands::tenant_list(&cli.config, json),
+        Command::Token(TokenCommand::Generate { tenant, json }) => {
+            commands::token_generate(&cli.config, &tenant, json)
+        }
+    }
+}
+
+/// `serve`: opens the store (migrating it), loads the signing key and runs the HTTP server
+/// until SIGINT/SIGTERM, then lets in-flight requests finish.
+fn serve(config: Config) -> anyhow::Result<()> {
+    let store = commands::open_store(&config)?;
+    let signer = scim_http::load_signer(&store, config.token_signing_key.as_deref())
+        .context("cannot load the token signing key")?;
+    let public_url = config.public_url();
+    tracing::info!(
+        bind = %config.bind,
+        public_url = %public_url,
+        database = store.backend_name(),
+        "starting scim-server {}",
+        env!("CARGO_PKG_VERSION")
+    );
+    if config.public_url.is_none() {
+        tracing::warn!(
+            public_url = %public_url,
+            "--public-url / SCIM_PUBLIC_URL is not set: Tenant URLs, Location headers and \
+             meta.location use the bind address; set it to the URL identity providers reach"
+        );
+    }
+    let state = AppState::new(Arc::new(store), signer, public_url, config.limits());
+    actix_web::rt::System::new().block_on(async move {
+        let mut server = HttpServer::new(move || {
+            App::new()
+                // A Tenant URL pasted with a trailing `/` makes clients request
+                // `.../<tenant>//Users`: merge repeated slashes and drop trailing ones.
+                .wrap(NormalizePath::trim())
+                .wrap(TracingLogger::<ScimRootSpanBuilder>::new())
+                .configure(scim_http::configure(state.clone()))
+        })
+        .shutdown_timeout(config.shutdown_timeout);
+        if let Some(workers) = config.workers.filter(|w| *w > 0) {
+            server = server.workers(workers);
+        }
+        server
+            .bind(&config.bind)
+            .with_context(|| format!("cannot listen on {}", config.bind))?
+            .run()
+            .await
+            .context("the HTTP server failed")?;
+        tracing::info!("scim-server stopped");
+        Ok(())
+    })
 }

@@ -289,7 +289,7 @@ impl<'s> Cx<'s> {
     fn unary(&self, i: &mut &'s str, depth: usize, in_brackets: bool) -> Result<Filter, Fail> {
         if i.starts_with('(') {
             self.check_depth(i, depth)?;
-            let inner = self.group(i, depth)?;
+            let inner = self.group(i, depth, in_brackets)?;
             return Ok(inner);
         }
         let save = *i;
@@ -298,15 +298,15 @@ impl<'s> Cx<'s> {
             ws0(i);
             if i.starts_with('(') {
                 self.check_depth(i, depth)?;
-                let inner = self.group(i, depth)?;
+                let inner = self.group(i, depth, in_brackets)?;
                 return Ok(Filter::Not(Box::new(inner)));
             }
             // `not` may be an attribute name: `not pr`, `not eq 1`, `not[...]`, `not.x`.
             let mut peek = *i;
-            let next = word(&mut peek).to_ascii_lowercase();
+            let next = word(&mut peek);
             let is_attr = after_not.starts_with(['[', '.'])
-                || (after_not.len() > i.len() && operator(&next).is_some())
-                || (after_not.len() > i.len() && next == "pr");
+                || (after_not.len() > i.len()
+                    && (operator(next).is_some() || next.eq_ignore_ascii_case("pr")));
             if !is_attr {
                 return Err(self.fail(
                     i,
@@ -320,11 +320,11 @@ impl<'s> Cx<'s> {
     }
 
     /// `"(" or-expr ")"`, at `(`.
-    fn group(&self, i: &mut &'s str, depth: usize) -> Result<Filter, Fail> {
+    fn group(&self, i: &mut &'s str, depth: usize, in_brackets: bool) -> Result<Filter, Fail> {
         let open = self.offset(i);
         *i = i.get(1..).unwrap_or_default();
         ws0(i);
-        let inner = self.or_expr(i, depth + 1, false)?;
+        let inner = self.or_expr(i, depth + 1, in_brackets)?;
         ws0(i);
         if !i.starts_with(')') {
             return Err(self.fail(
@@ -455,20 +455,21 @@ impl<'s> Cx<'s> {
                 format!("expected a space and an operator (eq, ne, co, sw, ew, gt, ge, lt, le, pr) after '{text}'"),
             ));
         }
-        let lower = op.to_ascii_lowercase();
-        if lower == "pr" {
+        if op.eq_ignore_ascii_case("pr") {
             let mut peek = *i;
             ws0(&mut peek);
             let mut next = peek;
-            let next_word = word(&mut next).to_ascii_lowercase();
+            let next_word = word(&mut next);
             if peek.starts_with(|c: char| c == '"' || c == '-' || c.is_ascii_digit())
-                || ["true", "false", "null"].contains(&next_word.as_str())
+                || ["true", "false", "null"]
+                    .iter()
+                    .any(|l| next_word.eq_ignore_ascii_case(l))
             {
                 return Err(self.fail(peek, "'pr' takes no value".to_string()));
             }
             return Ok(Filter::Present(path));
         }
-        let Some(cmp) = operator(&lower) else {
+        let Some(cmp) = operator(op) else {
             *i = op_start;
             return Err(self.fail(
                 i,
@@ -486,6 +487,13 @@ impl<'s> Cx<'s> {
             let start = *i;
             let lexeme = string_lexeme(i)
                 .map_err(|_| self.fail(start, "unterminated string".to_string()))?;
+            // Fast path: no escapes and no control characters, so the text is the value.
+            if let Some(plain) = lexeme
+                .get(1..lexeme.len().saturating_sub(1))
+                .filter(|t| !t.contains(|c: char| c == '\\' || c < ' '))
+            {
+                return Ok(CompValue::String(plain.to_string()));
+            }
             let s: String = serde_json::from_str(lexeme).map_err(|e| {
                 // serde_json counts columns in bytes from 1; a lexeme it rejects on a later
                 // line (a raw newline) is reported at its start.
@@ -517,11 +525,14 @@ impl<'s> Cx<'s> {
         }
         let start = *i;
         let w = word(i);
-        let value = match w.to_ascii_lowercase().as_str() {
-            "true" => Some(CompValue::Bool(true)),
-            "false" => Some(CompValue::Bool(false)),
-            "null" => Some(CompValue::Null),
-            _ => None,
+        let value = if w.eq_ignore_ascii_case("true") {
+            Some(CompValue::Bool(true))
+        } else if w.eq_ignore_ascii_case("false") {
+            Some(CompValue::Bool(false))
+        } else if w.eq_ignore_ascii_case("null") {
+            Some(CompValue::Null)
+        } else {
+            None
         };
         match value {
             Some(v) if !i.starts_with(['.', '$', ':']) => Ok(v),
@@ -570,20 +581,25 @@ fn serde_reason(e: &serde_json::Error) -> String {
     }
 }
 
-/// The comparison operator for a lower-case keyword.
-fn operator(lower: &str) -> Option<CompareOp> {
-    Some(match lower {
-        "eq" => CompareOp::Eq,
-        "ne" => CompareOp::Ne,
-        "co" => CompareOp::Co,
-        "sw" => CompareOp::Sw,
-        "ew" => CompareOp::Ew,
-        "gt" => CompareOp::Gt,
-        "ge" => CompareOp::Ge,
-        "lt" => CompareOp::Lt,
-        "le" => CompareOp::Le,
-        _ => return None,
-    })
+/// The comparison operators, by keyword.
+const OPERATORS: [(&str, CompareOp); 9] = [
+    ("eq", CompareOp::Eq),
+    ("ne", CompareOp::Ne),
+    ("co", CompareOp::Co),
+    ("sw", CompareOp::Sw),
+    ("ew", CompareOp::Ew),
+    ("gt", CompareOp::Gt),
+    ("ge", CompareOp::Ge),
+    ("lt", CompareOp::Lt),
+    ("le", CompareOp::Le),
+];
+
+/// The comparison operator for a keyword in any case.
+fn operator(word: &str) -> Option<CompareOp> {
+    OPERATORS
+        .iter()
+        .find(|(kw, _)| word.eq_ignore_ascii_case(kw))
+        .map(|(_, op)| *op)
 }
 
 #[cfg(test)]

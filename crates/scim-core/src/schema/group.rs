@@ -1,6 +1,6 @@
 //! The core Group schema (RFC 7643 §4.2, §8.7.1).
 
-use super::{AttributeDef, AttributeType as T, Mutability, Schema, Uniqueness};
+use super::{AttributeDef, AttributeType as T, Mutability, Returned, Schema, Uniqueness};
 
 /// `urn:ietf:params:scim:schemas:core:2.0:Group`.
 pub const GROUP_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
@@ -39,8 +39,12 @@ pub static GROUP: Schema = Schema {
                             "The URI of the member resource.",
                         )
                     },
+                    // Derived by the server from the member's current name, so it is
+                    // returned only on request: a member list then reads back exactly as
+                    // a client wrote it (scim2-tester compares PATCHed members verbatim).
                     AttributeDef {
                         mutability: Mutability::ReadOnly,
+                        returned: Returned::Request,
                         ..AttributeDef::string("display", "A human-readable name of the member.")
                     },
                     AttributeDef {

@@ -1,0 +1,217 @@
+//! The discovery documents (RFC 7644 §4, RFC 7643 §5–§7): `/ServiceProviderConfig`,
+//! `/ResourceTypes` and `/Schemas`, generated from the definitions in [`crate::schema`] so
+//! that what the server advertises is exactly what it enforces.
+
+use crate::schema::{AttributeDef, AttributeType, RESOURCE_TYPES, ResourceType, SCHEMAS, Schema};
+use serde_json::{Map, Value, json};
+
+/// The URN of the ServiceProviderConfig schema.
+pub const SERVICE_PROVIDER_CONFIG_SCHEMA: &str =
+    "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
+/// The URN of the ResourceType schema.
+pub const RESOURCE_TYPE_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
+/// The URN of the Schema schema.
+pub const SCHEMA_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
+
+/// What the ServiceProviderConfig advertises beyond what `scim-core` itself implements.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscoveryOptions {
+    /// The tenant's base URL, e.g. `https://scim.example.com/scim/v2/<tenant>`.
+    pub base_url: String,
+    /// The maximum number of resources a list returns (`filter.maxResults`).
+    pub max_results: u64,
+    /// Where humans find documentation for this server, if anywhere.
+    pub documentation_uri: Option<String>,
+}
+
+fn meta(resource_type: &str, location: String) -> Value {
+    json!({"resourceType": resource_type, "location": location})
+}
+
+fn base(url: &str) -> &str {
+    url.trim_end_matches('/')
+}
+
+/// The `/ServiceProviderConfig` document: PATCH, filtering (with `maxResults`), sorting and
+/// ETags are supported; bulk and password change are not; authentication is a bearer token.
+pub fn service_provider_config(options: &DiscoveryOptions) -> Value {
+    let mut doc = json!({
+        "schemas": [SERVICE_PROVIDER_CONFIG_SCHEMA],
+        "patch": {"supported": true},
+        "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+        "filter": {"supported": true, "maxResults": options.max_results},
+        "changePassword": {"supported": false},
+        "sort": {"supported": true},
+        "etag": {"supported": true},
+        "authenticationSchemes": [{
+            "type": "oauthbearertoken",
+            "name": "OAuth Bearer Token",
+            "description": "The organization's secret token, sent as 'Authorization: Bearer <token>' (or as the bare header value).",
+            "specUri": "https://www.rfc-editor.org/info/rfc6750",
+            "primary": true
+        }],
+        "meta": meta(
+            "ServiceProviderConfig",
+            format!("{}/ServiceProviderConfig", base(&options.base_url))
+        ),
+    });
+    if let (Some(uri), Value::Object(m)) = (&options.documentation_uri, &mut doc) {
+        m.insert("documentationUri".into(), Value::from(uri.clone()));
+    }
+    doc
+}
+
+/// One resource type document.
+pub fn resource_type_json(rt: &ResourceType, base_url: &str) -> Value {
+    let extensions: Vec<Value> = rt
+        .extensions
+        .iter()
+        .map(|e| json!({"schema": e.schema.id, "required": e.required}))
+        .collect();
+    let mut doc = json!({
+        "schemas": [RESOURCE_TYPE_SCHEMA],
+        "id": rt.name,
+        "name": rt.name,
+        "endpoint": rt.endpoint,
+        "description": rt.description,
+        "schema": rt.schema.id,
+        "meta": meta("ResourceType", format!("{}/ResourceTypes/{}", base(base_url), rt.name)),
+    });
+    if !extensions.is_empty()
+        && let Value::Object(m) = &mut doc
+    {
+        m.insert("schemaExtensions".into(), Value::Array(extensions));
+    }
+    doc
+}
+
+/// Every resource type document (`/ResourceTypes`).
+pub fn resource_types(base_url: &str) -> Vec<Value> {
+    RESOURCE_TYPES
+        .iter()
+        .map(|rt| resource_type_json(rt, base_url))
+        .collect()
+}
+
+/// One resource type by id (`User`, `Group`; letter case ignored).
+pub fn resource_type(base_url: &str, id: &str) -> Option<Value> {
+    RESOURCE_TYPES
+        .iter()
+        .find(|rt| rt.name.eq_ignore_ascii_case(id))
+        .map(|rt| resource_type_json(rt, base_url))
+}
+
+/// The JSON of one attribute definition, with every characteristic.
+pub fn attribute_json(def: &AttributeDef) -> Value {
+    let mut m = Map::new();
+    m.insert("name".into(), def.name.into());
+    m.insert("type".into(), def.ty.as_str().into());
+    m.insert("multiValued".into(), def.multi_valued.into());
+    m.insert("description".into(), def.description.into());
+    m.insert("required".into(), def.required.into());
+    if !def.canonical_values.is_empty() {
+        m.insert("canonicalValues".into(), json!(def.canonical_values));
+    }
+    m.insert("caseExact".into(), def.case_exact.into());
+    m.insert("mutability".into(), def.mutability.as_str().into());
+    m.insert("returned".into(), def.returned.as_str().into());
+    m.insert("uniqueness".into(), def.uniqueness.as_str().into());
+    if def.ty == AttributeType::Reference {
+        m.insert("referenceTypes".into(), json!(def.reference_types));
+    }
+    if def.is_complex() {
+        let subs: Vec<Value> = def.sub_attributes.iter().map(attribute_json).collect();
+        m.insert("subAttributes".into(), Value::Array(subs));
+    }
+    Value::Object(m)
+}
+
+/// One schema document.
+pub fn schema_json(schema: &Schema, base_url: &str) -> Value {
+    let attributes: Vec<Value> = schema.attributes.iter().map(attribute_json).collect();
+    json!({
+        "schemas": [SCHEMA_SCHEMA],
+        "id": schema.id,
+        "name": schema.name,
+        "description": schema.description,
+        "attributes": attributes,
+        "meta": meta("Schema", format!("{}/Schemas/{}", base(base_url), schema.id)),
+    })
+}
+
+/// Every schema document (`/Schemas`).
+pub fn schemas(base_url: &str) -> Vec<Value> {
+    SCHEMAS.iter().map(|s| schema_json(s, base_url)).collect()
+}
+
+/// One schema by URN (letter case ignored).
+pub fn schema(base_url: &str, id: &str) -> Option<Value> {
+    crate::schema::schema_by_id(id).map(|s| schema_json(s, base_url))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_provider_config_tells_the_truth() {
+        let doc = service_provider_config(&DiscoveryOptions {
+            base_url: "https://h/scim/v2/t".into(),
+            max_results: 500,
+            documentation_uri: None,
+        });
+        assert_eq!(doc["patch"]["supported"], true);
+        assert_eq!(doc["bulk"]["supported"], false);
+        assert_eq!(doc["filter"]["maxResults"], 500);
+        assert_eq!(doc["changePassword"]["supported"], false);
+        assert_eq!(doc["sort"]["supported"], true);
+        assert_eq!(doc["etag"]["supported"], true);
+        assert_eq!(doc["authenticationSchemes"][0]["type"], "oauthbearertoken");
+        assert_eq!(
+            doc["meta"]["location"],
+            "https://h/scim/v2/t/ServiceProviderConfig"
+        );
+    }
+
+    #[test]
+    fn resource_types_list_users_and_groups() {
+        let all = resource_types("https://h/t/");
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0]["endpoint"], "/Users");
+        assert_eq!(
+            all[0]["schemaExtensions"][0]["schema"],
+            crate::schema::ENTERPRISE_USER_URN
+        );
+        assert!(all[1].get("schemaExtensions").is_none());
+        assert_eq!(resource_type("x", "group").unwrap()["id"], "Group");
+        assert!(resource_type("x", "Device").is_none());
+    }
+
+    #[test]
+    fn schemas_carry_every_characteristic() {
+        let user = schema("https://h/t", "urn:ietf:params:scim:schemas:core:2.0:user").unwrap();
+        assert_eq!(
+            user["meta"]["location"],
+            "https://h/t/Schemas/urn:ietf:params:scim:schemas:core:2.0:User"
+        );
+        let attrs = user["attributes"].as_array().unwrap();
+        let user_name = attrs.iter().find(|a| a["name"] == "userName").unwrap();
+        assert_eq!(user_name["uniqueness"], "server");
+        assert_eq!(user_name["required"], true);
+        assert_eq!(user_name["caseExact"], false);
+        let emails = attrs.iter().find(|a| a["name"] == "emails").unwrap();
+        assert_eq!(emails["multiValued"], true);
+        let ty = emails["subAttributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == "type")
+            .unwrap();
+        assert_eq!(ty["canonicalValues"], json!(["work", "home", "other"]));
+        let password = attrs.iter().find(|a| a["name"] == "password").unwrap();
+        assert_eq!(password["returned"], "never");
+        assert_eq!(password["mutability"], "writeOnly");
+        assert_eq!(schemas("b").len(), 3);
+        assert!(schema("b", "urn:nope").is_none());
+    }
+}

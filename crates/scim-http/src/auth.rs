@@ -1,0 +1,134 @@
+//! Authentication of tenant requests: the [`Authenticated`] extractor.
+//!
+//! Accepts `Authorization: Bearer <token>` (scheme in any letter case) and a bare
+//! `Authorization: <token>` (Okta's "Header" mode). The token must be an HS256 JWT signed
+//! with the server key, its `sub` must be the tenant id in the URL, and its `jti` must be
+//! the tenant's current token id, read from the store on every request (so rotation takes
+//! effect at once on every replica). Any failure is a 401 with a SCIM error body and
+//! `WWW-Authenticate: Bearer realm="scim"`. Tokens are never logged.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::tokens::constant_time_eq;
+use actix_web::dev::Payload;
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::{FromRequest, HttpRequest, web};
+use chrono::Utc;
+use scim_core::ScimError;
+use scim_store::StoreError;
+use std::future::Future;
+use std::pin::Pin;
+
+/// The authenticated caller of a tenant endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authenticated {
+    /// The tenant (from the URL, confirmed by the token).
+    pub tenant_id: String,
+    /// The id of the token used (recorded in the provisioning log).
+    pub token_id: String,
+}
+
+impl Authenticated {
+    /// The store actor for changes made by this caller.
+    pub fn actor(&self) -> scim_store::Actor {
+        scim_store::Actor {
+            token_id: Some(self.token_id.clone()),
+        }
+    }
+}
+
+/// The token in an `Authorization` header value: after a `Bearer` scheme (any case), or
+/// the whole value when there is no scheme.
+pub fn token_from_header(value: &str) -> Option<&str> {
+    let value = value.trim();
+    let token = match value.split_once(char::is_whitespace) {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+        Some(_) => return None,
+        None if value.eq_ignore_ascii_case("bearer") => return None,
+        None => value,
+    };
+    (!token.is_empty()).then_some(token)
+}
+
+/// Checks the request's credentials for `tenant_id`.
+pub async fn authenticate(
+    state: &AppState,
+    tenant_id: &str,
+    header: Option<&str>,
+) -> Result<Authenticated, ApiError> {
+    let token = header
+        .and_then(token_from_header)
+        .ok_or(ApiError::Unauthorized(
+            "missing or malformed Authorization header",
+        ))?;
+    let claims = state
+        .signer
+        .verify(token)
+        .map_err(|_| ApiError::Unauthorized("token signature, algorithm or expiry invalid"))?;
+    if !constant_time_eq(claims.sub.as_bytes(), tenant_id.as_bytes()) {
+        return Err(ApiError::Unauthorized("token issued for another tenant"));
+    }
+    let tenant = tenant_id.to_string();
+    let jti = claims.jti.clone();
+    state
+        .blocking(move |store| {
+            let t = match store.get_tenant(&tenant) {
+                Ok(t) => t,
+                Err(StoreError::NotFound) => {
+                    return Err(ApiError::Unauthorized("tenant does not exist"));
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let current = t.token.map(|r| r.id).unwrap_or_default();
+            if current.is_empty() || !constant_time_eq(current.as_bytes(), jti.as_bytes()) {
+                return Err(ApiError::Unauthorized(
+                    "token is not the tenant's current token",
+                ));
+            }
+            if let Err(e) = store.record_token_use(&tenant, &jti, Utc::now()) {
+                tracing::warn!(error = %e, "could not record token use");
+            }
+            Ok(Authenticated {
+                tenant_id: tenant,
+                token_id: jti,
+            })
+        })
+        .await
+}
+
+impl FromRequest for Authenticated {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let tenant_id = req.match_info().get("tenant_id").map(str::to_owned);
+        let header = req
+            .headers()
+            .get(AUTHORIZATION)
+            .map(|v| v.to_str().map(str::to_owned).unwrap_or_default());
+        Box::pin(async move {
+            let state =
+                state.ok_or_else(|| ScimError::internal("application state is not configured"))?;
+            let tenant_id = tenant_id.ok_or_else(|| ScimError::not_found("Unknown endpoint"))?;
+            authenticate(&state, &tenant_id, header.as_deref()).await
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_forms() {
+        assert_eq!(token_from_header("Bearer abc"), Some("abc"));
+        assert_eq!(token_from_header("bearer   abc "), Some("abc"));
+        assert_eq!(token_from_header("BEARER abc"), Some("abc"));
+        assert_eq!(token_from_header("abc"), Some("abc"));
+        assert_eq!(token_from_header("Basic abc"), None);
+        assert_eq!(token_from_header("non-token"), Some("non-token"));
+        assert_eq!(token_from_header(""), None);
+        assert_eq!(token_from_header("Bearer "), None);
+    }
+}

@@ -1,0 +1,348 @@
+//! Routes and handlers. Handlers extract the request, call [`crate::service`] and shape
+//! the response; every error becomes a SCIM error body.
+
+use crate::auth::Authenticated;
+use crate::error::{ApiError, scim_error_response};
+use crate::request::{json_body, query_pairs};
+use crate::response::{resource_response, scim_json};
+use crate::service::{self, list_limits, projection_from_pairs};
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, Route, web};
+use scim_core::ScimError;
+use scim_core::discovery::{self, DiscoveryOptions};
+use scim_core::list::{ListQuery, list_response};
+use scim_core::schema::ResourceKind;
+use scim_core::version::header_matches;
+use serde_json::json;
+
+type Data = web::Data<AppState>;
+type Res = Result<HttpResponse, ApiError>;
+
+/// Registers every route (the SCIM endpoints, `/healthz`, `/readyz`, and the SCIM 404 for
+/// anything else) with `state` as application data.
+pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg: &mut web::ServiceConfig| {
+        let mut scope = web::scope("/scim/v2/{tenant_id}");
+        for kind in [ResourceKind::User, ResourceKind::Group] {
+            let endpoint = kind.resource_type().endpoint;
+            scope = scope
+                .service(
+                    web::resource(endpoint)
+                        .route(
+                            web::get().to(move |a: Authenticated, r: HttpRequest, s: Data| {
+                                list(kind, a, r, s)
+                            }),
+                        )
+                        .route(web::post().to(
+                            move |a: Authenticated, r: HttpRequest, p: web::Payload, s: Data| {
+                                create(kind, a, r, p, s)
+                            },
+                        ))
+                        .default_service(not_allowed("GET, POST")),
+                )
+                .service(
+                    web::resource(format!("{endpoint}/.search"))
+                        .route(web::post().to(
+                            move |a: Authenticated, r: HttpRequest, p: web::Payload, s: Data| {
+                                search(kind, a, r, p, s)
+                            },
+                        ))
+                        .default_service(not_allowed("POST")),
+                )
+                .service(
+                    web::resource(format!("{endpoint}/{{id}}"))
+                        .route(
+                            web::get().to(move |a: Authenticated, r: HttpRequest, s: Data| {
+                                get(kind, a, r, s)
+                            }),
+                        )
+                        .route(web::put().to(
+                            move |a: Authenticated, r: HttpRequest, p: web::Payload, s: Data| {
+                                replace(kind, a, r, p, s)
+                            },
+                        ))
+                        .route(web::patch().to(
+                            move |a: Authenticated, r: HttpRequest, p: web::Payload, s: Data| {
+                                patch(kind, a, r, p, s)
+                            },
+                        ))
+                        .route(web::delete().to(
+                            move |a: Authenticated, r: HttpRequest, s: Data| delete(kind, a, r, s),
+                        ))
+                        .default_service(not_allowed("GET, PUT, PATCH, DELETE")),
+                );
+        }
+        scope = scope
+            .service(
+                web::resource("/.search")
+                    .route(web::post().to(search_all))
+                    .default_service(not_allowed("POST")),
+            )
+            .service(discovery_resource(
+                "/ServiceProviderConfig",
+                service_provider_config,
+            ))
+            .service(discovery_resource("/ResourceTypes", resource_types))
+            .service(discovery_resource("/ResourceTypes/{id}", resource_type))
+            .service(discovery_resource("/Schemas", schemas))
+            .service(discovery_resource("/Schemas/{id}", schema))
+            .service(web::resource(["/Bulk", "/Me", "/Me/{rest:.*}"]).to(not_implemented))
+            .default_service(web::to(not_found));
+        cfg.app_data(web::Data::new(state))
+            .service(scope)
+            .service(
+                web::resource("/healthz")
+                    .route(web::get().to(healthz))
+                    .route(web::head().to(healthz)),
+            )
+            .service(
+                web::resource("/readyz")
+                    .route(web::get().to(readyz))
+                    .route(web::head().to(readyz)),
+            )
+            .default_service(web::to(not_found));
+    }
+}
+
+fn not_allowed(allow: &'static str) -> Route {
+    web::to(move || async move {
+        let mut resp = scim_error_response(&ScimError::method_not_allowed(format!(
+            "Method not allowed here; allowed: {allow}"
+        )));
+        resp.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static(allow));
+        resp
+    })
+}
+
+async fn not_found() -> HttpResponse {
+    scim_error_response(&ScimError::not_found("Unknown endpoint"))
+}
+
+async fn not_implemented() -> HttpResponse {
+    scim_error_response(&ScimError::not_implemented(
+        "This endpoint is not implemented by this server (see /ServiceProviderConfig)",
+    ))
+}
+
+fn if_match(req: &HttpRequest, name: header::HeaderName) -> Option<String> {
+    req.headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap_or("").to_string())
+}
+
+fn projection(req: &HttpRequest) -> Result<scim_core::projection::Projection, ApiError> {
+    projection_from_pairs(&query_pairs(req.query_string()))
+}
+
+async fn list(kind: ResourceKind, a: Authenticated, r: HttpRequest, s: Data) -> Res {
+    let query = ListQuery::from_query_pairs(&query_pairs(r.query_string()), &list_limits(&s))?;
+    let body = service::list(&s, &a, kind, query).await?;
+    Ok(scim_json(StatusCode::OK, &body))
+}
+
+async fn search(
+    kind: ResourceKind,
+    a: Authenticated,
+    r: HttpRequest,
+    p: web::Payload,
+    s: Data,
+) -> Res {
+    let query = ListQuery::from_search_body(&json_body(&r, p, &s).await?, &list_limits(&s))?;
+    let body = service::list(&s, &a, kind, query).await?;
+    Ok(scim_json(StatusCode::OK, &body))
+}
+
+async fn search_all(a: Authenticated, r: HttpRequest, p: web::Payload, s: Data) -> Res {
+    let query = ListQuery::from_search_body(&json_body(&r, p, &s).await?, &list_limits(&s))?;
+    let body = service::search_all(&s, &a, query).await?;
+    Ok(scim_json(StatusCode::OK, &body))
+}
+
+async fn create(
+    kind: ResourceKind,
+    a: Authenticated,
+    r: HttpRequest,
+    p: web::Payload,
+    s: Data,
+) -> Res {
+    let projection = projection(&r)?;
+    let created = service::create(&s, &a, kind, json_body(&r, p, &s).await?, &projection).await?;
+    let location = created.location.clone();
+    Ok(resource_response(
+        StatusCode::CREATED,
+        &created.body,
+        &created.etag,
+        Some(&location),
+    ))
+}
+
+async fn get(kind: ResourceKind, a: Authenticated, r: HttpRequest, s: Data) -> Res {
+    let id = r.match_info().get("id").unwrap_or_default().to_string();
+    let found = service::get(&s, &a, kind, &id, &projection(&r)?).await?;
+    if let Some(h) = if_match(&r, header::IF_NONE_MATCH)
+        && header_matches(&h, found.version)
+    {
+        let mut resp = HttpResponse::NotModified();
+        if let Ok(v) = HeaderValue::from_str(&found.etag) {
+            resp.insert_header((header::ETAG, v));
+        }
+        return Ok(resp.finish());
+    }
+    Ok(resource_response(
+        StatusCode::OK,
+        &found.body,
+        &found.etag,
+        Some(&found.location),
+    ))
+}
+
+async fn replace(
+    kind: ResourceKind,
+    a: Authenticated,
+    r: HttpRequest,
+    p: web::Payload,
+    s: Data,
+) -> Res {
+    let id = r.match_info().get("id").unwrap_or_default().to_string();
+    let (projection, pin) = (projection(&r)?, if_match(&r, header::IF_MATCH));
+    let body = json_body(&r, p, &s).await?;
+    let done = service::replace(&s, &a, kind, &id, body, pin, &projection).await?;
+    Ok(resource_response(
+        StatusCode::OK,
+        &done.body,
+        &done.etag,
+        Some(&done.location),
+    ))
+}
+
+async fn patch(
+    kind: ResourceKind,
+    a: Authenticated,
+    r: HttpRequest,
+    p: web::Payload,
+    s: Data,
+) -> Res {
+    let id = r.match_info().get("id").unwrap_or_default().to_string();
+    let (projection, pin) = (projection(&r)?, if_match(&r, header::IF_MATCH));
+    let body = json_body(&r, p, &s).await?;
+    let done = service::patch(&s, &a, kind, &id, body, pin, &projection).await?;
+    // Groups answer 204 (Entra's advice: no member list back) unless a projection was
+    // asked for; users answer 200 with the resource.
+    if kind == ResourceKind::Group && projection.is_default() {
+        let mut resp = HttpResponse::NoContent();
+        if let Ok(v) = HeaderValue::from_str(&done.etag) {
+            resp.insert_header((header::ETAG, v));
+        }
+        return Ok(resp.finish());
+    }
+    Ok(resource_response(
+        StatusCode::OK,
+        &done.body,
+        &done.etag,
+        Some(&done.location),
+    ))
+}
+
+async fn delete(kind: ResourceKind, a: Authenticated, r: HttpRequest, s: Data) -> Res {
+    let id = r.match_info().get("id").unwrap_or_default().to_string();
+    service::delete(&s, &a, kind, &id, if_match(&r, header::IF_MATCH)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+// ---- discovery (RFC 7644 §4): GET only, per tenant, authenticated ----
+
+type DiscoveryFn = fn(&AppState, &str, Option<&str>) -> Result<serde_json::Value, ApiError>;
+
+fn discovery_resource(path: &str, f: DiscoveryFn) -> actix_web::Resource {
+    web::resource(path)
+        .route(web::get().to(
+            move |a: Authenticated, r: HttpRequest, s: Data| async move {
+                // RFC 7644 §4: "If a "filter" is provided, the service provider SHOULD respond
+                // with HTTP status code 403 (Forbidden)".
+                if query_pairs(r.query_string())
+                    .iter()
+                    .any(|(k, _)| k.eq_ignore_ascii_case("filter"))
+                {
+                    return Err(ScimError::forbidden(
+                        "Filtering is not supported on discovery endpoints",
+                    )
+                    .into());
+                }
+                let base = s.tenant_url(&a.tenant_id);
+                let body = f(&s, &base, r.match_info().get("id"))?;
+                Ok::<_, ApiError>(scim_json(StatusCode::OK, &body))
+            },
+        ))
+        .default_service(not_allowed("GET"))
+}
+
+fn service_provider_config(
+    s: &AppState,
+    base: &str,
+    _: Option<&str>,
+) -> Result<serde_json::Value, ApiError> {
+    Ok(discovery::service_provider_config(&DiscoveryOptions {
+        base_url: base.to_string(),
+        max_results: s.limits.max_page_size,
+        documentation_uri: None,
+    }))
+}
+
+fn all_of(docs: Vec<serde_json::Value>) -> serde_json::Value {
+    let n = docs.len() as u64;
+    list_response(n, 1, docs)
+}
+
+fn resource_types(
+    _: &AppState,
+    base: &str,
+    _: Option<&str>,
+) -> Result<serde_json::Value, ApiError> {
+    Ok(all_of(discovery::resource_types(base)))
+}
+
+fn resource_type(
+    _: &AppState,
+    base: &str,
+    id: Option<&str>,
+) -> Result<serde_json::Value, ApiError> {
+    let id = id.unwrap_or_default();
+    discovery::resource_type(base, id)
+        .ok_or_else(|| ScimError::not_found(format!("ResourceType {id} not found")).into())
+}
+
+fn schemas(_: &AppState, base: &str, _: Option<&str>) -> Result<serde_json::Value, ApiError> {
+    Ok(all_of(discovery::schemas(base)))
+}
+
+fn schema(_: &AppState, base: &str, id: Option<&str>) -> Result<serde_json::Value, ApiError> {
+    let id = id.unwrap_or_default();
+    discovery::schema(base, id)
+        .ok_or_else(|| ScimError::not_found(format!("Schema {id} not found")).into())
+}
+
+// ---- health ----
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(json!({"status": "ok"}).to_string())
+}
+
+async fn readyz(s: Data) -> HttpResponse {
+    let backend = s.store.backend_name();
+    match s.blocking(|store| store.ping()).await {
+        Ok(()) => HttpResponse::Ok()
+            .content_type("application/json")
+            .body(json!({"status": "ready", "database": backend}).to_string()),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            HttpResponse::ServiceUnavailable()
+                .content_type("application/json")
+                .body(json!({"status": "unavailable", "database": backend}).to_string())
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! The in-process test app: a real `DieselStore` on a temporary SQLite file, a tenant with
+//! a token, and a helper that sends requests through `actix_web::test`.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::HeaderMap;
+use actix_web::test::{self, TestRequest};
+use actix_web::{App, web::Bytes};
+use scim_http::{AppState, Limits, TokenSigner, configure, generate_token};
+use scim_store::{DieselStore, Store, StoreConfig, TenantRepo as _};
+use serde_json::Value;
+use std::sync::Arc;
+
+pub const SIGNING_KEY: &[u8] = b"an-in-process-test-signing-key-of-32+bytes";
+pub const PATCH_URN: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+pub struct TestApp {
+    pub state: AppState,
+    pub tenant: String,
+    pub token: String,
+    _dir: tempfile::TempDir,
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "status {} body is not JSON ({e}): {:?}",
+                self.status, self.body
+            )
+        })
+    }
+
+    #[track_caller]
+    pub fn expect(&self, status: u16) -> Value {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "body: {}",
+            String::from_utf8_lossy(&self.body)
+        );
+        if self.body.is_empty() {
+            Value::Null
+        } else {
+            assert_eq!(self.header("content-type"), Some("application/scim+json"));
+            self.json()
+        }
+    }
+
+    /// A SCIM error body with `status`.
+    #[track_caller]
+    pub fn expect_error(&self, status: u16) -> Value {
+        let v = self.expect(status);
+        assert_eq!(
+            v["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error",
+            "{v}"
+        );
+        assert_eq!(v["status"], status.to_string(), "{v}");
+        assert!(!v["detail"].as_str().unwrap_or("").is_empty(), "{v}");
+        v
+    }
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        Self::with_limits(Limits::default()).await
+    }
+
+    pub async fn with_limits(limits: Limits) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/scim.db", dir.path().display());
+        let store = DieselStore::open(&StoreConfig::new(url)).unwrap();
+        let signer = TokenSigner::from_secret(SIGNING_KEY).unwrap();
+        let tenant = store.create_tenant("Acme").unwrap().id;
+        let token = generate_token(&store, &signer, &tenant).unwrap().token;
+        let store: Arc<dyn Store> = Arc::new(store);
+        let state = AppState::new(store, signer, "https://scim.example.com/", limits);
+        TestApp {
+            state,
+            tenant,
+            token,
+            _dir: dir,
+        }
+    }
+
+    /// Another tenant of the same server, with its token.
+    pub fn other_tenant(&self, name: &str) -> (String, String) {
+        let id = self.state.store.create_tenant(name).unwrap().id;
+        let token = generate_token(self.state.store.as_ref(), &self.state.signer, &id)
+            .unwrap()
+            .token;
+        (id, token)
+    }
+
+    pub fn base(&self) -> String {
+        format!("/scim/v2/{}", self.tenant)
+    }
+
+    /// Sends a raw request.
+    pub async fn send(&self, req: TestRequest) -> Resp {
+        let app = test::init_service(App::new().configure(configure(self.state.clone()))).await;
+        let resp = test::call_service(&app, req.to_request()).await;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = test::read_body(resp).await;
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// A request to `<base><path>` with the tenant's bearer token and an optional JSON body.
+    pub async fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Resp {
+        let mut req = TestRequest::default()
+            .method(method.parse().unwrap())
+            .uri(&format!("{}{path}", self.base()))
+            .insert_header(("Authorization", format!("Bearer {}", self.token)));
+        if let Some(b) = body {
+            req = req
+                .insert_header(("Content-Type", "application/scim+json; charset=utf-8"))
+                .set_payload(b.to_string());
+        }
+        self.send(req).await
+    }
+
+    /// Creates a user and returns its id.
+    pub async fn user(&self, user_name: &str) -> String {
+        let v = self
+            .call(
+                "POST",
+                "/Users",
+                Some(&serde_json::json!({
+                    "userName": user_name,
+                    "name": {"givenName": "G", "familyName": "F"},
+                    "emails": [{"value": user_name, "type": "work", "primary": true}],
+                    "active": true
+                })),
+            )
+            .await
+            .expect(201);
+        v["id"].as_str().unwrap().to_string()
+    }
+}

@@ -1,0 +1,13 @@
+//! In-process HTTP tests of `scim-http` over a real `DieselStore` (temporary SQLite file):
+//! status codes, content types, SCIM error bodies, authentication, tenant isolation, and
+//! malformed input that must never produce a 5xx.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod auth;
+mod crud;
+mod errors;
+mod failures;
+mod helpers;
+mod lists;
+mod patch;

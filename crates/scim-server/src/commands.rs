@@ -1,0 +1,174 @@
+//! The administrative subcommands: `migrate`, `tenant create|list`, `token generate`.
+
+use crate::config::Config;
+use anyhow::Context as _;
+use scim_http::state::tenant_url;
+use scim_store::{DieselStore, StoreError, TenantRepo as _};
+use serde_json::json;
+
+/// Opens the store (applying pending migrations).
+pub fn open_store(config: &Config) -> anyhow::Result<DieselStore> {
+    DieselStore::open(&config.store_config()).with_context(|| {
+        format!(
+            "cannot open the database ({})",
+            redact_url(&config.database_url)
+        )
+    })
+}
+
+/// A database URL without its password, for messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// `migrate`.
+pub fn migrate(config: &Config) -> anyhow::Result<()> {
+    let applied = scim_store::migrate(&config.store_config()).with_context(|| {
+        format!(
+            "cannot migrate the database ({})",
+            redact_url(&config.database_url)
+        )
+    })?;
+    if applied.is_empty() {
+        println!("The database schema is up to date.");
+    } else {
+        println!(
+            "Applied {} migration(s): {}",
+            applied.len(),
+            applied.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// `tenant create --name NAME [--json]`.
+pub fn tenant_create(config: &Config, name: &str, as_json: bool) -> anyhow::Result<()> {
+    let name = name.trim();
+    anyhow::ensure!(!name.is_empty(), "the organization name must not be empty");
+    let store = open_store(config)?;
+    let tenant = store
+        .create_tenant(name)
+        .context("cannot create the organization")?;
+    let url = tenant_url(&config.public_url(), &tenant.id);
+    if as_json {
+        println!(
+            "{}",
+            json!({"id": tenant.id, "name": tenant.name, "tenant_url": url})
+        );
+    } else {
+        println!("Created organization \"{}\".", tenant.name);
+        println!();
+        println!("  Organization id: {}", tenant.id);
+        println!("  Tenant URL:      {url}");
+        println!();
+        println!("In Okta, paste the Tenant URL as \"SCIM connector base URL\" (Base URL);");
+        println!("in Microsoft Entra ID, paste it as \"Tenant URL\".");
+        println!("Next, generate its secret token:");
+        println!();
+        println!("  scim-server token generate --tenant {}", tenant.id);
+    }
+    Ok(())
+}
+
+/// `tenant list [--json]`.
+pub fn tenant_list(config: &Config, as_json: bool) -> anyhow::Result<()> {
+    let store = open_store(config)?;
+    let tenants = store.list_tenants().context("cannot list organizations")?;
+    let public = config.public_url();
+    if as_json {
+        let items: Vec<_> = tenants
+            .iter()
+            .map(|t| {
+                json!({
+                    "id": t.id,
+                    "name": t.name,
+                    "created": t.created.to_rfc3339(),
+                    "tenant_url": tenant_url(&public, &t.id),
+                    "token": t.token.as_ref().map(|r| json!({
+                        "generated": r.generated.to_rfc3339(),
+                        "last_used": r.last_used.map(|u| u.to_rfc3339()),
+                    })),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(items));
+    } else if tenants.is_empty() {
+        println!("No organizations yet. Create one with: scim-server tenant create --name NAME");
+    } else {
+        for t in &tenants {
+            let token = match &t.token {
+                None => "no token yet".to_string(),
+                Some(r) => format!(
+                    "token generated {}, last used {}",
+                    r.generated.format("%Y-%m-%d %H:%M UTC"),
+                    r.last_used
+                        .map(|u| u.format("%Y-%m-%d %H:%M UTC").to_string())
+                        .unwrap_or_else(|| "never".into())
+                ),
+            };
+            println!("{}  {}  ({token})", t.id, t.name);
+            println!("    Tenant URL: {}", tenant_url(&public, &t.id));
+        }
+    }
+    Ok(())
+}
+
+/// `token generate --tenant ID [--json]`.
+pub fn token_generate(config: &Config, tenant: &str, as_json: bool) -> anyhow::Result<()> {
+    let store = open_store(config)?;
+    let signer = scim_http::load_signer(&store, config.token_signing_key.as_deref())
+        .context("cannot load the token signing key")?;
+    let generated = match scim_http::generate_token(&store, &signer, tenant) {
+        Ok(g) => g,
+        Err(scim_http::tokens::TokenError::Store(StoreError::NotFound)) => {
+            anyhow::bail!("no organization with id '{tenant}' (see: scim-server tenant list)")
+        }
+        Err(e) => return Err(e).context("cannot generate the token"),
+    };
+    if as_json {
+        println!(
+            "{}",
+            json!({"tenant_id": generated.tenant_id, "token": generated.token})
+        );
+    } else {
+        let url = tenant_url(&config.public_url(), &generated.tenant_id);
+        println!(
+            "Generated a new secret token for organization {}.",
+            generated.tenant_id
+        );
+        println!("Any previous token of this organization has stopped working.");
+        println!();
+        println!("  Tenant URL:   {url}");
+        println!("  Secret token: {}", generated.token);
+        println!();
+        println!("Okta: Base URL = the Tenant URL, API Token = the secret token");
+        println!("      (authentication mode \"HTTP Header\"), then \"Test API Credentials\".");
+        println!("Entra ID: Tenant URL = the Tenant URL, Secret Token = the secret token,");
+        println!("      then \"Test Connection\".");
+        println!("The token is shown only once; store it in your identity provider now.");
+    }
+    // Keep the store alive until here (pool shutdown after output).
+    drop(store);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://scim:secret@db:5432/scim"),
+            "postgres://scim:***@db:5432/scim"
+        );
+        assert_eq!(redact_url("sqlite://scim.db"), "sqlite://scim.db");
+    }
+}

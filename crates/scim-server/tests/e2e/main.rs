@@ -1,0 +1,9 @@
+//! End-to-end tests: the real `scim-server` binary over real HTTP, tenants and tokens made
+//! through its CLI, on SQLite and (when `SCIM_TEST_DATABASE_URL` is set) PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod entra;
+mod harness;
+mod isolation;
+mod okta;

@@ -1,0 +1,38 @@
+"""Runs scim2-tester (as a library) against a running scim-server tenant.
+
+Usage: conformance.py BASE_URL TOKEN
+
+Prints every result that is not a success (SUCCESS, COMPLIANT, ACCEPTABLE) and a closing
+line exactly `N passed, M failed`, where failures are ERROR and CRITICAL results.
+Exits 1 when M > 0.
+"""
+
+import sys
+
+from httpx2 import Client
+from scim2_client.engines.httpx2 import SyncSCIMClient
+from scim2_tester import Status, check_server
+
+
+def main() -> int:
+    base_url, token = sys.argv[1], sys.argv[2]
+    client = SyncSCIMClient(
+        Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    )
+    results = check_server(
+        client,
+        include_tags={"discovery", "crud", "patch", "misc"},
+        resource_types=["User", "Group"],
+    )
+    failed = [r for r in results if r.status in (Status.ERROR, Status.CRITICAL)]
+    for r in results:
+        if r.status in (Status.SUCCESS, Status.COMPLIANT, Status.ACCEPTABLE):
+            continue
+        where = f" [{r.resource_type}]" if r.resource_type else ""
+        print(f"{r.status.name}{where} {r.title}: {r.reason}")
+    print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
