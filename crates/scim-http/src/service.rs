@@ -6,7 +6,7 @@ use crate::auth::Authenticated;
 use crate::error::{ApiError, store_error_for};
 use crate::state::AppState;
 use scim_core::ScimError;
-use scim_core::filter::AttrPath;
+use scim_core::filter::{AttrPath, validate_filter};
 use scim_core::list::{ListLimits, ListQuery, list_response, parse_attr_list};
 use scim_core::patch::{PatchRequest, apply_patch};
 use scim_core::projection::Projection;
@@ -255,6 +255,15 @@ pub async fn delete(
         .await
 }
 
+/// Checks the filter against the schema of `kind` (ordering on booleans, dates that do not
+/// parse, ...) so that the client gets `invalidFilter` rather than the store failing.
+fn validate_query(kind: ResourceKind, q: &ListQuery) -> Result<(), ApiError> {
+    match &q.filter {
+        Some(f) => Ok(validate_filter(f, kind.resource_type())?),
+        None => Ok(()),
+    }
+}
+
 fn list_params(kind: ResourceKind, q: &ListQuery, projection: &Projection) -> ListParams {
     ListParams {
         filter: q.filter.clone(),
@@ -280,6 +289,7 @@ pub async fn list(
     kind: ResourceKind,
     query: ListQuery,
 ) -> Result<Value, ApiError> {
+    validate_query(kind, &query)?;
     let projection = query.projection();
     let params = list_params(kind, &query, &projection);
     let tenant = auth.tenant_id.clone();
@@ -300,6 +310,8 @@ pub async fn search_all(
     auth: &Authenticated,
     query: ListQuery,
 ) -> Result<Value, ApiError> {
+    validate_query(ResourceKind::User, &query)?;
+    validate_query(ResourceKind::Group, &query)?;
     let projection = query.projection();
     let users = list_params(ResourceKind::User, &query, &projection);
     let groups = list_params(ResourceKind::Group, &query, &projection);

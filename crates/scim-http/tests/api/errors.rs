@@ -175,6 +175,26 @@ async fn syntax_and_value_errors_are_400() {
         .await
         .expect_error(400);
     assert_eq!(v["scimType"], "invalidFilter");
+    // Grammatically valid, but the schema forbids ordering on a boolean.
+    for (method, path, body) in [
+        ("GET", "/Users?filter=active%20gt%20true", None),
+        (
+            "POST",
+            "/Users/.search",
+            Some(json!({"filter": "active gt true"})),
+        ),
+        (
+            "POST",
+            "/.search",
+            Some(json!({"filter": "active gt true"})),
+        ),
+    ] {
+        let v = app
+            .call(method, path, body.as_ref())
+            .await
+            .expect_error(400);
+        assert_eq!(v["scimType"], "invalidFilter", "{method} {path}");
+    }
     let v = app
         .call(
             "PATCH",
@@ -231,6 +251,12 @@ async fn malformed_input_never_5xx() {
         "filter=meta.lastModified%20gt%20%222020-01-01T00%3A00%3A00Z%22",
         "filter=nope%20pr",
         "filter=userName%20xx%20%22a%22",
+        // Valid grammar the schema rejects: ordering on booleans and complex attributes,
+        // a dateTime that does not parse.
+        "filter=active%20gt%20true",
+        "filter=name%20gt%20%22x%22",
+        "filter=meta.created%20gt%20%22yesterday%22",
+        "filter=emails%5Bprimary%20lt%20true%5D",
         "count=-1",
         "count=99999999999999999999999",
         "startIndex=-5",
