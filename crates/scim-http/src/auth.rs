@@ -79,13 +79,20 @@ pub async fn authenticate(
                 }
                 Err(e) => return Err(e.into()),
             };
-            let current = t.token.map(|r| r.id).unwrap_or_default();
-            if current.is_empty() || !constant_time_eq(current.as_bytes(), jti.as_bytes()) {
+            let Some(record) = t
+                .token
+                .filter(|r| !r.id.is_empty() && constant_time_eq(r.id.as_bytes(), jti.as_bytes()))
+            else {
                 return Err(ApiError::Unauthorized(
                     "token is not the tenant's current token",
                 ));
-            }
-            if let Err(e) = store.record_token_use(&tenant, &jti, Utc::now()) {
+            };
+            // Write the last-use time at most once per resolution period: an UPDATE on every
+            // request would take SQLite's single write lock (and a pooled connection) each time.
+            let now = Utc::now();
+            if record.use_is_stale(now)
+                && let Err(e) = store.record_token_use(&tenant, &jti, now)
+            {
                 tracing::warn!(error = %e, "could not record token use");
             }
             Ok(Authenticated {

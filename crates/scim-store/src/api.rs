@@ -31,6 +31,19 @@ pub struct TokenRecord {
     pub last_used: Option<DateTime<Utc>>,
 }
 
+/// How precisely [`TokenRecord::last_used`] is kept: a use within this long of the stored
+/// time is not written again, so authentication does not write on every request.
+pub const TOKEN_USE_RESOLUTION: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+
+impl TokenRecord {
+    /// Whether a use at `at` should be recorded: never recorded yet, or the stored time is
+    /// at least [`TOKEN_USE_RESOLUTION`] old.
+    pub fn use_is_stale(&self, at: DateTime<Utc>) -> bool {
+        self.last_used
+            .is_none_or(|last| at - last >= TOKEN_USE_RESOLUTION)
+    }
+}
+
 /// Who made a change, recorded in the provisioning log.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Actor {
@@ -250,4 +263,24 @@ pub trait Store: TenantRepo + ResourceRepo + LogRepo + SettingsRepo {
     fn ping(&self) -> StoreResult<()>;
     /// The backend's name, `sqlite` or `postgres`.
     fn backend_name(&self) -> &'static str;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn token_use_is_recorded_once_per_resolution_period() {
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let mut record = TokenRecord {
+            id: "jti".into(),
+            generated: t0,
+            last_used: None,
+        };
+        assert!(record.use_is_stale(t0), "never used: record it");
+        record.last_used = Some(t0);
+        assert!(!record.use_is_stale(t0 + chrono::TimeDelta::seconds(59)));
+        assert!(record.use_is_stale(t0 + TOKEN_USE_RESOLUTION));
+    }
 }

@@ -7,13 +7,13 @@ use crate::{
     LogEntry, LogOperation, LogQuery, LogRepo, SettingsRepo, Store, StoreError, StoreResult,
     Tenant, TenantRepo, TokenRecord,
 };
-use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use scim_core::ResourceKind;
 
 /// Token uses closer together than this are not written again.
-const TOKEN_USE_RESOLUTION: TimeDelta = TimeDelta::seconds(60);
+use crate::TOKEN_USE_RESOLUTION;
 
 /// The default and maximum page size of [`LogRepo::list_log`].
 const LOG_DEFAULT_LIMIT: u64 = 100;
