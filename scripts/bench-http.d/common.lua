@@ -6,7 +6,8 @@
 --   BENCH_USERS      number of seeded users (for random page starts)
 --   BENCH_RUN        a run-unique prefix for created userNames
 --   BENCH_SCENARIO   the scenario name printed in the result line
--- Each thread counts responses whose status is not the expected one and 5xx responses;
+-- Each thread counts responses whose status is not the expected one (or whose body fails
+-- the scenario's optional check_body(body)) and 5xx responses;
 -- done() prints one "BENCH ..." line that the bench script turns into its table.
 
 base_path = os.getenv("BENCH_BASE_PATH") or ""
@@ -71,11 +72,18 @@ function init(args)
 end
 
 function response(status, headers, body)
+  local label = nil
   if not expected[status] then
+    label = tostring(status)
+  elseif check_body and not check_body(body) then
+    -- the status was right but the body was not (see the scenario's check_body)
+    label = "badbody"
+  end
+  if label then
     unexpected = unexpected + 1
-    if not seen[status] then
-      seen[status] = true
-      codes = codes .. status .. ","
+    if not seen[label] then
+      seen[label] = true
+      codes = codes .. label .. ","
     end
   end
   if status >= 500 then server_errors = server_errors + 1 end
@@ -86,7 +94,7 @@ function done(summary, latency, requests)
   for _, t in ipairs(threads) do
     bad = bad + (t:get("unexpected") or 0)
     s5xx = s5xx + (t:get("server_errors") or 0)
-    for c in string.gmatch(t:get("codes") or "", "%d+") do
+    for c in string.gmatch(t:get("codes") or "", "%w+") do
       if not listed[c] then
         listed[c] = true
         allcodes = allcodes .. c .. ","
