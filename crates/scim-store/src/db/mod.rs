@@ -472,16 +472,33 @@ pub(crate) fn retry_unconditional<T>(
     expected_version: Option<i64>,
     mut attempt: impl FnMut() -> StoreResult<T>,
 ) -> StoreResult<T> {
-    let mut tries = 0;
+    let mut tries: u32 = 0;
     loop {
         match attempt() {
-            Err(StoreError::VersionMismatch) if expected_version.is_none() && tries < 5 => {
+            Err(StoreError::VersionMismatch)
+                if expected_version.is_none() && tries < MAX_UNCONDITIONAL_RETRIES =>
+            {
                 tries += 1;
+                // Several writers racing on one row (PostgreSQL, READ COMMITTED) would
+                // otherwise retry in lockstep: back off a little, with jitter.
+                let jitter = u64::from(
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.subsec_nanos())
+                        .unwrap_or(0)
+                        % 1000,
+                );
+                let micros = 200 * u64::from(tries.min(20)) + jitter;
+                std::thread::sleep(std::time::Duration::from_micros(micros));
             }
             other => return other,
         }
     }
 }
+
+/// How often an unconditional write is re-run after losing a race before the conflict is
+/// reported (as `VersionMismatch`).
+const MAX_UNCONDITIONAL_RETRIES: u32 = 50;
 
 impl From<DieselError> for StoreError {
     /// Maps a diesel error; its text stays in the `source` chain, never in `Display`.
