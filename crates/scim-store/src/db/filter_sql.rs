@@ -241,11 +241,30 @@ fn time_test(op: CompareOp, value: &CompValue) -> Option<TimeTest> {
     })
 }
 
+/// Trees deeper than this are not pushed down (a long `or` chain nests one level per
+/// term, and lowering recurses per level): they are evaluated in Rust instead.
+const MAX_PUSHDOWN_DEPTH: usize = 24;
+
+fn depth(f: &Filter) -> usize {
+    match f {
+        Filter::And(a, b) | Filter::Or(a, b) => 1 + depth(a).max(depth(b)),
+        Filter::Not(a) | Filter::ValuePath(_, a) => 1 + depth(a),
+        Filter::Compare(..) | Filter::Present(_) => 1,
+    }
+}
+
 /// Translates a filter on `kind` into a pushed-down predicate.
 pub(crate) fn translate(kind: ResourceKind, f: &Filter) -> Translated<Pred> {
+    if depth(f) > MAX_PUSHDOWN_DEPTH {
+        return Translated::none();
+    }
+    translate_tree(kind, f)
+}
+
+fn translate_tree(kind: ResourceKind, f: &Filter) -> Translated<Pred> {
     match f {
-        Filter::And(a, b) => and(translate(kind, a), translate(kind, b), Pred::And),
-        Filter::Or(a, b) => or(translate(kind, a), translate(kind, b), Pred::Or),
+        Filter::And(a, b) => and(translate_tree(kind, a), translate_tree(kind, b), Pred::And),
+        Filter::Or(a, b) => or(translate_tree(kind, a), translate_tree(kind, b), Pred::Or),
         Filter::Compare(path, op, value) => compare(kind, path, *op, value),
         Filter::ValuePath(path, inner) => match target(kind, path) {
             Some(Target::Emails) => {

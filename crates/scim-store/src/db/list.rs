@@ -2,6 +2,9 @@
 //!
 //! * No filter, or a filter that translates *exactly* ([`filter_sql`](super::filter_sql)):
 //!   `COUNT(*)` plus one `ORDER BY … LIMIT … OFFSET …` query, all in SQL.
+//!   When the count is small (at most [`SMALL_RESULT`], i.e. a lookup), the matches are
+//!   read without `ORDER BY` and ordered in Rust with the same comparator, so the planner
+//!   always uses the filter's index instead of walking the tenant in `(created, id)` order.
 //! * Any other filter: the translatable conjuncts run in SQL as a superset pre-filter, and
 //!   the candidates are read in bounded batches ([`BATCH`] rows, keyset paging on
 //!   `(created, id)`), each batch's relations loaded in one query, and the full filter
@@ -30,6 +33,9 @@ use std::cmp::Ordering;
 
 /// Candidate rows read per batch when the filter is evaluated in Rust.
 pub(crate) const BATCH: i64 = 500;
+
+/// Up to this many matches, the page is cut in Rust from the unordered matches.
+const SMALL_RESULT: u64 = 200;
 
 /// A column the store can sort on in SQL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,6 +155,26 @@ pub(crate) fn list(
             let total = count(conn, tenant_id, kind, pred)?;
             let rows = if params.count == 0 || offset >= total {
                 Vec::new()
+            } else if total <= SMALL_RESULT {
+                // Few matches (a lookup): read them unordered and cut the window in Rust.
+                // Without ORDER BY the planner has no reason to walk the (created, id)
+                // index of the whole tenant to avoid a sort; it uses the filter's index.
+                let mut rows = page(
+                    conn,
+                    tenant_id,
+                    kind,
+                    pred,
+                    None,
+                    false,
+                    0,
+                    SMALL_RESULT * 4,
+                    false,
+                )?;
+                rows.sort_by(|a, b| compare_rows(a, b, sort, params.descending));
+                rows.into_iter()
+                    .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+                    .take(usize::try_from(params.count).unwrap_or(usize::MAX))
+                    .collect()
             } else {
                 page(
                     conn,
@@ -159,6 +185,7 @@ pub(crate) fn list(
                     params.descending,
                     offset,
                     params.count,
+                    true,
                 )?
             };
             (total, rows)
@@ -223,6 +250,7 @@ fn page(
     desc: bool,
     offset: u64,
     count: u64,
+    ordered: bool,
 ) -> StoreResult<Vec<StoredRow>> {
     match kind {
         ResourceKind::User => {
@@ -244,12 +272,12 @@ fn page(
                 Some(SortCol::FamilyName) => order_by!(q, users::family_name, true, desc),
                 None => q,
             };
-            let rows: Vec<UserTuple> = q
-                .then_order_by(users::created.asc())
-                .then_order_by(users::id.asc())
-                .limit(to_i64(count))
-                .offset(to_i64(offset))
-                .load(conn)?;
+            if ordered {
+                q = q
+                    .then_order_by(users::created.asc())
+                    .then_order_by(users::id.asc());
+            }
+            let rows: Vec<UserTuple> = q.limit(to_i64(count)).offset(to_i64(offset)).load(conn)?;
             Ok(rows.into_iter().map(StoredRow::from).collect())
         }
         ResourceKind::Group => {
@@ -268,12 +296,12 @@ fn page(
                 Some(SortCol::LastModified) => order_by!(q, groups::last_modified, false, desc),
                 _ => q,
             };
-            let rows: Vec<GroupTuple> = q
-                .then_order_by(groups::created.asc())
-                .then_order_by(groups::id.asc())
-                .limit(to_i64(count))
-                .offset(to_i64(offset))
-                .load(conn)?;
+            if ordered {
+                q = q
+                    .then_order_by(groups::created.asc())
+                    .then_order_by(groups::id.asc());
+            }
+            let rows: Vec<GroupTuple> = q.limit(to_i64(count)).offset(to_i64(offset)).load(conn)?;
             Ok(rows.into_iter().map(StoredRow::from).collect())
         }
     }
@@ -360,6 +388,25 @@ fn rows_by_id(
     })
 }
 
+/// Whether the filter reads `groups` (Users) or `members` (Groups), which the batches
+/// then load (one query per batch); otherwise they are skipped.
+fn mentions_relation(kind: ResourceKind, f: &Filter) -> bool {
+    let relation = match kind {
+        ResourceKind::User => "groups",
+        ResourceKind::Group => "members",
+    };
+    match f {
+        Filter::Compare(p, _, _) | Filter::Present(p) => p.name.eq_ignore_ascii_case(relation),
+        Filter::ValuePath(p, inner) => {
+            p.name.eq_ignore_ascii_case(relation) || mentions_relation(kind, inner)
+        }
+        Filter::Not(a) => mentions_relation(kind, a),
+        Filter::And(a, b) | Filter::Or(a, b) => {
+            mentions_relation(kind, a) || mentions_relation(kind, b)
+        }
+    }
+}
+
 /// Compiles the filter for in-Rust evaluation. An invalid filter (which the HTTP layer
 /// rejects first with `scim_core::filter::validate_filter`) is a `Backend` error whose
 /// source is the `ScimError`.
@@ -382,6 +429,7 @@ fn scan(
     let want = usize::try_from(offset.saturating_add(params.count)).unwrap_or(usize::MAX);
     let desc = params.descending;
     let compiled = compile(kind, filter)?;
+    let needs_relations = mentions_relation(kind, filter);
     let mut total = 0_u64;
     let mut keep: Vec<StoredRow> = Vec::new();
     let mut after: Option<(NaiveDateTime, String)> = None;
@@ -390,10 +438,14 @@ fn scan(
         let Some(last) = rows.last() else { break };
         after = Some((last.created, last.id.clone()));
         let full = i64::try_from(rows.len()).unwrap_or(i64::MAX) >= BATCH;
-        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-        let relations = load_relations(conn, tenant_id, kind, &ids)?;
+        let relations = if needs_relations {
+            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+            Some(load_relations(conn, tenant_id, kind, &ids)?)
+        } else {
+            None
+        };
         for mut row in rows {
-            let resource = to_resource(kind, &row, Some(&relations))?;
+            let resource = to_resource(kind, &row, relations.as_ref())?;
             if !compiled.matches(&resource.to_json("")) {
                 continue;
             }

@@ -515,3 +515,99 @@ pub(crate) fn utc(t: NaiveDateTime) -> DateTime<Utc> {
 pub(crate) fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ListParams, ResourceRepo, TenantRepo};
+    use scim_core::ResourceKind;
+
+    #[test]
+    fn urls_select_the_backend() {
+        assert_eq!(
+            Target::parse("postgres://u@h/db").unwrap(),
+            Target::Postgres("postgres://u@h/db".into())
+        );
+        assert!(matches!(
+            Target::parse("postgresql://u@h/db"),
+            Ok(Target::Postgres(_))
+        ));
+        assert_eq!(
+            Target::parse("sqlite://data/scim.db").unwrap(),
+            Target::SqliteFile("sqlite://data/scim.db".into())
+        );
+        assert!(matches!(
+            Target::parse("sqlite:///var/lib/scim.db"),
+            Ok(Target::SqliteFile(_))
+        ));
+        assert_eq!(
+            Target::parse("sqlite::memory:").unwrap(),
+            Target::SqliteMemory
+        );
+        for bad in [
+            "mysql://x",
+            "scim.db",
+            "",
+            "sqlite://",
+            "sqlite:///",
+            "http://x",
+        ] {
+            let err = Target::parse(bad).unwrap_err();
+            assert!(matches!(err, StoreError::Config(_)), "{bad}: {err:?}");
+        }
+        let msg = Target::parse("mysql://x").unwrap_err().to_string();
+        assert!(
+            msg.contains("'mysql'") && msg.contains("postgres://"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn in_memory_sqlite_is_one_database() {
+        let store = DieselStore::open(&StoreConfig::new("sqlite::memory:")).unwrap();
+        let t = store.create_tenant("t").unwrap();
+        let mut a = scim_core::resource::Attributes::new();
+        a.insert("userName".into(), "x".into());
+        store
+            .create(&crate::Actor::default(), &t.id, ResourceKind::User, a)
+            .unwrap();
+        // Every pooled checkout sees the same database.
+        for _ in 0..3 {
+            let page = store
+                .list(&t.id, ResourceKind::User, &ListParams::default())
+                .unwrap();
+            assert_eq!(page.total_results, 1);
+        }
+        assert!(matches!(
+            migrate(&StoreConfig::new("sqlite::memory:")),
+            Err(StoreError::Config(_))
+        ));
+    }
+
+    #[test]
+    fn timestamps_truncate_to_millis() {
+        let t = chrono::DateTime::parse_from_rfc3339("2026-01-02T03:04:05.678912Z")
+            .unwrap()
+            .naive_utc();
+        assert_eq!(truncate_ms(t).to_string(), "2026-01-02 03:04:05.678");
+        assert_eq!(now_ms().nanosecond() % 1_000_000, 0);
+    }
+
+    #[test]
+    fn conflicts_name_the_attribute() {
+        assert_eq!(
+            conflict_attribute("users_user_name_lower_key duplicate key"),
+            "userName"
+        );
+        assert_eq!(
+            conflict_attribute(" UNIQUE constraint failed: users.tenant_id, users.user_name_lower"),
+            "userName"
+        );
+        assert_eq!(
+            conflict_attribute(
+                " UNIQUE constraint failed: groups.tenant_id, groups.display_name_lower"
+            ),
+            "displayName"
+        );
+    }
+}

@@ -308,6 +308,17 @@ fn leaf() -> impl Strategy<Value = Spec> {
 }
 
 fn spec() -> impl Strategy<Value = Spec> {
+    // Mostly pushed-down shapes (single tests, conjunctions, disjunctions of leaves), some
+    // arbitrary trees (with `not`, `pr`, `ne`) that take the evaluate-in-Rust path.
+    prop_oneof![
+        4 => leaf(),
+        2 => (leaf(), leaf()).prop_map(|(a, b)| Spec::And(Box::new(a), Box::new(b))),
+        1 => (leaf(), leaf()).prop_map(|(a, b)| Spec::Or(Box::new(a), Box::new(b))),
+        2 => tree(),
+    ]
+}
+
+fn tree() -> impl Strategy<Value = Spec> {
     leaf().prop_recursive(3, 12, 2, |inner| {
         prop_oneof![
             (inner.clone(), inner.clone()).prop_map(|(a, b)| Spec::And(Box::new(a), Box::new(b))),
@@ -366,6 +377,19 @@ fn build(spec: &Spec, users: &[Resource]) -> Filter {
 }
 
 pub fn pushed_down_filters_agree_with_evaluator(db: &TestDb) {
+    // proptest's strategy trees for these nested types need more than the 2 MiB default
+    // test-thread stack in debug builds (the store itself does not).
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .stack_size(64 << 20)
+            .spawn_scoped(s, || run_property(db))
+            .unwrap()
+            .join()
+            .unwrap();
+    });
+}
+
+fn run_property(db: &TestDb) {
     let cases = std::env::var("SCIM_STORE_PROPTEST_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -425,4 +449,50 @@ pub fn pushed_down_filters_agree_with_evaluator(db: &TestDb) {
             Ok(())
         })
         .unwrap();
+}
+
+pub fn long_filters_stay_within_the_stack(db: &TestDb) {
+    let t = tenant(db);
+    let a = create_user(db, &t, "u5");
+    create_user(db, &t, "other");
+    // Left-nested `or` chains, one level per term, within the parser's 4 KiB limit: a
+    // short one (pushed down to SQL) and a long one (250 levels, evaluated in Rust).
+    let short = (0..20)
+        .map(|i| format!(r#"userName eq "u{i}""#))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    let long = (0..250)
+        .map(|i| {
+            if i == 7 {
+                format!(r#"id eq "{}""#, a.id)
+            } else {
+                format!(r#"id eq "{i}""#)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" or ");
+    for text in [short, long] {
+        let f = parse_filter(&text).unwrap();
+        // A thread with the usual 2 MiB stack (like a blocking-pool worker).
+        let page = std::thread::scope(|s| {
+            std::thread::Builder::new()
+                .stack_size(2 << 20)
+                .spawn_scoped(s, || {
+                    db.list(
+                        &t,
+                        User,
+                        &ListParams {
+                            filter: Some(f),
+                            ..Default::default()
+                        },
+                    )
+                })
+                .unwrap()
+                .join()
+                .unwrap()
+        })
+        .unwrap();
+        assert_eq!(page.total_results, 1);
+        assert_eq!(page.resources[0].id, a.id);
+    }
 }

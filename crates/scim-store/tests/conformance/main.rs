@@ -73,5 +73,6 @@ conformance!(
     tokens_log::log_not_written_when_change_fails,
     filters::indexed_filters_examples,
     filters::pushed_down_filters_agree_with_evaluator,
+    filters::long_filters_stay_within_the_stack,
     plans::indexed_lookups_use_indexes,
 );

@@ -1,16 +1,45 @@
-//! Query plans: the indexed lookups use their indexes on each backend.
+//! Query plans: the store's own statements for `userName eq`, `externalId eq` and
+//! `emails.value eq` use their indexes on each backend. The statements are captured from
+//! diesel's instrumentation while the store runs the filtered list, then explained
+//! (SQLite `EXPLAIN QUERY PLAN`; PostgreSQL `EXPLAIN EXECUTE` of the prepared statement
+//! with a generic plan and `enable_seqscan = off`).
 
 use crate::support::*;
+use diesel::connection::{Instrumentation, InstrumentationEvent, set_default_instrumentation};
 use scim_core::ResourceKind::User;
-use scim_store::{DieselStore, ResourceRepo};
+use scim_core::filter::parse_filter;
+use scim_store::{DieselStore, ListParams, ResourceRepo};
 use serde_json::json;
+use std::sync::{Mutex, Once};
 
-fn plan(db: &DieselStore, sql: &str) -> String {
+static CAPTURED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+fn capture() -> Option<Box<dyn Instrumentation>> {
+    Some(Box::new(|event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::StartQuery { query, .. } = event {
+            CAPTURED.lock().unwrap().push(query.to_string());
+        }
+    }))
+}
+
+fn explain(db: &DieselStore, statement: &str) -> String {
+    let sql = statement
+        .split("-- binds:")
+        .next()
+        .unwrap()
+        .trim()
+        .to_string();
     let backend = db.backend();
     db.with_connection(|c| {
         if backend == "postgres" {
-            c.execute_sql("ANALYZE users; ANALYZE user_emails; SET enable_seqscan = off;")?;
-            c.query_text_rows(&format!("EXPLAIN {sql}"))
+            let params = (1..=64).take_while(|i| sql.contains(&format!("${i}"))).count();
+            let nulls = vec!["NULL"; params].join(", ");
+            c.execute_sql(&format!(
+                "ANALYZE users; ANALYZE user_emails; SET enable_seqscan = off; SET plan_cache_mode = force_generic_plan; DEALLOCATE ALL; PREPARE scim_plan AS {sql}"
+            ))?;
+            let plan = c.query_text_rows(&format!("EXPLAIN EXECUTE scim_plan({nulls})"));
+            c.execute_sql("DEALLOCATE ALL")?;
+            plan
         } else {
             c.query_text_rows(&format!("EXPLAIN QUERY PLAN {sql}"))
         }
@@ -20,51 +49,81 @@ fn plan(db: &DieselStore, sql: &str) -> String {
 }
 
 pub fn indexed_lookups_use_indexes(db: &TestDb) {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        set_default_instrumentation(capture).unwrap();
+    });
+    // A store opened now gets instrumented connections.
+    let store = DieselStore::open(&db.config).unwrap();
     let t = tenant(db);
     for i in 0..200 {
-        db.create(
-            &actor(),
-            &t,
-            User,
-            user_attrs(json!({"userName": format!("user{i}@example.com"), "externalId": format!("ext{i}"),
-                              "emails": [{"value": format!("user{i}@example.com"), "type": "work"}]})),
-        )
-        .unwrap();
+        store
+            .create(
+                &actor(),
+                &t,
+                User,
+                user_attrs(json!({"userName": format!("user{i}@example.com"), "externalId": format!("ext{i}"),
+                                  "emails": [{"value": format!("user{i}@example.com"), "type": "work"}]})),
+            )
+            .unwrap();
     }
-    // The statements the store issues for these filters (same shape, literals instead of
-    // bind parameters).
     let cases = [
         (
-            "userName eq",
-            format!(
-                "SELECT id FROM users WHERE tenant_id = '{t}' AND user_name_lower = 'user7@example.com'"
-            ),
+            "userName eq \"USER7@example.com\"",
+            "user_name_lower",
             "users_user_name_lower_key",
         ),
         (
-            "externalId eq",
-            format!("SELECT id FROM users WHERE tenant_id = '{t}' AND external_id = 'ext7'"),
+            "externalId eq \"ext7\"",
+            "external_id",
             "users_external_id_idx",
         ),
         (
-            "emails.value eq",
-            format!(
-                "SELECT id FROM users WHERE tenant_id = '{t}' AND id IN (SELECT user_id FROM user_emails WHERE tenant_id = '{t}' AND value_lower = 'user7@example.com')"
-            ),
+            "emails.value eq \"User7@Example.com\"",
+            "value_lower",
             "user_emails_value_lower_idx",
         ),
     ];
-    for (what, sql, index) in cases {
-        let p = plan(db, &sql);
-        println!("[{}] {what}:\n{p}\n", db.backend());
-        assert!(
-            p.contains(index),
-            "{what} on {} does not use {index}:\n{p}",
-            db.backend()
-        );
-        assert!(
-            !p.contains("SCAN users") && !p.contains("Seq Scan"),
-            "{what}: a full scan:\n{p}"
-        );
+    for (filter, column, index) in cases {
+        CAPTURED.lock().unwrap().clear();
+        let page = store
+            .list(
+                &t,
+                User,
+                &ListParams {
+                    filter: Some(parse_filter(filter).unwrap()),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        assert_eq!(page.total_results, 1, "{filter}");
+        // The COUNT and the page SELECT of this list (other tests run concurrently: keep
+        // the statements bound to this tenant that test the column).
+        let statements: Vec<String> = CAPTURED
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|q| {
+                q.contains(&t) && q.contains(column) && q.to_uppercase().starts_with("SELECT")
+            })
+            .cloned()
+            .collect();
+        assert!(statements.len() >= 2, "{filter}: captured {statements:?}");
+        for statement in statements {
+            let plan = explain(&store, &statement);
+            println!("[{}] {filter}\n{statement}\n{plan}\n", db.backend());
+            assert!(
+                plan.contains(index),
+                "{filter} on {}: {index} not used:\n{statement}\n{plan}",
+                db.backend()
+            );
+            // Neither a table scan nor a walk of the tenant's (created, id) index.
+            assert!(
+                !plan.contains("SCAN users")
+                    && !plan.contains("Seq Scan")
+                    && !plan.contains("created_idx"),
+                "{filter}: scans the tenant:\n{statement}\n{plan}"
+            );
+        }
     }
 }

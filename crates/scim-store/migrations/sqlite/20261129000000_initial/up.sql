@@ -29,8 +29,8 @@ CREATE TABLE users (
     PRIMARY KEY (tenant_id, id)
 );
 CREATE UNIQUE INDEX users_user_name_lower_key ON users (tenant_id, user_name_lower);
-CREATE INDEX users_external_id_idx ON users (tenant_id, external_id);
-CREATE INDEX users_display_name_lower_idx ON users (tenant_id, display_name_lower);
+CREATE INDEX users_external_id_idx ON users (tenant_id, external_id, created, id);
+CREATE INDEX users_display_name_lower_idx ON users (tenant_id, display_name_lower, created, id);
 CREATE INDEX users_created_idx ON users (tenant_id, created, id);
 CREATE INDEX users_last_modified_idx ON users (tenant_id, last_modified);
 
@@ -61,7 +61,7 @@ CREATE TABLE "groups" (
     PRIMARY KEY (tenant_id, id)
 );
 CREATE UNIQUE INDEX groups_display_name_lower_key ON "groups" (tenant_id, display_name_lower);
-CREATE INDEX groups_external_id_idx ON "groups" (tenant_id, external_id);
+CREATE INDEX groups_external_id_idx ON "groups" (tenant_id, external_id, created, id);
 CREATE INDEX groups_created_idx ON "groups" (tenant_id, created, id);
 CREATE INDEX groups_last_modified_idx ON "groups" (tenant_id, last_modified);
 
