@@ -5,6 +5,8 @@
 //! responses, projection by `attributes` / `excludedAttributes`, SCIM errors, entity tags,
 //! and the discovery documents. It does no IO and depends on no HTTP, database or async
 //! crate, so any Rust service can embed it to speak SCIM over its own data.
+//!
+#![doc = include_str!("../README.md")]
 
 pub mod discovery;
 pub mod error;

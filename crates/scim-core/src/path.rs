@@ -47,19 +47,21 @@ pub struct PatchPath {
 /// assert_eq!(p.attr, "manager");
 /// ```
 pub fn parse_path(s: &str) -> ScimResult<PatchPath> {
-    let src = s.trim_matches(|c: char| c.is_ascii_whitespace());
-    if src.is_empty() {
-        return Err(ScimError::invalid_path("the path is empty"));
+    // Offsets in messages count from the start of `s`, leading whitespace included.
+    let src = s.trim_end_matches(|c: char| c.is_ascii_whitespace());
+    let body = src.trim_start_matches(|c: char| c.is_ascii_whitespace());
+    if body.is_empty() {
+        return Err(ScimError::invalid_path("the path is empty (offset 0)"));
     }
-    if src.len() > MAX_FILTER_LEN {
+    if body.len() > MAX_FILTER_LEN {
         return Err(ScimError::invalid_path(format!(
             "the path is {} bytes long; at most {MAX_FILTER_LEN} are accepted",
-            src.len()
+            body.len()
         )));
     }
     let cx = Cx { src };
-    let mut i = src;
-    let head = src.split('[').next().unwrap_or_default();
+    let mut i = body;
+    let head = body.split('[').next().unwrap_or_default();
     let is_urn = head
         .get(..4)
         .is_some_and(|p| p.eq_ignore_ascii_case("urn:"));
@@ -67,12 +69,13 @@ pub fn parse_path(s: &str) -> ScimResult<PatchPath> {
     if is_urn {
         match head.rfind(':').filter(|&c| c > 4) {
             Some(colon) => {
-                urn = src.get(..colon).map(str::to_string);
-                i = src.get(colon + 1..).unwrap_or_default();
+                urn = body.get(..colon).map(str::to_string);
+                i = body.get(colon + 1..).unwrap_or_default();
             }
             None => {
                 return Err(ScimError::invalid_path(format!(
-                    "expected a schema URN followed by ':' and an attribute name in path '{src}'"
+                    "expected a schema URN followed by ':' and an attribute name at offset {}, found '{head}'",
+                    cx.offset(body)
                 )));
             }
         }

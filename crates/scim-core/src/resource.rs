@@ -191,7 +191,7 @@ pub fn schemas_of(rt: &ResourceType, attributes: &Attributes) -> Vec<String> {
 
 /// Whether a JSON key is a schema URN rather than an attribute name.
 pub fn is_urn(key: &str) -> bool {
-    key.len() > 4 && key[..4].eq_ignore_ascii_case("urn:")
+    key.len() > 4 && key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:"))
 }
 
 /// Splits `urn:...:User:attr.sub` at the last `:` into the schema URN and the rest.

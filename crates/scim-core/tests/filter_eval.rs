@@ -397,8 +397,8 @@ fn plain_json_from_another_service() {
             ("addresses pr", false),
             ("title pr", false),
             (r#"x509Certificates.value eq "QUJD""#, true),
-            // The schema leaves binary values caseExact false, and the evaluator follows it.
-            (r#"x509Certificates.value eq "qujd""#, true),
+            // Binary values are caseExact (RFC 7643 §2.3.6): base64 is case-sensitive.
+            (r#"x509Certificates.value eq "qujd""#, false),
         ],
     );
     // Not an object: nothing matches, nothing fails.
@@ -421,6 +421,8 @@ fn unsupported_comparisons_are_invalid_filter_even_without_data() {
         r#"name eq "x""#,
         r#"name co "x""#,
         r#"meta gt "x""#,
+        r#"emails gt "a""#,
+        r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager le "a""#,
         r#"meta.lastModified gt "yesterday""#,
         "meta.lastModified gt 5",
         r#"meta.lastModified eq "2011-05-13""#,

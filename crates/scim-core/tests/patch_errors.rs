@@ -420,3 +420,69 @@ fn replace_filter_with_object_value_merges_into_each_match() {
         json!([{"value": "1", "type": "work", "display": "office"}, {"value": "2", "type": "work", "display": "office"}, {"value": "3", "type": "home"}])
     );
 }
+
+#[test]
+fn multi_byte_keys_and_paths_are_not_a_panic() {
+    // Found by the patch_apply fuzz target: `is_urn` sliced inside a character.
+    let u = okta_user();
+    let out = patch_user(
+        &u,
+        json!([{"op": "replace", "value": {"di\u{1F600}splayName": "G", "\u{e9}t\u{e9}": 1, "ur\u{f1}:x": {}}}]),
+    );
+    assert!(!out.changed);
+    assert_eq!(
+        patch_err(
+            User,
+            &u,
+            json!([{"op": "add", "path": "di\u{1F600}splayName", "value": "x"}])
+        ),
+        Some(InvalidPath)
+    );
+    assert!(
+        scim_core::resource::parse_resource(User, &json!({"userName": "a", "\u{1F600}x": 1}))
+            .is_ok()
+    );
+}
+
+#[test]
+fn path_less_add_accepts_exactly_what_post_accepts() {
+    // A path-less add on a bare resource gives the same attributes as a POST of the same
+    // shapes (PATCH reuses the POST normalisation).
+    let user_shapes = [
+        json!({"active": "False"}),
+        json!({"Active": "TRUE", "NickName": "n"}),
+        json!({"name": {"GivenName": "G", "familyname": "F", "custom": 1}}),
+        json!({"emails": [{"Value": "a@x", "Primary": "true", "Type": "work"}, {"value": "b@x"}]}),
+        json!({"emails": {"value": "single@x"}}),
+        json!({ENT: {"manager": "42", "Department": "R&D", "customThing": [1]}}),
+        json!({ENT: {"manager": {"value": "42", "$ref": null, "displayName": "Boss"}}}),
+        json!({"roles": [{"value": "{\"id\":\"1\",\"value\":\"25\"}"}], "title": "T"}),
+        json!({"roles": ["{\"value\":\"Admin\",\"primary\":\"True\"}"]}),
+        json!({"x509Certificates": [{"value": "MIIB"}], "timezone": "Europe/Paris"}),
+        json!({"urn:ietf:params:scim:schemas:core:2.0:User": {"title": "wrapped"}}),
+        json!({"urn:example:custom:1.0:User": {"anything": {"goes": true}}}),
+    ];
+    for shape in user_shapes {
+        let mut post = shape.as_object().unwrap().clone();
+        post.insert("userName".into(), json!("u"));
+        let posted = scim_core::resource::parse_resource(User, &Value::Object(post))
+            .unwrap_or_else(|e| panic!("POST {shape}: {e}"));
+        let base = user(json!({"userName": "u"}));
+        let patched = patch_user(&base, json!([{"op": "add", "value": shape.clone()}]));
+        assert_eq!(patched.attributes, posted, "{shape}");
+    }
+    let group_shapes = [
+        json!({"members": [{"value": "u1", "$ref": null}, "u2", {"Value": "u3", "display": "x", "type": "User"}]}),
+        json!({"members": "u1"}),
+    ];
+    for shape in group_shapes {
+        let mut post = shape.as_object().unwrap().clone();
+        post.insert("displayName".into(), json!("G"));
+        let posted = scim_core::resource::parse_resource(Group, &Value::Object(post)).unwrap();
+        let patched = patch_group(
+            &group(json!({"displayName": "G"})),
+            json!([{"op": "add", "value": shape.clone()}]),
+        );
+        assert_eq!(patched.attributes, posted, "{shape}");
+    }
+}

@@ -202,4 +202,9 @@ fn path_errors_name_the_offset() {
         "{}",
         err.detail()
     );
+    // Offsets count from the start of the text the client sent.
+    let err = parse_path("  name.").unwrap_err();
+    assert!(err.detail().contains("offset 7"), "{}", err.detail());
+    let err = parse_path("urn:x").unwrap_err();
+    assert!(err.detail().contains("offset 0"), "{}", err.detail());
 }

@@ -92,8 +92,16 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .default_service(web::to(not_found));
         cfg.app_data(web::Data::new(state))
             .service(scope)
-            .service(web::resource("/healthz").route(web::get().to(healthz)))
-            .service(web::resource("/readyz").route(web::get().to(readyz)))
+            .service(
+                web::resource("/healthz")
+                    .route(web::get().to(healthz))
+                    .route(web::head().to(healthz)),
+            )
+            .service(
+                web::resource("/readyz")
+                    .route(web::get().to(readyz))
+                    .route(web::head().to(readyz)),
+            )
             .default_service(web::to(not_found));
     }
 }

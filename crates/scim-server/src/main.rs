@@ -5,6 +5,7 @@ mod commands;
 mod config;
 mod telemetry;
 
+use actix_web::middleware::NormalizePath;
 use actix_web::{App, HttpServer};
 use anyhow::Context as _;
 use clap::Parser as _;
@@ -15,7 +16,19 @@ use scim_store::Store as _;
 use std::sync::Arc;
 use tracing_actix_web::TracingLogger;
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The whole cause chain on one line, without a backtrace: this is read by
+            // administrators, not developers.
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     telemetry::init(&cli.config)?;
     match cli.command.unwrap_or(Command::Serve) {
@@ -49,6 +62,13 @@ fn serve(config: Config) -> anyhow::Result<()> {
         "starting scim-server {}",
         env!("CARGO_PKG_VERSION")
     );
+    if config.public_url.is_none() {
+        tracing::warn!(
+            public_url = %public_url,
+            "--public-url / SCIM_PUBLIC_URL is not set: Tenant URLs, Location headers and \
+             meta.location use the bind address; set it to the URL identity providers reach"
+        );
+    }
     let state = AppState::new(Arc::new(store), signer, public_url.clone(), config.limits());
     let admin = scim_admin::AdminState::load(state.clone())
         .map_err(|e| anyhow::anyhow!("cannot load the admin console's session key: {e}"))?;
@@ -62,6 +82,9 @@ fn serve(config: Config) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let mut server = HttpServer::new(move || {
             App::new()
+                // A Tenant URL pasted with a trailing `/` makes clients request
+                // `.../<tenant>//Users`: merge repeated slashes and drop trailing ones.
+                .wrap(NormalizePath::trim())
                 .wrap(TracingLogger::<ScimRootSpanBuilder>::new())
                 .configure(scim_admin::configure(admin.clone()))
                 .configure(scim_http::configure(state.clone()))

@@ -6,7 +6,7 @@
 //! and comparison values are checked and prepared once. Every `invalidFilter` error is
 //! raised there, so whether a filter is acceptable never depends on the data it meets
 //! (a filter is rejected even when no resource exists). Evaluating a compiled filter
-//! cannot fail. [`matches`] and [`matches_value`] compile and evaluate in one call.
+//! cannot fail. [`matches()`] and [`matches_value`] compile and evaluate in one call.
 //!
 //! # Semantics
 //!
@@ -32,9 +32,10 @@
 //!   booleans or such strings. Other operators are `invalidFilter`, as are `gt`/`ge`/
 //!   `lt`/`le` on `binary`.
 //! - **Complex attributes without a sub-attribute**: `emails co "x"` means `emails.value`
-//!   (likewise Entra's `manager eq "id"`, and a bare-string manager is its own value).
-//!   A complex attribute without a `value` sub-attribute (`name`, `meta`) accepts only `pr`;
-//!   comparing it is `invalidFilter`.
+//!   (likewise Entra's `manager eq "id"`, and a bare-string manager is its own value) for
+//!   `eq`, `ne`, `co`, `sw` and `ew`; `gt`/`ge`/`lt`/`le` on them are `invalidFilter`.
+//!   A complex attribute without a `value` sub-attribute (`name`, `meta`) accepts only `pr`
+//!   and `eq null`/`ne null`; comparing it otherwise is `invalidFilter`.
 //! - **Multi-valued attributes** match when *any* value matches. `ne` is the negation of
 //!   `eq`: `emails.type ne "work"` holds when *no* email has type `work`, and holds when the
 //!   attribute is absent.
@@ -104,7 +105,7 @@ pub fn matches_value(
 }
 
 /// Checks that `filter` can be evaluated against resources of type `rt`, without any
-/// data: the same `invalidFilter` errors [`matches`] would raise.
+/// data: the same `invalidFilter` errors [`matches()`] would raise.
 pub fn validate_filter(filter: &Filter, rt: &ResourceType) -> ScimResult<()> {
     CompiledFilter::new(filter, rt).map(|_| ())
 }
@@ -259,6 +260,12 @@ fn compile(filter: &Filter, ctx: Ctx<'_>) -> ScimResult<Node> {
                         op.as_str()
                     ))),
                 };
+            }
+            if leaf.is_complex() && op.is_ordering() {
+                return Err(ScimError::invalid_filter(format!(
+                    "'{}' is not supported on '{path}': it is a complex attribute; order by one of its sub-attributes",
+                    op.as_str()
+                )));
             }
             if leaf.is_complex() {
                 match leaf.sub_attribute("value") {

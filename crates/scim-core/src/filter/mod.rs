@@ -4,7 +4,7 @@
 //! - [`parse_filter`] (or `str::parse::<Filter>()`) turns filter text into a [`Filter`];
 //!   malformed text is `invalidFilter` with the byte offset and reason in the detail.
 //! - `Display` prints a canonical form that parses back to the same [`Filter`].
-//! - [`matches`], [`matches_value`] and [`CompiledFilter`] evaluate a filter over JSON.
+//! - [`matches()`], [`matches_value`] and [`CompiledFilter`] evaluate a filter over JSON.
 
 mod ast;
 mod eval;

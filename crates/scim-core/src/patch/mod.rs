@@ -26,6 +26,8 @@
 //!   (RFC 7643 §2.4); values whose `value` was cleared (only `type`/`primary`/`display`
 //!   left) are dropped.
 //! - The result must still carry every required attribute.
+//! - Cost is linear in the size of the attribute touched: duplicates are found through an
+//!   index, so a full push of a 10 000-member group stays in the millisecond range.
 //!
 //! # Rules where the RFC or the identity providers leave room
 //!
@@ -46,7 +48,11 @@
 //! - **Unknown attribute in an explicit path**: `invalidPath` ("the path was invalid"): the
 //!   path names nothing in the schema. `noTarget` is kept for paths that name a real
 //!   attribute but select no value. Unknown keys of a path-less value object are ignored
-//!   like unknown attributes of a POST body (unknown extension objects are kept as sent).
+//!   like unknown attributes of a POST body (unknown extension objects are kept as sent),
+//!   and so are keys that name a known attribute in an unusable way (`name.nickname`).
+//! - **Filters in paths** are compiled against the attribute when the path is resolved: a
+//!   filter the schema cannot evaluate (`emails[primary gt true]`) is `invalidFilter`
+//!   whether or not the resource has values to test.
 //! - **Read-only targets**: an explicit path to `id`, `meta`, `groups`, `schemas`,
 //!   `members.display`, ... is `mutability`; the same keys inside a path-less value object
 //!   are skipped (Okta's group rename sends `id`).

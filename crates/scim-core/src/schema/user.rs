@@ -201,11 +201,15 @@ pub static USER: Schema = Schema {
             "x509Certificates",
             "X.509 certificates issued to the user.",
             plural_subs!(
-                AttributeDef::typed(
-                    "value",
-                    T::Binary,
-                    "The value of an X.509 certificate (base64 DER)."
-                ),
+                AttributeDef {
+                    // Binary values are case exact (RFC 7643 §2.3.6).
+                    case_exact: true,
+                    ..AttributeDef::typed(
+                        "value",
+                        T::Binary,
+                        "The value of an X.509 certificate (base64 DER)."
+                    )
+                },
                 []
             ),
         )),

@@ -190,3 +190,20 @@ async fn claims_are_what_the_design_says() {
     let header = jsonwebtoken::decode_header(&app.token).unwrap();
     assert_eq!(header.alg, Algorithm::HS256);
 }
+
+#[actix_web::test]
+async fn generated_signing_key_is_shared_through_the_store() {
+    let app = TestApp::new().await;
+    let store = app.state.store.as_ref();
+    // Two "replicas" without a configured key get the same key from the settings.
+    let a = scim_http::load_signer(store, None).unwrap();
+    let b = scim_http::load_signer(store, None).unwrap();
+    let token = scim_http::generate_token(store, &a, &app.tenant)
+        .unwrap()
+        .token;
+    assert_eq!(b.verify(&token).unwrap().sub, app.tenant);
+    // A configured key wins, and must be long enough.
+    let configured = scim_http::load_signer(store, Some("c".repeat(40).as_str())).unwrap();
+    assert!(configured.verify(&token).is_err());
+    assert!(scim_http::load_signer(store, Some("too-short")).is_err());
+}

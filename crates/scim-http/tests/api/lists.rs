@@ -110,6 +110,25 @@ async fn search_endpoints() {
         .expect(200);
     assert_eq!(v["itemsPerPage"], 1);
     assert_eq!(v["Resources"][0]["displayName"], "G1");
+    // A filter on an attribute only Users have: Groups simply do not match.
+    let v = app
+        .call(
+            "POST",
+            "/.search",
+            Some(&json!({"filter": "userName eq \"s1@example.com\""})),
+        )
+        .await
+        .expect(200);
+    assert_eq!(v["totalResults"], 1);
+    let v = app
+        .call(
+            "POST",
+            "/.search",
+            Some(&json!({"filter": "displayName eq \"G1\""})),
+        )
+        .await
+        .expect(200);
+    assert_eq!(v["totalResults"], 1);
     // Groups without members (Entra).
     let v = app
         .call(

@@ -7,6 +7,7 @@
 mod auth;
 mod crud;
 mod errors;
+mod failures;
 mod helpers;
 mod lists;
 mod patch;

@@ -149,6 +149,16 @@ impl Server {
 
     /// Starts the binary on `backend`, or `None` when the backend is unavailable.
     pub fn start(backend: Backend) -> Option<Server> {
+        Self::start_with(backend, &[], None)
+    }
+
+    /// Starts the binary with extra environment variables, its standard error going to
+    /// `stderr_file` when given.
+    pub fn start_with(
+        backend: Backend,
+        extra_env: &[(&str, &str)],
+        stderr_file: Option<&std::path::Path>,
+    ) -> Option<Server> {
         let db = TestDb::new(backend)?;
         // Migrate once first so the server start is quick and errors are clear.
         let _ = cli(&db.url, "http://unused", &["migrate"]);
@@ -169,7 +179,12 @@ impl Server {
                 .env("SCIM_MAX_BODY_BYTES", "262144")
                 .env_remove("RUST_LOG")
                 .env_remove("SCIM_TOKEN_SIGNING_KEY")
+                .envs(extra_env.iter().copied())
                 .stdout(Stdio::null())
+                .stderr(match stderr_file {
+                    Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
+                    None => Stdio::inherit(),
+                })
                 .spawn()
                 .unwrap();
             let deadline = Instant::now() + Duration::from_secs(30);

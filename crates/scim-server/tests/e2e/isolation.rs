@@ -129,3 +129,70 @@ fn sigterm_shuts_down_gracefully() {
     let status = s.terminate();
     assert!(status.success(), "exit status {status}");
 }
+
+/// JSON logs: every request line carries the request id and the tenant id; no token,
+/// password or Authorization header ever appears.
+#[test]
+fn json_logs_name_request_and_tenant_and_never_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("server.log");
+    let Some(mut s) = crate::harness::Server::start_with(
+        crate::harness::Backend::Sqlite,
+        &[("SCIM_LOG_FORMAT", "json"), ("SCIM_LOG_LEVEL", "debug")],
+        Some(&log),
+    ) else {
+        return;
+    };
+    let t = s.tenant("Logs");
+    let password = "Sup3r-Secret-Passw0rd";
+    s.call(
+        &t,
+        "POST",
+        "/Users",
+        Some(&json!({"userName": "log@example.com", "password": password})),
+    )
+    .expect(201);
+    s.call(
+        &t,
+        "GET",
+        "/Users?filter=userName%20eq%20%22log%40example.com%22",
+        None,
+    )
+    .expect(200);
+    let forged = format!("{}x", t.token);
+    s.raw(
+        "GET",
+        &format!("{}/Users", t.base),
+        Some(&format!("Bearer {forged}")),
+        &[],
+        None,
+    )
+    .expect_error(401);
+    s.raw(
+        "GET",
+        &format!("{}/Users", t.base),
+        Some(&t.token),
+        &[],
+        None,
+    )
+    .expect(200);
+    assert!(s.terminate().success());
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(!text.contains(&t.token), "a token was logged");
+    assert!(!text.contains(password), "a password was logged");
+    assert!(
+        !text.to_ascii_lowercase().contains("bearer "),
+        "an Authorization header was logged"
+    );
+    let finished: Vec<serde_json::Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["fields"]["message"] == "request finished")
+        .filter(|v| v["span"]["http.route"] != "/healthz")
+        .collect();
+    assert!(finished.len() >= 4, "{text}");
+    for line in &finished {
+        assert!(line["span"]["request_id"].is_string(), "{line}");
+        assert_eq!(line["span"]["tenant_id"], t.id.as_str(), "{line}");
+    }
+}

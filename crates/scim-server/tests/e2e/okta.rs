@@ -86,6 +86,15 @@ fn test_api_configuration_empty_and_non_empty() {
             1,
             1,
         );
+        // A Tenant URL pasted with a trailing slash: `//Users`, `/Users/`.
+        let auth = format!("Bearer {}", t.token);
+        for path in [
+            "//Users?startIndex=1&count=2",
+            "/Users/?startIndex=1&count=2",
+        ] {
+            let r = s.raw("GET", &format!("{}{path}", t.base), Some(&auth), &[], None);
+            assert_list(&r.expect(200), 3, 2);
+        }
         // Okta's "Header" mode: the bare token.
         let bare = s.raw(
             "GET",
