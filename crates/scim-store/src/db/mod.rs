@@ -163,7 +163,8 @@ impl ManageConnection for DbManager {
     }
 }
 
-/// Per-connection SQLite settings: foreign keys, lock wait, synchronous mode.
+/// Per-connection settings: on SQLite foreign keys, lock wait, synchronous mode; on
+/// PostgreSQL the plan cache mode ([`PG_SESSION`]).
 #[derive(Debug)]
 struct SqlitePragmas {
     busy_timeout_ms: u128,
@@ -178,13 +179,19 @@ impl SqlitePragmas {
     }
 }
 
+/// PostgreSQL session setting: plan every execution of a prepared statement with its
+/// actual parameters. Generic plans chosen on a table without statistics (autovacuum off,
+/// or a young table) picked an index on the `tenant_id` prefix alone and walked the whole
+/// tenant for an equality lookup; custom plans use the full-key index.
+const PG_SESSION: &str = "SET plan_cache_mode = force_custom_plan;";
+
 impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), diesel::r2d2::Error> {
-        if let AnyConnection::Sqlite(c) = conn {
-            c.batch_execute(&self.sql())
-                .map_err(diesel::r2d2::Error::QueryError)?;
+        match conn {
+            AnyConnection::Sqlite(c) => c.batch_execute(&self.sql()),
+            AnyConnection::Postgresql(c) => c.batch_execute(PG_SESSION),
         }
-        Ok(())
+        .map_err(diesel::r2d2::Error::QueryError)
     }
 }
 
@@ -233,9 +240,7 @@ impl DieselStore {
             // The one connection *is* the database: never retire it.
             builder = builder.idle_timeout(None).max_lifetime(None);
         }
-        if target.is_sqlite() {
-            builder = builder.connection_customizer(Box::new(pragmas));
-        }
+        builder = builder.connection_customizer(Box::new(pragmas));
         let pool = builder
             .build(DbManager {
                 target: target.clone(),
@@ -451,12 +456,32 @@ pub(crate) fn write_tx<T>(
                 Ok(v)
             }
             Err(e) => {
-                <AnsiTransactionManager as TransactionManager<SqliteConnection>>::rollback_transaction(c)?;
+                // The original error matters more than a failed rollback; a failed
+                // rollback marks the connection broken, and the pool discards it.
+                let _ = <AnsiTransactionManager as TransactionManager<SqliteConnection>>::rollback_transaction(c);
                 Err(e)
             }
         };
     }
     conn.transaction(f)
+}
+
+/// Runs a whole write transaction again when it lost an optimistic-concurrency race that
+/// the caller did not ask to detect (`expected_version` was `None`): a concurrent writer
+/// committed between our read and our `UPDATE … WHERE version = ?`.
+pub(crate) fn retry_unconditional<T>(
+    expected_version: Option<i64>,
+    mut attempt: impl FnMut() -> StoreResult<T>,
+) -> StoreResult<T> {
+    let mut tries = 0;
+    loop {
+        match attempt() {
+            Err(StoreError::VersionMismatch) if expected_version.is_none() && tries < 5 => {
+                tries += 1;
+            }
+            other => return other,
+        }
+    }
 }
 
 impl From<DieselError> for StoreError {

@@ -5,7 +5,7 @@
 
 use super::schema::{group_members, groups, user_emails, users};
 use super::tenants::write_log;
-use super::{AnyConnection, DieselStore, new_id, now_ms, utc, write_tx};
+use super::{AnyConnection, DieselStore, new_id, now_ms, retry_unconditional, utc, write_tx};
 use crate::{Actor, ListParams, LogOperation, Page, ResourceRepo, StoreError, StoreResult};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -681,138 +681,145 @@ impl ResourceRepo for DieselStore {
         };
         let doc = stored_document(kind, attributes);
         let text = render_document(&doc)?;
-        write_tx(&mut conn, |c| {
-            let row = read_row(c, tenant_id, kind, id)?.ok_or(StoreError::NotFound)?;
-            if expected_version.is_some_and(|v| v != row.version) {
-                return Err(StoreError::VersionMismatch);
-            }
-            let old = parse_document(&row.document)?;
-            let doc_changed = old != doc;
-            let now = now_ms();
-            match kind {
-                ResourceKind::User => {
-                    if !doc_changed {
-                        return read_with_relations(c, tenant_id, kind, &row);
-                    }
-                    let cols = user_cols(&doc)?;
-                    let n = diesel::update(
-                        users::table
-                            .filter(users::tenant_id.eq(tenant_id))
-                            .filter(users::id.eq(id))
-                            .filter(users::version.eq(row.version)),
-                    )
-                    .set((
-                        users::user_name.eq(&cols.user_name),
-                        users::user_name_lower.eq(&cols.user_name_lower),
-                        users::external_id.eq(&cols.external_id),
-                        users::active.eq(cols.active),
-                        users::display_name.eq(&cols.display_name),
-                        users::display_name_lower.eq(&cols.display_name_lower),
-                        users::given_name.eq(&cols.given_name),
-                        users::family_name.eq(&cols.family_name),
-                        users::document.eq(&text),
-                        users::version.eq(row.version + 1),
-                        users::last_modified.eq(now),
-                    ))
-                    .execute(c)?;
-                    if n == 0 {
-                        return Err(StoreError::VersionMismatch);
-                    }
-                    let old_emails = email_rows(&old);
-                    let new_emails = email_rows(&doc);
-                    if old_emails != new_emails {
-                        diesel::delete(
-                            user_emails::table
-                                .filter(user_emails::tenant_id.eq(tenant_id))
-                                .filter(user_emails::user_id.eq(id)),
-                        )
-                        .execute(c)?;
-                        insert_emails(c, tenant_id, id, &new_emails)?;
-                    }
-                    let (was, is) = (is_active(&old), is_active(&doc));
-                    let op = match (was, is) {
-                        (true, false) => LogOperation::Deactivate,
-                        (false, true) => LogOperation::Reactivate,
-                        _ => LogOperation::Update,
-                    };
-                    let mut summary = format!(
-                        "userName={}; changed: {}",
-                        cols.user_name,
-                        changed_names(&old, &doc).join(", ")
-                    );
-                    if was != is {
-                        summary.push_str(&format!("; active: {was} -> {is}"));
-                    }
-                    write_log(c, tenant_id, token, op, kind, id, &summary)?;
+        retry_unconditional(expected_version, || {
+            write_tx(&mut conn, |c| {
+                let row = read_row(c, tenant_id, kind, id)?.ok_or(StoreError::NotFound)?;
+                if expected_version.is_some_and(|v| v != row.version) {
+                    return Err(StoreError::VersionMismatch);
                 }
-                ResourceKind::Group => {
-                    let wanted = wanted.as_deref().unwrap_or_default();
-                    let members = resolve_members(c, tenant_id, id, wanted)?;
-                    let current = current_members(c, tenant_id, id)?;
-                    let new_ids: HashSet<&str> = members.iter().map(|(m, _)| m.as_str()).collect();
-                    let removed: Vec<String> = current
-                        .keys()
-                        .filter(|m| !new_ids.contains(m.as_str()))
-                        .cloned()
-                        .collect();
-                    let added: Vec<(String, &'static str)> = members
-                        .iter()
-                        .filter(|(m, _)| !current.contains_key(m))
-                        .cloned()
-                        .collect();
-                    let members_changed = !removed.is_empty() || !added.is_empty();
-                    if !doc_changed && !members_changed {
-                        return read_with_relations(c, tenant_id, kind, &row);
-                    }
-                    let display_name = group_display_name(&doc)?;
-                    let n = diesel::update(
-                        groups::table
-                            .filter(groups::tenant_id.eq(tenant_id))
-                            .filter(groups::id.eq(id))
-                            .filter(groups::version.eq(row.version)),
-                    )
-                    .set((
-                        groups::display_name.eq(&display_name),
-                        groups::display_name_lower.eq(display_name.to_lowercase()),
-                        groups::external_id.eq(str_attr(&doc, "externalId")),
-                        groups::document.eq(&text),
-                        groups::version.eq(row.version + 1),
-                        groups::last_modified.eq(now),
-                    ))
-                    .execute(c)?;
-                    if n == 0 {
-                        return Err(StoreError::VersionMismatch);
-                    }
-                    for chunk in removed.chunks(IN_CHUNK) {
-                        diesel::delete(
-                            group_members::table
-                                .filter(group_members::tenant_id.eq(tenant_id))
-                                .filter(group_members::group_id.eq(id))
-                                .filter(group_members::member_id.eq_any(chunk)),
+                let old = parse_document(&row.document)?;
+                let doc_changed = old != doc;
+                let now = now_ms();
+                match kind {
+                    ResourceKind::User => {
+                        if !doc_changed {
+                            return read_with_relations(c, tenant_id, kind, &row);
+                        }
+                        let cols = user_cols(&doc)?;
+                        let n = diesel::update(
+                            users::table
+                                .filter(users::tenant_id.eq(tenant_id))
+                                .filter(users::id.eq(id))
+                                .filter(users::version.eq(row.version)),
                         )
+                        .set((
+                            users::user_name.eq(&cols.user_name),
+                            users::user_name_lower.eq(&cols.user_name_lower),
+                            users::external_id.eq(&cols.external_id),
+                            users::active.eq(cols.active),
+                            users::display_name.eq(&cols.display_name),
+                            users::display_name_lower.eq(&cols.display_name_lower),
+                            users::given_name.eq(&cols.given_name),
+                            users::family_name.eq(&cols.family_name),
+                            users::document.eq(&text),
+                            users::version.eq(row.version + 1),
+                            users::last_modified.eq(now),
+                        ))
                         .execute(c)?;
-                    }
-                    insert_members(c, tenant_id, id, &added)?;
-                    let op = if doc_changed {
-                        LogOperation::Update
-                    } else {
-                        LogOperation::GroupMembership
-                    };
-                    let mut summary = format!("displayName={display_name}");
-                    if doc_changed {
-                        summary.push_str(&format!(
-                            "; changed: {}",
+                        if n == 0 {
+                            return Err(StoreError::VersionMismatch);
+                        }
+                        let old_emails = email_rows(&old);
+                        let new_emails = email_rows(&doc);
+                        if old_emails != new_emails {
+                            diesel::delete(
+                                user_emails::table
+                                    .filter(user_emails::tenant_id.eq(tenant_id))
+                                    .filter(user_emails::user_id.eq(id)),
+                            )
+                            .execute(c)?;
+                            insert_emails(c, tenant_id, id, &new_emails)?;
+                        }
+                        let (was, is) = (is_active(&old), is_active(&doc));
+                        let op = match (was, is) {
+                            (true, false) => LogOperation::Deactivate,
+                            (false, true) => LogOperation::Reactivate,
+                            _ => LogOperation::Update,
+                        };
+                        let mut summary = format!(
+                            "userName={}; changed: {}",
+                            cols.user_name,
                             changed_names(&old, &doc).join(", ")
-                        ));
+                        );
+                        if was != is {
+                            summary.push_str(&format!("; active: {was} -> {is}"));
+                        }
+                        write_log(c, tenant_id, token, op, kind, id, &summary)?;
                     }
-                    if members_changed {
-                        summary.push_str(&format!("; members +{} -{}", added.len(), removed.len()));
+                    ResourceKind::Group => {
+                        let wanted = wanted.as_deref().unwrap_or_default();
+                        let members = resolve_members(c, tenant_id, id, wanted)?;
+                        let current = current_members(c, tenant_id, id)?;
+                        let new_ids: HashSet<&str> =
+                            members.iter().map(|(m, _)| m.as_str()).collect();
+                        let removed: Vec<String> = current
+                            .keys()
+                            .filter(|m| !new_ids.contains(m.as_str()))
+                            .cloned()
+                            .collect();
+                        let added: Vec<(String, &'static str)> = members
+                            .iter()
+                            .filter(|(m, _)| !current.contains_key(m))
+                            .cloned()
+                            .collect();
+                        let members_changed = !removed.is_empty() || !added.is_empty();
+                        if !doc_changed && !members_changed {
+                            return read_with_relations(c, tenant_id, kind, &row);
+                        }
+                        let display_name = group_display_name(&doc)?;
+                        let n = diesel::update(
+                            groups::table
+                                .filter(groups::tenant_id.eq(tenant_id))
+                                .filter(groups::id.eq(id))
+                                .filter(groups::version.eq(row.version)),
+                        )
+                        .set((
+                            groups::display_name.eq(&display_name),
+                            groups::display_name_lower.eq(display_name.to_lowercase()),
+                            groups::external_id.eq(str_attr(&doc, "externalId")),
+                            groups::document.eq(&text),
+                            groups::version.eq(row.version + 1),
+                            groups::last_modified.eq(now),
+                        ))
+                        .execute(c)?;
+                        if n == 0 {
+                            return Err(StoreError::VersionMismatch);
+                        }
+                        for chunk in removed.chunks(IN_CHUNK) {
+                            diesel::delete(
+                                group_members::table
+                                    .filter(group_members::tenant_id.eq(tenant_id))
+                                    .filter(group_members::group_id.eq(id))
+                                    .filter(group_members::member_id.eq_any(chunk)),
+                            )
+                            .execute(c)?;
+                        }
+                        insert_members(c, tenant_id, id, &added)?;
+                        let op = if doc_changed {
+                            LogOperation::Update
+                        } else {
+                            LogOperation::GroupMembership
+                        };
+                        let mut summary = format!("displayName={display_name}");
+                        if doc_changed {
+                            summary.push_str(&format!(
+                                "; changed: {}",
+                                changed_names(&old, &doc).join(", ")
+                            ));
+                        }
+                        if members_changed {
+                            summary.push_str(&format!(
+                                "; members +{} -{}",
+                                added.len(),
+                                removed.len()
+                            ));
+                        }
+                        write_log(c, tenant_id, token, op, kind, id, &summary)?;
                     }
-                    write_log(c, tenant_id, token, op, kind, id, &summary)?;
                 }
-            }
-            let row = read_row(c, tenant_id, kind, id)?.ok_or(StoreError::NotFound)?;
-            read_with_relations(c, tenant_id, kind, &row)
+                let row = read_row(c, tenant_id, kind, id)?.ok_or(StoreError::NotFound)?;
+                read_with_relations(c, tenant_id, kind, &row)
+            })
         })
     }
 
@@ -826,76 +833,78 @@ impl ResourceRepo for DieselStore {
     ) -> StoreResult<()> {
         let mut conn = self.conn()?;
         let token = actor.token_id.as_deref();
-        write_tx(&mut conn, |c| {
-            let row = read_row(c, tenant_id, kind, id)?.ok_or(StoreError::NotFound)?;
-            if expected_version.is_some_and(|v| v != row.version) {
-                return Err(StoreError::VersionMismatch);
-            }
-            let doc = parse_document(&row.document)?;
-            let now = now_ms();
-            // Groups that list it as a member change too.
-            touch_parent_groups(c, tenant_id, id, now)?;
-            diesel::delete(
-                group_members::table
-                    .filter(group_members::tenant_id.eq(tenant_id))
-                    .filter(group_members::member_id.eq(id)),
-            )
-            .execute(c)?;
-            let summary = match kind {
-                ResourceKind::User => {
-                    diesel::delete(
-                        user_emails::table
-                            .filter(user_emails::tenant_id.eq(tenant_id))
-                            .filter(user_emails::user_id.eq(id)),
-                    )
-                    .execute(c)?;
-                    let n = diesel::delete(
-                        users::table
-                            .filter(users::tenant_id.eq(tenant_id))
-                            .filter(users::id.eq(id))
-                            .filter(users::version.eq(row.version)),
-                    )
-                    .execute(c)?;
-                    if n == 0 {
-                        return Err(StoreError::VersionMismatch);
-                    }
-                    format!(
-                        "userName={}",
-                        str_attr(&doc, "userName").unwrap_or_default()
-                    )
+        retry_unconditional(expected_version, || {
+            write_tx(&mut conn, |c| {
+                let row = read_row(c, tenant_id, kind, id)?.ok_or(StoreError::NotFound)?;
+                if expected_version.is_some_and(|v| v != row.version) {
+                    return Err(StoreError::VersionMismatch);
                 }
-                ResourceKind::Group => {
-                    diesel::delete(
-                        group_members::table
-                            .filter(group_members::tenant_id.eq(tenant_id))
-                            .filter(group_members::group_id.eq(id)),
-                    )
-                    .execute(c)?;
-                    let n = diesel::delete(
-                        groups::table
-                            .filter(groups::tenant_id.eq(tenant_id))
-                            .filter(groups::id.eq(id))
-                            .filter(groups::version.eq(row.version)),
-                    )
-                    .execute(c)?;
-                    if n == 0 {
-                        return Err(StoreError::VersionMismatch);
+                let doc = parse_document(&row.document)?;
+                let now = now_ms();
+                // Groups that list it as a member change too.
+                touch_parent_groups(c, tenant_id, id, now)?;
+                diesel::delete(
+                    group_members::table
+                        .filter(group_members::tenant_id.eq(tenant_id))
+                        .filter(group_members::member_id.eq(id)),
+                )
+                .execute(c)?;
+                let summary = match kind {
+                    ResourceKind::User => {
+                        diesel::delete(
+                            user_emails::table
+                                .filter(user_emails::tenant_id.eq(tenant_id))
+                                .filter(user_emails::user_id.eq(id)),
+                        )
+                        .execute(c)?;
+                        let n = diesel::delete(
+                            users::table
+                                .filter(users::tenant_id.eq(tenant_id))
+                                .filter(users::id.eq(id))
+                                .filter(users::version.eq(row.version)),
+                        )
+                        .execute(c)?;
+                        if n == 0 {
+                            return Err(StoreError::VersionMismatch);
+                        }
+                        format!(
+                            "userName={}",
+                            str_attr(&doc, "userName").unwrap_or_default()
+                        )
                     }
-                    format!(
-                        "displayName={}",
-                        str_attr(&doc, "displayName").unwrap_or_default()
-                    )
-                }
-            };
-            write_log(
-                c,
-                tenant_id,
-                token,
-                LogOperation::Delete,
-                kind,
-                id,
-                &summary,
-            )
+                    ResourceKind::Group => {
+                        diesel::delete(
+                            group_members::table
+                                .filter(group_members::tenant_id.eq(tenant_id))
+                                .filter(group_members::group_id.eq(id)),
+                        )
+                        .execute(c)?;
+                        let n = diesel::delete(
+                            groups::table
+                                .filter(groups::tenant_id.eq(tenant_id))
+                                .filter(groups::id.eq(id))
+                                .filter(groups::version.eq(row.version)),
+                        )
+                        .execute(c)?;
+                        if n == 0 {
+                            return Err(StoreError::VersionMismatch);
+                        }
+                        format!(
+                            "displayName={}",
+                            str_attr(&doc, "displayName").unwrap_or_default()
+                        )
+                    }
+                };
+                write_log(
+                    c,
+                    tenant_id,
+                    token,
+                    LogOperation::Delete,
+                    kind,
+                    id,
+                    &summary,
+                )
+            })
         })
     }
 

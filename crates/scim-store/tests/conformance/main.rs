@@ -63,6 +63,7 @@ conformance!(
     crud::settings_get_or_init_is_race_safe,
     crud::migrations_are_idempotent_and_newer_schema_is_refused,
     crud::errors_never_show_backend_text,
+    crud::concurrent_unconditional_replaces_all_apply,
     isolation::same_user_name_in_two_tenants,
     isolation::cross_tenant_access_is_not_found,
     members::members_and_groups_are_derived,

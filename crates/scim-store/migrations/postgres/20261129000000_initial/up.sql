@@ -2,6 +2,9 @@
 -- Ids are TEXT, timestamps TIMESTAMP (UTC, millisecond precision), SCIM documents TEXT
 -- (JSON). The `*_lower` columns are lower-cased in Rust. Key and comparison columns use
 -- COLLATE "C" (byte order), so ordering and ranges agree with Rust and with SQLite.
+-- `user_emails` and `group_members` rows are written and deleted by the store in the same
+-- transaction as their user/group; they carry no composite foreign key (a generic plan of
+-- the FK check on an unanalysed table walked a whole tenant per row).
 
 CREATE TABLE tenants (
     id                  TEXT COLLATE "C" NOT NULL PRIMARY KEY,
@@ -43,8 +46,7 @@ CREATE TABLE user_emails (
     value_lower  TEXT COLLATE "C" NOT NULL,
     email_type   TEXT COLLATE "C",
     is_primary   BOOLEAN NOT NULL,
-    PRIMARY KEY (tenant_id, user_id, position),
-    FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, id) ON DELETE CASCADE
+    PRIMARY KEY (tenant_id, user_id, position)
 );
 CREATE INDEX user_emails_value_lower_idx ON user_emails (tenant_id, value_lower);
 CREATE INDEX user_emails_type_idx ON user_emails (tenant_id, email_type);
@@ -71,8 +73,7 @@ CREATE TABLE group_members (
     group_id     TEXT COLLATE "C" NOT NULL,
     member_id    TEXT COLLATE "C" NOT NULL,
     member_type  TEXT NOT NULL CHECK (member_type IN ('User', 'Group')),
-    PRIMARY KEY (tenant_id, group_id, member_id),
-    FOREIGN KEY (tenant_id, group_id) REFERENCES "groups" (tenant_id, id) ON DELETE CASCADE
+    PRIMARY KEY (tenant_id, group_id, member_id)
 );
 CREATE INDEX group_members_member_idx ON group_members (tenant_id, member_id);
 

@@ -1,6 +1,9 @@
 -- scim-store initial schema (SQLite). Every resource table is keyed by tenant first.
 -- Ids are TEXT, timestamps TIMESTAMP (UTC, millisecond precision, stored as text by
 -- diesel), SCIM documents TEXT (JSON). The `*_lower` columns are lower-cased in Rust.
+-- `user_emails` and `group_members` rows are written and deleted by the store in the same
+-- transaction as their user/group; they carry no composite foreign key (a generic plan of
+-- the FK check on an unanalysed PostgreSQL table walked a whole tenant per row).
 
 CREATE TABLE tenants (
     id                  TEXT NOT NULL PRIMARY KEY,
@@ -42,8 +45,7 @@ CREATE TABLE user_emails (
     value_lower  TEXT NOT NULL,
     email_type   TEXT,
     is_primary   BOOLEAN NOT NULL,
-    PRIMARY KEY (tenant_id, user_id, position),
-    FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, id) ON DELETE CASCADE
+    PRIMARY KEY (tenant_id, user_id, position)
 );
 CREATE INDEX user_emails_value_lower_idx ON user_emails (tenant_id, value_lower);
 CREATE INDEX user_emails_type_idx ON user_emails (tenant_id, email_type);
@@ -70,8 +72,7 @@ CREATE TABLE group_members (
     group_id     TEXT NOT NULL,
     member_id    TEXT NOT NULL,
     member_type  TEXT NOT NULL CHECK (member_type IN ('User', 'Group')),
-    PRIMARY KEY (tenant_id, group_id, member_id),
-    FOREIGN KEY (tenant_id, group_id) REFERENCES "groups" (tenant_id, id) ON DELETE CASCADE
+    PRIMARY KEY (tenant_id, group_id, member_id)
 );
 CREATE INDEX group_members_member_idx ON group_members (tenant_id, member_id);
 
