@@ -94,11 +94,14 @@ pub(crate) fn page(status: StatusCode, body: Markup) -> HttpResponse {
     resp.body(body.into_string())
 }
 
+/// Security headers of every console response. `Referrer-Policy: same-origin`, not
+/// `no-referrer`: with `no-referrer` browsers send `Origin: null` on form posts, which the
+/// Origin check must refuse.
 fn secure_headers(resp: &mut actix_web::HttpResponseBuilder) {
     resp.insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::X_FRAME_OPTIONS, "DENY"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        .insert_header((header::REFERRER_POLICY, "same-origin"))
         .insert_header((
             header::CONTENT_SECURITY_POLICY,
             "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
