@@ -4,7 +4,7 @@
 use crate::AdminError;
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Argon2, PasswordHash};
-use scim_store::{AdminAccount, Store};
+use scim_store::{AdminAccount, AdminStore};
 
 /// The shortest accepted password, in characters.
 pub const MIN_PASSWORD_CHARS: usize = 10;
@@ -68,7 +68,7 @@ pub(crate) fn dummy_hash() -> &'static str {
 /// Creates a console account: an operator when `tenant_id` is `None`, else an admin of
 /// that organization. Validates the e-mail address and password and hashes the password.
 pub fn create_account(
-    store: &dyn Store,
+    store: &dyn AdminStore,
     email: &str,
     password: &str,
     tenant_id: Option<&str>,

@@ -15,8 +15,9 @@ use scim_http::AppState;
 use scim_http::tokens::{
     TokenClaims, TokenSigner, constant_time_eq, new_signing_key, random_bytes,
 };
-use scim_store::{AdminAccount, Store};
+use scim_store::{AdminAccount, AdminStore};
 use sha2::Digest as _;
+use std::sync::Arc;
 
 /// The setting holding the key that signs sessions and admin API tokens.
 pub const SESSION_KEY_SETTING: &str = "admin_session_key";
@@ -41,6 +42,8 @@ const API_PREFIX: &str = "api.";
 pub struct AdminState {
     /// The SCIM server's state (store, tenant token signer, public URL).
     pub app: AppState,
+    /// The same database as `app.store`, with the console's tables.
+    store: Arc<dyn AdminStore>,
     signer: TokenSigner,
     /// Whether cookies get `Secure` (the public URL is https).
     pub secure_cookies: bool,
@@ -57,20 +60,22 @@ impl std::fmt::Debug for AdminState {
 
 impl AdminState {
     /// Loads (or creates, once for every replica) the session key from the store.
+    /// `store` must be the store of `app` (the binary passes the same `DieselStore`).
     /// Synchronous: call it at start-up, not on an async worker.
-    pub fn load(app: AppState) -> Result<Self, AdminError> {
-        let signer = load_signer(app.store.as_ref())?;
+    pub fn load(app: AppState, store: Arc<dyn AdminStore>) -> Result<Self, AdminError> {
+        let signer = load_signer(store.as_ref())?;
         let secure_cookies = app.public_url.starts_with("https://");
         Ok(AdminState {
             app,
+            store,
             signer,
             secure_cookies,
         })
     }
 
     /// The store.
-    pub fn store(&self) -> &dyn Store {
-        self.app.store.as_ref()
+    pub fn store(&self) -> &dyn AdminStore {
+        self.store.as_ref()
     }
 
     /// Runs `f` with the store on the blocking pool.
@@ -137,7 +142,7 @@ fn cookie(name: &str, value: &str, max_age: i64, secure: bool) -> String {
     )
 }
 
-fn load_signer(store: &dyn Store) -> Result<TokenSigner, AdminError> {
+fn load_signer(store: &dyn AdminStore) -> Result<TokenSigner, AdminError> {
     let fresh = new_signing_key()?;
     let key = store.get_or_init_setting(SESSION_KEY_SETTING, &fresh)?;
     Ok(TokenSigner::from_secret(key.as_bytes())?)
@@ -313,7 +318,7 @@ fn check_origin(state: &AdminState, req: &HttpRequest) -> Result<(), AdminError>
 /// in the server settings and returns the set-up link (`None` when an account exists).
 /// Each call replaces the previous code.
 pub fn prepare_setup_link(
-    store: &dyn Store,
+    store: &dyn AdminStore,
     public_url: &str,
 ) -> Result<Option<String>, AdminError> {
     if store.count_admins()? > 0 {
@@ -329,7 +334,7 @@ pub fn prepare_setup_link(
 }
 
 /// Whether `code` is the current set-up code.
-pub fn setup_code_valid(store: &dyn Store, code: &str) -> Result<bool, AdminError> {
+pub fn setup_code_valid(store: &dyn AdminStore, code: &str) -> Result<bool, AdminError> {
     if code.is_empty() || code.len() > 200 {
         return Ok(false);
     }
@@ -343,7 +348,7 @@ pub fn setup_code_valid(store: &dyn Store, code: &str) -> Result<bool, AdminErro
 }
 
 /// Checks the failed sign-in limit of `email`.
-pub fn check_sign_in_limit(store: &dyn Store, email: &str) -> Result<(), AdminError> {
+pub fn check_sign_in_limit(store: &dyn AdminStore, email: &str) -> Result<(), AdminError> {
     let since = Utc::now() - chrono::TimeDelta::minutes(FAILURE_WINDOW_MINUTES);
     if store.count_sign_in_failures(email, since)? >= MAX_FAILURES {
         return Err(AdminError::TooManyAttempts);
@@ -352,7 +357,11 @@ pub fn check_sign_in_limit(store: &dyn Store, email: &str) -> Result<(), AdminEr
 }
 
 /// Checks `email` and `password` (with the failed sign-in limit) and returns the account.
-pub fn sign_in(store: &dyn Store, email: &str, password: &str) -> Result<AdminAccount, AdminError> {
+pub fn sign_in(
+    store: &dyn AdminStore,
+    email: &str,
+    password: &str,
+) -> Result<AdminAccount, AdminError> {
     let email = email.trim();
     if email.is_empty() || email.len() > 254 || password.len() > crate::accounts::MAX_PASSWORD_BYTES
     {

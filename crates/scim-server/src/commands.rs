@@ -212,7 +212,7 @@ pub fn admin_token(config: &Config, email: &str) -> anyhow::Result<()> {
         .context("cannot load the token signing key")?;
     let state =
         scim_http::AppState::new(store.clone(), signer, config.public_url(), config.limits());
-    let admin = scim_admin::AdminState::load(state)
+    let admin = scim_admin::AdminState::load(state, store.clone())
         .map_err(|e| anyhow::anyhow!("cannot load the admin session key: {e}"))?;
     let account = scim_store::AdminRepo::find_admin_by_email(store.as_ref(), email)
         .context("cannot read the account")?

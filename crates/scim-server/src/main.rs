@@ -69,10 +69,11 @@ fn serve(config: Config) -> anyhow::Result<()> {
              meta.location use the bind address; set it to the URL identity providers reach"
         );
     }
-    let state = AppState::new(Arc::new(store), signer, public_url.clone(), config.limits());
-    let admin = scim_admin::AdminState::load(state.clone())
+    let store = Arc::new(store);
+    let state = AppState::new(store.clone(), signer, public_url.clone(), config.limits());
+    let admin = scim_admin::AdminState::load(state.clone(), store.clone())
         .map_err(|e| anyhow::anyhow!("cannot load the admin console's session key: {e}"))?;
-    match scim_admin::prepare_setup_link(state.store.as_ref(), &public_url) {
+    match scim_admin::prepare_setup_link(store.as_ref(), &public_url) {
         Ok(Some(link)) => tracing::info!(
             "no admin console account yet: create the first operator at {link} (one-time link; or run `scim-server admin create --email ...`)"
         ),

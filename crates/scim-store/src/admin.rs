@@ -2,7 +2,7 @@
 //! failed sign-in attempts (shared by every replica, for rate limiting) and writable
 //! server settings (the one-time set-up code's hash).
 
-use crate::StoreResult;
+use crate::{Store, StoreResult};
 use chrono::{DateTime, Utc};
 
 /// An account of the admin console. `tenant_id` is `None` for an operator (sees and
@@ -84,3 +84,10 @@ pub trait AdminRepo: Send + Sync {
     /// Removes `key` (no error when absent).
     fn delete_setting(&self, key: &str) -> StoreResult<()>;
 }
+
+/// A store that also keeps the admin console's data (what the console needs). It is kept
+/// apart from [`Store`] so that the SCIM layer, and its test doubles, need not implement
+/// [`AdminRepo`]; [`DieselStore`](crate::DieselStore) implements both.
+pub trait AdminStore: Store + AdminRepo {}
+
+impl<T: Store + AdminRepo + ?Sized> AdminStore for T {}

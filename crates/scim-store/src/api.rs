@@ -245,7 +245,7 @@ pub trait SettingsRepo: Send + Sync {
 }
 
 /// Everything the server needs from storage.
-pub trait Store: TenantRepo + ResourceRepo + LogRepo + SettingsRepo + crate::AdminRepo {
+pub trait Store: TenantRepo + ResourceRepo + LogRepo + SettingsRepo {
     /// Checks that the database answers (readiness).
     fn ping(&self) -> StoreResult<()>;
     /// The backend's name, `sqlite` or `postgres`.

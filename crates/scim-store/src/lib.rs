@@ -22,7 +22,7 @@ mod api;
 mod db;
 mod error;
 
-pub use admin::{AdminAccount, AdminRepo};
+pub use admin::{AdminAccount, AdminRepo, AdminStore};
 pub use api::*;
 pub use db::{DebugSql, DieselStore, StoreConfig, migrate};
 pub use error::{StoreError, StoreResult};

@@ -6,7 +6,7 @@ use actix_web::http::header::HeaderMap;
 use actix_web::test::{self, TestRequest};
 use scim_admin::AdminState;
 use scim_http::{AppState, Limits, TokenSigner};
-use scim_store::{DieselStore, Store, StoreConfig};
+use scim_store::{AdminStore, DieselStore, StoreConfig};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -68,14 +68,14 @@ impl Console {
         let store = DieselStore::open(&StoreConfig::new(url)).unwrap();
         let signer =
             TokenSigner::from_secret(b"an-in-process-test-signing-key-of-32+bytes").unwrap();
-        let store: Arc<dyn Store> = Arc::new(store);
-        let app = AppState::new(store, signer, PUBLIC, Limits::default());
-        let admin = AdminState::load(app).unwrap();
+        let store = Arc::new(store);
+        let app = AppState::new(store.clone(), signer, PUBLIC, Limits::default());
+        let admin = AdminState::load(app, store).unwrap();
         Console { admin, _dir: dir }
     }
 
-    pub fn store(&self) -> &dyn Store {
-        self.admin.app.store.as_ref()
+    pub fn store(&self) -> &dyn AdminStore {
+        self.admin.store()
     }
 
     pub fn tenant(&self, name: &str) -> String {
