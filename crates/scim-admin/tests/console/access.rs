@@ -227,7 +227,17 @@ async fn forms_need_a_valid_csrf_token() {
         .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
         .set_payload(format!("csrf={csrf}"));
     c.send(&mut op, req).await.expect(403);
+    // `Origin: null` (a sandboxed or privacy-stripped post) is refused too.
+    let req = TestRequest::post()
+        .uri(&generate)
+        .insert_header(("Origin", "null"))
+        .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+        .set_payload(format!("csrf={csrf}"));
+    c.send(&mut op, req).await.expect(403);
     assert!(c.store().get_tenant(&org).unwrap().token.is_none());
+    // Pages send a Referrer-Policy that keeps Origin on same-site posts.
+    let page = c.get(&mut op, "/admin/organizations").await;
+    assert_eq!(page.headers.get("referrer-policy").unwrap(), "same-origin");
     // The sign-in form needs its form token too.
     let mut fresh = Client::default();
     c.get(&mut fresh, "/admin/sign-in").await.expect(200);
