@@ -269,6 +269,12 @@ pub(crate) fn settings(
                 }
                 form method="post" action={ (org_path(&t.id)) "/settings/token" } data-confirm=[t.token.is_some().then_some(confirm)] {
                     (csrf_field(csrf))
+                    @if t.token.is_some() {
+                        // Without JavaScript there is no confirm(): ask with a checkbox.
+                        noscript {
+                            p { label { input type="checkbox" name="understood" value="yes" required; " I understand that the current token stops working at once." } }
+                        }
+                    }
                     button #generate type="submit" { @if t.token.is_some() { "Generate a new token" } @else { "Generate" } }
                 }
             }

@@ -605,3 +605,149 @@ fn an_administrator_connects_an_organization_in_chromium() {
     assert!(!b.source().contains(&new_token));
     eprintln!("admin console screenshots: {}", shots.display());
 }
+
+/// The command line and the set-up link, against the real binary (no browser needed).
+#[test]
+fn admin_accounts_from_the_command_line_and_the_set_up_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_url = format!("sqlite://{}/scim.db", dir.path().display());
+    let _ = cli(&db_url, "http://unused", &["migrate"], "");
+    // With no account, serve logs a one-time set-up link that opens the set-up form.
+    let log = dir.path().join("serve.log");
+    let (server, addr) = start_server_logging(&db_url, &log);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let link = text
+        .split_whitespace()
+        .find(|w| w.contains("/admin/setup?code="))
+        .unwrap_or_else(|| panic!("no set-up link in the log:\n{text}"));
+    let path = link.split_once(&addr).unwrap().1.to_string();
+    assert_eq!(http(&addr, "GET", &path, &[], None).unwrap().status, 200);
+    assert_eq!(
+        http(&addr, "GET", "/admin/setup?code=wrong", &[], None)
+            .unwrap()
+            .status,
+        404
+    );
+    drop(server);
+
+    // admin create: operator; duplicate (case-insensitive) and short passwords refused.
+    let out = cli(
+        &db_url,
+        "http://unused",
+        &["admin", "create", "--email", EMAIL],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(out.contains("Created operator"), "{out}");
+    for (email, password) in [
+        (EMAIL.to_uppercase(), PASSWORD),
+        ("other@example.test".into(), "short"),
+    ] {
+        let status = Command::new(BIN)
+            .args(["admin", "create", "--email", &email])
+            .env("SCIM_DATABASE_URL", &db_url)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .and_then(|mut c| {
+                c.stdin
+                    .take()
+                    .unwrap()
+                    .write_all(format!("{password}\n").as_bytes())?;
+                c.wait()
+            })
+            .unwrap();
+        assert!(!status.success(), "{email} with {password:?} was accepted");
+    }
+    let org: Value = serde_json::from_str(&cli(
+        &db_url,
+        "http://unused",
+        &["tenant", "create", "--name", "Acme", "--json"],
+        "",
+    ))
+    .unwrap();
+    let org_id = org["id"].as_str().unwrap();
+    let out = cli(
+        &db_url,
+        "http://unused",
+        &[
+            "admin",
+            "create",
+            "--email",
+            "it@acme.test",
+            "--tenant",
+            org_id,
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(out.contains(org_id), "{out}");
+    // admin token: works against the running server's API; a new one replaces it.
+    let log2 = dir.path().join("serve2.log");
+    let (server, addr) = start_server_logging(&db_url, &log2);
+    let token = cli(
+        &db_url,
+        "http://unused",
+        &["admin", "token", "--email", "it@acme.test"],
+        "",
+    )
+    .trim()
+    .to_string();
+    let auth = format!("Bearer {token}");
+    let r = http(
+        &addr,
+        "GET",
+        "/admin/api/organizations",
+        &[("Authorization", &auth)],
+        None,
+    )
+    .unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["organizations"][0]["id"], org_id);
+    let _newer = cli(
+        &db_url,
+        "http://unused",
+        &["admin", "token", "--email", "it@acme.test"],
+        "",
+    );
+    let r = http(
+        &addr,
+        "GET",
+        "/admin/api/organizations",
+        &[("Authorization", &auth)],
+        None,
+    )
+    .unwrap();
+    assert_eq!(r.status, 401);
+    // The server's log (info level) never shows the API token.
+    drop(server);
+    let text = std::fs::read_to_string(&log2).unwrap();
+    assert!(text.contains("/admin/api/organizations") || !text.is_empty());
+    assert!(!text.contains(&token));
+}
+
+fn start_server_logging(db_url: &str, log: &Path) -> (Guard, String) {
+    let addr = format!("127.0.0.1:{}", free_port());
+    let child = Command::new(BIN)
+        .arg("serve")
+        .env("SCIM_DATABASE_URL", db_url)
+        .env("SCIM_BIND", &addr)
+        .env("SCIM_PUBLIC_URL", format!("http://{addr}"))
+        .env("SCIM_WORKERS", "1")
+        .env("SCIM_LOG_LEVEL", "info")
+        .env_remove("SCIM_TOKEN_SIGNING_KEY")
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(std::fs::File::create(log).unwrap()))
+        .spawn()
+        .unwrap();
+    let guard = Guard(child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = http(&addr, "GET", "/healthz", &[], None)
+            && r.status == 200
+        {
+            return (guard, addr);
+        }
+        assert!(Instant::now() < deadline, "scim-server did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
