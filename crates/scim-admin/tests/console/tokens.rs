@@ -99,6 +99,8 @@ async fn the_token_is_shown_once_and_rotation_revokes_the_old_one() {
         .get(&mut op, &format!("/admin/organizations/{org}/settings"))
         .await;
     assert!(settings.body.contains("data-confirm"));
+    // Without JavaScript, a required checkbox asks instead.
+    assert!(settings.body.contains("<noscript>") && settings.body.contains("name=\"understood\""));
     assert!(settings.body.contains("stop working at once"));
     assert!(settings.body.contains("Last used"));
     // Generate again: the old token is refused at once, the new one works.
