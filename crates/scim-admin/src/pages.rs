@@ -252,6 +252,11 @@ struct CsrfForm {
 async fn sign_out(req: HttpRequest, state: Data, form: web::Form<CsrfForm>) -> PageResult {
     let who = signed_in(&state, &req).await?;
     check_csrf(&state, &req, who.csrf.as_deref(), &form.csrf)?;
+    let id = who.account.id.clone();
+    state
+        .run(move |s| Ok(s.store().end_admin_sessions(&id, chrono::Utc::now())?))
+        .await?;
+    tracing::info!(admin = %who.account.id, "admin console: signed out");
     Ok(with_cookie(
         redirect("/admin/sign-in"),
         &state.clear_session_cookie(),

@@ -91,10 +91,13 @@ impl AdminState {
     /// A new session for `account_id`: the cookie value and its CSRF token.
     pub fn issue_session(&self, account_id: &str) -> Result<(String, String), AdminError> {
         let csrf = random_hex(16)?;
-        let now = Utc::now().timestamp();
+        let issued = Utc::now();
+        let now = issued.timestamp();
         let token = self.signer.sign(&TokenClaims {
             sub: account_id.to_string(),
-            jti: format!("{SESSION_PREFIX}{csrf}"),
+            // The issue time in milliseconds, so that signing out (which ends the
+            // sessions issued before it) never ends a session made right after.
+            jti: format!("{SESSION_PREFIX}{}.{csrf}", issued.timestamp_millis()),
             iat: now,
             exp: Some(now + SESSION_HOURS * 3600),
         })?;
@@ -231,18 +234,18 @@ pub async fn authenticate(
         .signer
         .verify(&token)
         .map_err(|_| AdminError::Unauthenticated)?;
+    let mut issued_ms = 0i64;
     let (csrf, api_id) = match how {
-        Credential::Cookie => (
-            Some(
-                claims
-                    .jti
-                    .strip_prefix(SESSION_PREFIX)
-                    .filter(|_| claims.exp.is_some())
-                    .ok_or(AdminError::Unauthenticated)?
-                    .to_string(),
-            ),
-            None,
-        ),
+        Credential::Cookie => {
+            let (ms, csrf) = claims
+                .jti
+                .strip_prefix(SESSION_PREFIX)
+                .filter(|_| claims.exp.is_some())
+                .and_then(|rest| rest.split_once('.'))
+                .ok_or(AdminError::Unauthenticated)?;
+            issued_ms = ms.parse().map_err(|_| AdminError::Unauthenticated)?;
+            (Some(csrf.to_string()), None)
+        }
         Credential::Bearer => (
             None,
             Some(
@@ -262,6 +265,13 @@ pub async fn authenticate(
             Err(e) => Err(e.into()),
         })
         .await?;
+    // Signing out ends every session of the account issued before it.
+    if how == Credential::Cookie
+        && let Some(after) = account.sessions_valid_after
+        && issued_ms <= after.timestamp_millis()
+    {
+        return Err(AdminError::Unauthenticated);
+    }
     if let Some(id) = api_id {
         let current = account.api_token_id.as_deref().unwrap_or_default();
         if current.is_empty() || !constant_time_eq(current.as_bytes(), id.as_bytes()) {

@@ -24,6 +24,8 @@ pub struct AdminAccount {
     /// The id of the account's current admin API token, if one was issued (the token
     /// itself is never stored).
     pub api_token_id: Option<String>,
+    /// Sessions issued before this time are no longer valid (set by signing out).
+    pub sessions_valid_after: Option<DateTime<Utc>>,
 }
 
 impl std::fmt::Debug for AdminAccount {
@@ -65,6 +67,8 @@ pub trait AdminRepo: Send + Sync {
     fn get_admin(&self, id: &str) -> StoreResult<AdminAccount>;
     /// Records a successful sign-in at `at`.
     fn record_admin_sign_in(&self, id: &str, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Ends every session of the account issued before `at` (sign-out).
+    fn end_admin_sessions(&self, id: &str, at: DateTime<Utc>) -> StoreResult<()>;
     /// Makes `token_id` the account's only valid admin API token.
     fn set_admin_api_token(&self, id: &str, token_id: &str) -> StoreResult<()>;
     /// Records a failed sign-in for `email` (case-insensitively) at `at`, and forgets

@@ -262,12 +262,20 @@ async fn forms_need_a_valid_csrf_token() {
         .set_payload(format!("csrf={csrf}&name=Beta"));
     c.send(&mut op, req).await.expect(303);
     assert_eq!(c.store().list_tenants().unwrap().len(), 2);
-    // Sign-out with the token ends the session.
+    // Sign-out with the token ends the session, also for a copy of the cookie, and
+    // every other session of the account; signing in again works at once.
+    let copy = op.clone();
     c.post_form(&mut op, "/admin/sign-out", &[("csrf", &csrf)])
         .await
         .expect(303);
     assert!(!op.cookies.contains_key("scim_admin_session"));
     c.get(&mut op, "/admin/organizations").await.expect(303);
+    for mut old in [copy, second] {
+        let r = c.get(&mut old, "/admin/organizations").await;
+        assert_eq!(r.location(), Some("/admin/sign-in"));
+    }
+    let mut again = c.signed_in("op@example.test").await;
+    c.get(&mut again, "/admin/organizations").await.expect(200);
 }
 
 #[actix_web::test]

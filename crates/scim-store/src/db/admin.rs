@@ -15,6 +15,7 @@ type AccountRow = (
     NaiveDateTime,
     Option<NaiveDateTime>,
     Option<String>,
+    Option<NaiveDateTime>,
 );
 
 const ACCOUNT_COLUMNS: (
@@ -25,6 +26,7 @@ const ACCOUNT_COLUMNS: (
     admin_accounts::created,
     admin_accounts::last_sign_in,
     admin_accounts::api_token_id,
+    admin_accounts::sessions_valid_after,
 ) = (
     admin_accounts::id,
     admin_accounts::email,
@@ -33,10 +35,12 @@ const ACCOUNT_COLUMNS: (
     admin_accounts::created,
     admin_accounts::last_sign_in,
     admin_accounts::api_token_id,
+    admin_accounts::sessions_valid_after,
 );
 
 fn account_from_row(row: AccountRow) -> AdminAccount {
-    let (id, email, password_hash, tenant_id, created, last_sign_in, api_token_id) = row;
+    let (id, email, password_hash, tenant_id, created, last_sign_in, api_token_id, valid_after) =
+        row;
     AdminAccount {
         id,
         email,
@@ -45,6 +49,7 @@ fn account_from_row(row: AccountRow) -> AdminAccount {
         created: utc(created),
         last_sign_in: last_sign_in.map(utc),
         api_token_id,
+        sessions_valid_after: valid_after.map(utc),
     }
 }
 
@@ -90,6 +95,7 @@ fn insert_account(
         created: utc(created),
         last_sign_in: None,
         api_token_id: None,
+        sessions_valid_after: None,
     })
 }
 
@@ -152,6 +158,17 @@ impl AdminRepo for DieselStore {
         let mut conn = self.conn()?;
         let n = diesel::update(admin_accounts::table.filter(admin_accounts::id.eq(id)))
             .set(admin_accounts::last_sign_in.eq(ms(at)))
+            .execute(&mut *conn)?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    fn end_admin_sessions(&self, id: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let n = diesel::update(admin_accounts::table.filter(admin_accounts::id.eq(id)))
+            .set(admin_accounts::sessions_valid_after.eq(ms(at)))
             .execute(&mut *conn)?;
         if n == 0 {
             return Err(StoreError::NotFound);

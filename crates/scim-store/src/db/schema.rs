@@ -106,6 +106,7 @@ diesel::table! {
         created -> Timestamp,
         last_sign_in -> Nullable<Timestamp>,
         api_token_id -> Nullable<Text>,
+        sessions_valid_after -> Nullable<Timestamp>,
     }
 }
 

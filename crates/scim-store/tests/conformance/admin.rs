@@ -47,6 +47,15 @@ pub fn admin_accounts_unique_email_and_tenant(db: &TestDb) {
         db.set_admin_api_token("nope", "j"),
         Err(StoreError::NotFound)
     ));
+    // Sign-out time.
+    assert_eq!(db.get_admin(&op.id).unwrap().sessions_valid_after, None);
+    db.end_admin_sessions(&op.id, now).unwrap();
+    let after = db.get_admin(&op.id).unwrap().sessions_valid_after.unwrap();
+    assert!((after - now).num_milliseconds().abs() <= 1);
+    assert!(matches!(
+        db.end_admin_sessions("nope", now),
+        Err(StoreError::NotFound)
+    ));
     // The password hash never shows in Debug output.
     assert!(!format!("{got:?}").contains("argon2id"));
 }
