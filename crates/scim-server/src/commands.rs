@@ -1,4 +1,5 @@
-//! The administrative subcommands: `migrate`, `tenant create|list`, `token generate`.
+//! The administrative subcommands: `migrate`, `tenant create|list`, `token generate`,
+//! `admin create|token`.
 
 use crate::config::Config;
 use anyhow::Context as _;
@@ -156,6 +157,70 @@ pub fn token_generate(config: &Config, tenant: &str, as_json: bool) -> anyhow::R
     }
     // Keep the store alive until here (pool shutdown after output).
     drop(store);
+    Ok(())
+}
+
+/// Reads a password: one line from stdin; prompted on stderr, with echo off, when stdin
+/// is a terminal.
+fn read_password() -> anyhow::Result<String> {
+    use std::io::{BufRead as _, IsTerminal as _, Write as _};
+    let stdin = std::io::stdin();
+    let tty = stdin.is_terminal();
+    let stty = |arg: &str| {
+        let _ = std::process::Command::new("stty")
+            .arg(arg)
+            .stdin(std::process::Stdio::inherit())
+            .status();
+    };
+    if tty {
+        eprint!(
+            "Password (at least {} characters): ",
+            scim_admin::accounts::MIN_PASSWORD_CHARS
+        );
+        let _ = std::io::stderr().flush();
+        stty("-echo");
+    }
+    let mut line = String::new();
+    let read = stdin.lock().read_line(&mut line);
+    if tty {
+        stty("echo");
+        eprintln!();
+    }
+    read.context("cannot read the password from stdin")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+/// `admin create --email E [--tenant ID]`.
+pub fn admin_create(config: &Config, email: &str, tenant: Option<&str>) -> anyhow::Result<()> {
+    let password = read_password()?;
+    let store = open_store(config)?;
+    let account = scim_admin::accounts::create_account(&store, email, &password, tenant)
+        .map_err(|e| anyhow::anyhow!("cannot create the account: {e}"))?;
+    match &account.tenant_id {
+        None => println!("Created operator {}.", account.email),
+        Some(t) => println!("Created admin {} of organization {t}.", account.email),
+    }
+    println!("Sign in at {}/admin/sign-in", config.public_url());
+    let _ = scim_admin::prepare_setup_link(&store, &config.public_url());
+    Ok(())
+}
+
+/// `admin token --email E`.
+pub fn admin_token(config: &Config, email: &str) -> anyhow::Result<()> {
+    let store = std::sync::Arc::new(open_store(config)?);
+    let signer = scim_http::load_signer(store.as_ref(), config.token_signing_key.as_deref())
+        .context("cannot load the token signing key")?;
+    let state =
+        scim_http::AppState::new(store.clone(), signer, config.public_url(), config.limits());
+    let admin = scim_admin::AdminState::load(state, store.clone())
+        .map_err(|e| anyhow::anyhow!("cannot load the admin session key: {e}"))?;
+    let account = scim_store::AdminRepo::find_admin_by_email(store.as_ref(), email)
+        .context("cannot read the account")?
+        .ok_or_else(|| anyhow::anyhow!("no console account with e-mail address '{email}'"))?;
+    let token = admin
+        .issue_api_token(&account)
+        .map_err(|e| anyhow::anyhow!("cannot issue the token: {e}"))?;
+    println!("{token}");
     Ok(())
 }
 

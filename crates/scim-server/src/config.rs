@@ -28,6 +28,32 @@ pub enum Command {
     /// Manage secret tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage admin console accounts.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+/// `admin ...`
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a console account; the password is read from stdin (prompted, without echo,
+    /// when stdin is a terminal). Without `--tenant` the account is an operator (sees and
+    /// manages every organization).
+    Create {
+        /// The e-mail address to sign in with.
+        #[arg(long)]
+        email: String,
+        /// Limit the account to this organization (tenant) id.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Print a new admin API token for an account (for `/admin/api`); the account's
+    /// previous API token stops working.
+    Token {
+        /// The account's e-mail address.
+        #[arg(long)]
+        email: String,
+    },
 }
 
 /// `tenant ...`

@@ -9,7 +9,7 @@ use actix_web::middleware::NormalizePath;
 use actix_web::{App, HttpServer};
 use anyhow::Context as _;
 use clap::Parser as _;
-use config::{Cli, Command, Config, TenantCommand, TokenCommand};
+use config::{AdminCommand, Cli, Command, Config, TenantCommand, TokenCommand};
 use scim_http::AppState;
 use scim_http::telemetry::ScimRootSpanBuilder;
 use scim_store::Store as _;
@@ -41,6 +41,10 @@ fn run() -> anyhow::Result<()> {
         Command::Token(TokenCommand::Generate { tenant, json }) => {
             commands::token_generate(&cli.config, &tenant, json)
         }
+        Command::Admin(AdminCommand::Create { email, tenant }) => {
+            commands::admin_create(&cli.config, &email, tenant.as_deref())
+        }
+        Command::Admin(AdminCommand::Token { email }) => commands::admin_token(&cli.config, &email),
     }
 }
 
@@ -65,7 +69,17 @@ fn serve(config: Config) -> anyhow::Result<()> {
              meta.location use the bind address; set it to the URL identity providers reach"
         );
     }
-    let state = AppState::new(Arc::new(store), signer, public_url, config.limits());
+    let store = Arc::new(store);
+    let state = AppState::new(store.clone(), signer, public_url.clone(), config.limits());
+    let admin = scim_admin::AdminState::load(state.clone(), store.clone())
+        .map_err(|e| anyhow::anyhow!("cannot load the admin console's session key: {e}"))?;
+    match scim_admin::prepare_setup_link(store.as_ref(), &public_url) {
+        Ok(Some(link)) => tracing::info!(
+            "no admin console account yet: create the first operator at {link} (one-time link; or run `scim-server admin create --email ...`)"
+        ),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot prepare the admin console set-up link"),
+    }
     actix_web::rt::System::new().block_on(async move {
         let mut server = HttpServer::new(move || {
             App::new()
@@ -73,6 +87,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
                 // `.../<tenant>//Users`: merge repeated slashes and drop trailing ones.
                 .wrap(NormalizePath::trim())
                 .wrap(TracingLogger::<ScimRootSpanBuilder>::new())
+                .configure(scim_admin::configure(admin.clone()))
                 .configure(scim_http::configure(state.clone()))
         })
         .shutdown_timeout(config.shutdown_timeout);

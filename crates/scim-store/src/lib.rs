@@ -17,10 +17,12 @@
 //! # Ok::<(), scim_store::StoreError>(())
 //! ```
 
+mod admin;
 mod api;
 mod db;
 mod error;
 
+pub use admin::{AdminAccount, AdminRepo, AdminStore};
 pub use api::*;
 pub use db::{DebugSql, DieselStore, StoreConfig, migrate};
 pub use error::{StoreError, StoreResult};

@@ -7,6 +7,7 @@
 //! `password` is never stored: `scim-core` discards it when it parses a request, and the
 //! store persists only the canonical attributes it is given.
 
+mod admin;
 mod filter_sql;
 mod list;
 mod resources;

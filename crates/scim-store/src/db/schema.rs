@@ -95,3 +95,25 @@ diesel::allow_tables_to_appear_in_same_query!(
     group_members,
     provisioning_log
 );
+
+diesel::table! {
+    admin_accounts (id) {
+        id -> Text,
+        email -> Text,
+        email_lower -> Text,
+        password_hash -> Text,
+        tenant_id -> Nullable<Text>,
+        created -> Timestamp,
+        last_sign_in -> Nullable<Timestamp>,
+        api_token_id -> Nullable<Text>,
+        sessions_valid_after -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    admin_sign_in_failures (id) {
+        id -> BigInt,
+        email_lower -> Text,
+        at -> Timestamp,
+    }
+}

@@ -13,6 +13,7 @@
 
 mod support;
 
+mod admin;
 mod crud;
 mod filters;
 mod isolation;
@@ -47,6 +48,10 @@ macro_rules! conformance {
 }
 
 conformance!(
+    admin::admin_accounts_unique_email_and_tenant,
+    admin::first_operator_only_once,
+    admin::sign_in_failures_window,
+    admin::settings_put_and_delete,
     crud::create_get_roundtrip,
     crud::timestamps_are_utc_millis,
     crud::replace_bumps_version_only_on_change,

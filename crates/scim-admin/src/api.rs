@@ -1,0 +1,249 @@
+//! The admin JSON API (`/admin/api`), for automation: organizations (list, create, one),
+//! token generation (the token is in that response only), and read access to users,
+//! groups and the provisioning log. Authenticated by an admin API token
+//! (`Authorization: Bearer`, from `scim-server admin token`); the same
+//! [`service`](crate::service) functions as the pages.
+
+use crate::AdminError;
+use crate::service::{self, LOG_PAGE_SIZE, LogFilter, parse_page};
+use crate::session::{AdminState, Credential, Principal, authenticate};
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use scim_core::ResourceKind;
+use scim_store::{LogEntry, Tenant};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+type Data = web::Data<AdminState>;
+
+/// An error as a JSON body `{"status": 404, "error": "not found"}`.
+#[derive(Debug)]
+pub struct JsonError(pub AdminError);
+
+impl std::fmt::Display for JsonError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl From<AdminError> for JsonError {
+    fn from(e: AdminError) -> Self {
+        JsonError(e)
+    }
+}
+
+impl ResponseError for JsonError {
+    fn status_code(&self) -> StatusCode {
+        self.0.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.0.log();
+        let status = self.0.status();
+        let mut resp = HttpResponse::build(status);
+        resp.insert_header((header::CACHE_CONTROL, "no-store"));
+        if status == StatusCode::UNAUTHORIZED {
+            resp.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"scim-admin\""));
+        }
+        resp.json(json!({"status": status.as_u16(), "error": self.0.public_message()}))
+    }
+}
+
+type ApiResult = Result<HttpResponse, JsonError>;
+
+/// The API's routes (under `/admin`).
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api")
+            .route("/organizations", web::get().to(list_orgs))
+            .route("/organizations", web::post().to(create_org))
+            .route("/organizations/{org}", web::get().to(get_org))
+            .route("/organizations/{org}/token", web::post().to(generate))
+            .route("/organizations/{org}/users", web::get().to(users))
+            .route("/organizations/{org}/users/{id}", web::get().to(user))
+            .route("/organizations/{org}/groups", web::get().to(groups))
+            .route("/organizations/{org}/groups/{id}", web::get().to(group))
+            .route("/organizations/{org}/log", web::get().to(log))
+            .default_service(web::to(not_found)),
+    );
+}
+
+fn ok(status: StatusCode, body: &Value) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(body)
+}
+
+async fn who(state: &AdminState, req: &HttpRequest) -> Result<Principal, AdminError> {
+    authenticate(state, req, Credential::Bearer).await
+}
+
+fn org_id(req: &HttpRequest) -> String {
+    req.match_info().get("org").unwrap_or_default().to_string()
+}
+
+fn query(req: &HttpRequest) -> HashMap<String, String> {
+    web::Query::<HashMap<String, String>>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .unwrap_or_default()
+}
+
+/// An organization as JSON (never the token, only its dates).
+pub fn org_json(state: &AdminState, t: &Tenant) -> Value {
+    json!({
+        "id": t.id,
+        "name": t.name,
+        "created": t.created.to_rfc3339(),
+        "tenantUrl": state.app.tenant_url(&t.id),
+        "token": t.token.as_ref().map(|r| json!({
+            "generated": r.generated.to_rfc3339(),
+            "lastUsed": r.last_used.map(|u| u.to_rfc3339()),
+        })),
+    })
+}
+
+fn log_json(e: &LogEntry) -> Value {
+    json!({
+        "id": e.id,
+        "at": e.at.to_rfc3339(),
+        "operation": e.operation.as_str(),
+        "resourceType": e.resource_kind.as_str(),
+        "resourceId": e.resource_id,
+        "summary": e.summary,
+    })
+}
+
+async fn not_found(req: HttpRequest, state: Data) -> ApiResult {
+    who(&state, &req).await?;
+    Err(AdminError::NotFound.into())
+}
+
+async fn list_orgs(req: HttpRequest, state: Data) -> ApiResult {
+    let w = who(&state, &req).await?;
+    let tenants = state.run(move |s| service::organizations(s, &w)).await?;
+    let items: Vec<Value> = tenants.iter().map(|t| org_json(&state, t)).collect();
+    Ok(ok(StatusCode::OK, &json!({"organizations": items})))
+}
+
+async fn create_org(req: HttpRequest, state: Data, body: web::Bytes) -> ApiResult {
+    let w = who(&state, &req).await?;
+    let parsed: Value = serde_json::from_slice(&body)
+        .map_err(|_| AdminError::BadRequest("The body must be a JSON object.".into()))?;
+    let name = parsed
+        .get("name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| AdminError::BadRequest("'name' (a string) is required.".into()))?
+        .to_string();
+    let t = state
+        .run(move |s| service::create_organization(s, &w, &name))
+        .await?;
+    Ok(ok(StatusCode::CREATED, &org_json(&state, &t)))
+}
+
+async fn get_org(req: HttpRequest, state: Data) -> ApiResult {
+    let w = who(&state, &req).await?;
+    let id = org_id(&req);
+    let t = state
+        .run(move |s| service::organization(s, &w, &id))
+        .await?;
+    Ok(ok(StatusCode::OK, &org_json(&state, &t)))
+}
+
+async fn generate(req: HttpRequest, state: Data) -> ApiResult {
+    let w = who(&state, &req).await?;
+    let id = org_id(&req);
+    let g = state
+        .run(move |s| service::generate_token(s, &w, &id))
+        .await?;
+    Ok(ok(
+        StatusCode::CREATED,
+        &json!({
+            "organizationId": g.tenant_id,
+            "tenantUrl": state.app.tenant_url(&g.tenant_id),
+            "token": g.token,
+        }),
+    ))
+}
+
+fn page_json(state: &AdminState, tenant_id: &str, page: u64, p: &scim_store::Page) -> Value {
+    let base = state.app.tenant_url(tenant_id);
+    json!({
+        "totalResults": p.total_results,
+        "page": page,
+        "pageSize": service::PAGE_SIZE,
+        "resources": p.resources.iter().map(|r| r.to_json(&base)).collect::<Vec<_>>(),
+    })
+}
+
+async fn users(req: HttpRequest, state: Data) -> ApiResult {
+    let w = who(&state, &req).await?;
+    let q = query(&req);
+    let search = q.get("q").cloned().unwrap_or_default();
+    let page = parse_page(q.get("page").map(String::as_str));
+    let id = org_id(&req);
+    let tid = id.clone();
+    let p = state
+        .run(move |s| service::users(s, &w, &tid, &search, page))
+        .await?;
+    Ok(ok(StatusCode::OK, &page_json(&state, &id, page, &p)))
+}
+
+async fn groups(req: HttpRequest, state: Data) -> ApiResult {
+    let w = who(&state, &req).await?;
+    let page = parse_page(query(&req).get("page").map(String::as_str));
+    let id = org_id(&req);
+    let tid = id.clone();
+    let p = state
+        .run(move |s| service::groups(s, &w, &tid, page))
+        .await?;
+    Ok(ok(StatusCode::OK, &page_json(&state, &id, page, &p)))
+}
+
+async fn resource(req: HttpRequest, state: Data, kind: ResourceKind) -> ApiResult {
+    let w = who(&state, &req).await?;
+    let id = org_id(&req);
+    let rid = req.match_info().get("id").unwrap_or_default().to_string();
+    let tid = id.clone();
+    let r = state
+        .run(move |s| service::resource(s, &w, &tid, kind, &rid))
+        .await?;
+    Ok(ok(StatusCode::OK, &r.to_json(&state.app.tenant_url(&id))))
+}
+
+async fn user(req: HttpRequest, state: Data) -> ApiResult {
+    resource(req, state, ResourceKind::User).await
+}
+
+async fn group(req: HttpRequest, state: Data) -> ApiResult {
+    resource(req, state, ResourceKind::Group).await
+}
+
+async fn log(req: HttpRequest, state: Data) -> ApiResult {
+    let w = who(&state, &req).await?;
+    let filter = web::Query::<LogFilter>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .unwrap_or_default();
+    let limit = query(&req)
+        .get("limit")
+        .and_then(|l| l.parse::<u64>().ok())
+        .unwrap_or(LOG_PAGE_SIZE)
+        .clamp(1, 1000);
+    let id = org_id(&req);
+    let entries = state
+        .run(move |s| {
+            let q = filter.query(limit)?;
+            service::log(s, &w, &id, &q)
+        })
+        .await?;
+    let next = (entries.len() as u64 >= limit)
+        .then(|| entries.last().map(|e| e.id))
+        .flatten();
+    Ok(ok(
+        StatusCode::OK,
+        &json!({
+            "entries": entries.iter().map(log_json).collect::<Vec<_>>(),
+            "nextBefore": next,
+        }),
+    ))
+}

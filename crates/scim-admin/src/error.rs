@@ -1,0 +1,96 @@
+//! The console's error type and how it is shown: an HTML page for the console, a JSON
+//! object for the API. Store and internal failures are logged and shown generically.
+
+use actix_web::http::StatusCode;
+use scim_store::StoreError;
+
+/// Why a console or API request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// No valid session or API token.
+    #[error("sign-in required")]
+    Unauthenticated,
+    /// The organization, user, group or page does not exist or is not visible to the
+    /// signed-in admin.
+    #[error("not found")]
+    NotFound,
+    /// A CSRF or Origin check failed, or the action is reserved to operators.
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// Too many failed sign-ins for this e-mail address.
+    #[error("too many failed sign-in attempts; try again in 15 minutes")]
+    TooManyAttempts,
+    /// The request is malformed (the message is safe to show).
+    #[error("{0}")]
+    BadRequest(String),
+    /// The e-mail address is taken.
+    #[error("{0} is already in use")]
+    Conflict(String),
+    /// Anything else (logged; shown generically).
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl AdminError {
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AdminError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AdminError::NotFound => StatusCode::NOT_FOUND,
+            AdminError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AdminError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            AdminError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AdminError::Conflict(_) => StatusCode::CONFLICT,
+            AdminError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The message shown to the user (never internal details).
+    pub fn public_message(&self) -> String {
+        match self {
+            AdminError::Internal(_) => "Something went wrong on the server.".into(),
+            other => other.to_string(),
+        }
+    }
+
+    /// Logs internal errors (their detail never reaches the response).
+    pub(crate) fn log(&self) {
+        if let AdminError::Internal(detail) = self {
+            tracing::error!(error = %detail, "admin console request failed");
+        }
+    }
+}
+
+impl From<StoreError> for AdminError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => AdminError::NotFound,
+            StoreError::Conflict { attribute } => AdminError::Conflict(attribute),
+            other => {
+                let mut detail = other.to_string();
+                let mut src = std::error::Error::source(&other);
+                while let Some(s) = src {
+                    detail.push_str(": ");
+                    detail.push_str(&s.to_string());
+                    src = s.source();
+                }
+                AdminError::Internal(detail)
+            }
+        }
+    }
+}
+
+impl From<scim_http::tokens::TokenError> for AdminError {
+    fn from(e: scim_http::tokens::TokenError) -> Self {
+        match e {
+            scim_http::tokens::TokenError::Store(s) => s.into(),
+            other => AdminError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AdminError {
+    fn from(_: actix_web::error::BlockingError) -> Self {
+        AdminError::Internal("the blocking pool is gone".into())
+    }
+}

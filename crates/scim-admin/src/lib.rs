@@ -1,0 +1,38 @@
+//! `scim-admin`: the admin web console (`/admin`) and its JSON API (`/admin/api`).
+//!
+//! It owns console accounts and their passwords ([`accounts`]), sessions, CSRF tokens,
+//! admin API tokens and the one-time set-up link ([`session`]), the operations both the
+//! pages and the API perform ([`service`]: organizations, token generation through
+//! [`scim_http::generate_token`], users, groups, the provisioning log), the HTML pages
+//! ([`pages`], maud templates compiled into the binary, with embedded CSS and JS) and the
+//! JSON API ([`api`]). It depends on `scim-core`, `scim-store` and `scim-http`; the
+//! binary wires it into `serve`.
+//!
+//! Tenant isolation: an organization admin reaches only its own organization; any other
+//! organization is answered exactly like one that does not exist (404).
+
+pub mod accounts;
+pub mod api;
+pub mod error;
+pub mod pages;
+pub mod service;
+pub mod session;
+mod views;
+
+pub use error::AdminError;
+pub use session::{AdminState, SETUP_CODE_SETTING, prepare_setup_link};
+
+use actix_web::web;
+
+/// Registers `/admin` (pages and assets) and `/admin/api` with `state` as application data.
+/// Call it before `scim_http::configure` (whose default service answers everything else).
+pub fn configure(state: AdminState) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg: &mut web::ServiceConfig| {
+        cfg.service(
+            web::scope("/admin")
+                .app_data(web::Data::new(state))
+                .configure(api::routes)
+                .configure(pages::routes),
+        );
+    }
+}

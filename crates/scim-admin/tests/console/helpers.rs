@@ -1,0 +1,207 @@
+//! The in-process console: a store, an operator, and a cookie-keeping client.
+
+use actix_web::App;
+use actix_web::http::StatusCode;
+use actix_web::http::header::HeaderMap;
+use actix_web::test::{self, TestRequest};
+use scim_admin::AdminState;
+use scim_http::{AppState, Limits, TokenSigner};
+use scim_store::{AdminStore, DieselStore, StoreConfig};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+pub const PUBLIC: &str = "http://console.test";
+
+pub struct Console {
+    pub admin: AdminState,
+    _dir: tempfile::TempDir,
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn location(&self) -> Option<&str> {
+        self.headers.get("location").and_then(|v| v.to_str().ok())
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    #[track_caller]
+    pub fn expect(&self, status: u16) -> &Self {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
+        self
+    }
+
+    /// The session's CSRF token from a page's hidden field.
+    pub fn csrf(&self) -> String {
+        hidden(&self.body, "csrf").unwrap_or_else(|| panic!("no csrf field in {}", self.body))
+    }
+}
+
+/// The value of the hidden input `name` in `html`.
+pub fn hidden(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')?;
+    Some(html[start..start + end].to_string())
+}
+
+/// A browser-like client: keeps cookies.
+#[derive(Default, Clone)]
+pub struct Client {
+    pub cookies: BTreeMap<String, String>,
+    pub bearer: Option<String>,
+}
+
+impl Console {
+    pub fn new() -> Console {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/scim.db", dir.path().display());
+        let store = DieselStore::open(&StoreConfig::new(url)).unwrap();
+        let signer =
+            TokenSigner::from_secret(b"an-in-process-test-signing-key-of-32+bytes").unwrap();
+        let store = Arc::new(store);
+        let app = AppState::new(store.clone(), signer, PUBLIC, Limits::default());
+        let admin = AdminState::load(app, store).unwrap();
+        Console { admin, _dir: dir }
+    }
+
+    pub fn store(&self) -> &dyn AdminStore {
+        self.admin.store()
+    }
+
+    pub fn tenant(&self, name: &str) -> String {
+        self.store().create_tenant(name).unwrap().id
+    }
+
+    pub fn account(&self, email: &str, tenant: Option<&str>) {
+        scim_admin::accounts::create_account(self.store(), email, PASSWORD, tenant).unwrap();
+    }
+
+    pub fn api_token(&self, email: &str) -> String {
+        let a = self.store().find_admin_by_email(email).unwrap().unwrap();
+        self.admin.issue_api_token(&a).unwrap()
+    }
+
+    pub async fn send(&self, client: &mut Client, req: TestRequest) -> Resp {
+        let app = test::init_service(
+            App::new()
+                .configure(scim_admin::configure(self.admin.clone()))
+                .configure(scim_http::configure(self.admin.app.clone())),
+        )
+        .await;
+        let mut req = req;
+        if !client.cookies.is_empty() {
+            let c: Vec<String> = client
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            req = req.insert_header(("Cookie", c.join("; ")));
+        }
+        if let Some(b) = &client.bearer {
+            req = req.insert_header(("Authorization", format!("Bearer {b}")));
+        }
+        let resp = test::call_service(&app, req.to_request()).await;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        for v in headers.get_all("set-cookie") {
+            let v = v.to_str().unwrap();
+            let (kv, _) = v.split_once(';').unwrap_or((v, ""));
+            let (k, val) = kv.split_once('=').unwrap();
+            if val.is_empty() {
+                client.cookies.remove(k);
+            } else {
+                client.cookies.insert(k.to_string(), val.to_string());
+            }
+        }
+        let body = String::from_utf8_lossy(&test::read_body(resp).await).into_owned();
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, client: &mut Client, path: &str) -> Resp {
+        self.send(client, TestRequest::get().uri(path)).await
+    }
+
+    pub async fn post_form(&self, client: &mut Client, path: &str, form: &[(&str, &str)]) -> Resp {
+        let body: Vec<String> = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+            .collect();
+        self.send(
+            client,
+            TestRequest::post()
+                .uri(path)
+                .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+                .set_payload(body.join("&")),
+        )
+        .await
+    }
+
+    /// Signs in through the form; returns the response of the POST.
+    pub async fn sign_in_as(&self, client: &mut Client, email: &str, password: &str) -> Resp {
+        self.get(client, "/admin/sign-in").await.expect(200);
+        let token = client
+            .cookies
+            .get("scim_admin_form")
+            .cloned()
+            .unwrap_or_default();
+        self.post_form(
+            client,
+            "/admin/sign-in",
+            &[
+                ("form_token", &token),
+                ("email", email),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+
+    /// A signed-in client.
+    pub async fn signed_in(&self, email: &str) -> Client {
+        let mut c = Client::default();
+        let r = self.sign_in_as(&mut c, email, PASSWORD).await;
+        r.expect(303);
+        assert!(c.cookies.contains_key("scim_admin_session"));
+        c
+    }
+
+    /// A SCIM request with the tenant token.
+    pub async fn scim(&self, token: &str, method: &str, path: &str, body: Option<Value>) -> Resp {
+        let mut req = TestRequest::default()
+            .method(method.parse().unwrap())
+            .uri(path)
+            .insert_header(("Authorization", format!("Bearer {token}")));
+        if let Some(b) = body {
+            req = req
+                .insert_header(("Content-Type", "application/scim+json"))
+                .set_payload(b.to_string());
+        }
+        self.send(&mut Client::default(), req).await
+    }
+}
+
+pub fn enc(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

@@ -1,0 +1,2 @@
+DROP TABLE admin_sign_in_failures;
+DROP TABLE admin_accounts;

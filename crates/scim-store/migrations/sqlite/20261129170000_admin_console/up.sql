@@ -1,0 +1,23 @@
+-- Admin console: accounts (operators have no tenant) and failed sign-ins (rate limiting
+-- shared by every replica). Passwords are argon2id PHC strings; API tokens are never
+-- stored, only the current token's id.
+
+CREATE TABLE admin_accounts (
+    id             TEXT NOT NULL PRIMARY KEY,
+    email          TEXT NOT NULL,
+    email_lower    TEXT NOT NULL,
+    password_hash  TEXT NOT NULL,
+    tenant_id      TEXT REFERENCES tenants (id) ON DELETE CASCADE,
+    created        TIMESTAMP NOT NULL,
+    last_sign_in   TIMESTAMP,
+    api_token_id   TEXT
+);
+CREATE UNIQUE INDEX admin_accounts_email_lower_key ON admin_accounts (email_lower);
+
+CREATE TABLE admin_sign_in_failures (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    email_lower  TEXT NOT NULL,
+    at           TIMESTAMP NOT NULL
+);
+CREATE INDEX admin_sign_in_failures_email_idx ON admin_sign_in_failures (email_lower, at);
+CREATE INDEX admin_sign_in_failures_at_idx ON admin_sign_in_failures (at);
