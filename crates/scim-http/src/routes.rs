@@ -161,6 +161,19 @@ async fn search_all(a: Authenticated, r: HttpRequest, p: web::Payload, s: Data) 
     Ok(scim_json(StatusCode::OK, &body))
 }
 
+/// A resource response with its `ETag` and `Location` headers.
+fn rendered(status: StatusCode, r: &service::Rendered) -> HttpResponse {
+    resource_response(status, &r.body, &r.etag, Some(&r.location))
+}
+
+/// A body-less response (304, 204) carrying only the resource's `ETag`.
+fn etag_only(mut builder: actix_web::HttpResponseBuilder, etag: &str) -> HttpResponse {
+    if let Ok(v) = HeaderValue::from_str(etag) {
+        builder.insert_header((header::ETAG, v));
+    }
+    builder.finish()
+}
+
 async fn create(
     kind: ResourceKind,
     a: Authenticated,
@@ -170,13 +183,7 @@ async fn create(
 ) -> Res {
     let projection = projection(&r)?;
     let created = service::create(&s, &a, kind, json_body(&r, p, &s).await?, &projection).await?;
-    let location = created.location.clone();
-    Ok(resource_response(
-        StatusCode::CREATED,
-        &created.body,
-        &created.etag,
-        Some(&location),
-    ))
+    Ok(rendered(StatusCode::CREATED, &created))
 }
 
 async fn get(kind: ResourceKind, a: Authenticated, r: HttpRequest, s: Data) -> Res {
@@ -185,18 +192,9 @@ async fn get(kind: ResourceKind, a: Authenticated, r: HttpRequest, s: Data) -> R
     if let Some(h) = if_match(&r, header::IF_NONE_MATCH)
         && header_matches(&h, found.version)
     {
-        let mut resp = HttpResponse::NotModified();
-        if let Ok(v) = HeaderValue::from_str(&found.etag) {
-            resp.insert_header((header::ETAG, v));
-        }
-        return Ok(resp.finish());
+        return Ok(etag_only(HttpResponse::NotModified(), &found.etag));
     }
-    Ok(resource_response(
-        StatusCode::OK,
-        &found.body,
-        &found.etag,
-        Some(&found.location),
-    ))
+    Ok(rendered(StatusCode::OK, &found))
 }
 
 async fn replace(
@@ -210,12 +208,7 @@ async fn replace(
     let (projection, pin) = (projection(&r)?, if_match(&r, header::IF_MATCH));
     let body = json_body(&r, p, &s).await?;
     let done = service::replace(&s, &a, kind, &id, body, pin, &projection).await?;
-    Ok(resource_response(
-        StatusCode::OK,
-        &done.body,
-        &done.etag,
-        Some(&done.location),
-    ))
+    Ok(rendered(StatusCode::OK, &done))
 }
 
 async fn patch(
@@ -232,18 +225,9 @@ async fn patch(
     // Groups answer 204 (Entra's advice: no member list back) unless a projection was
     // asked for; users answer 200 with the resource.
     if kind == ResourceKind::Group && projection.is_default() {
-        let mut resp = HttpResponse::NoContent();
-        if let Ok(v) = HeaderValue::from_str(&done.etag) {
-            resp.insert_header((header::ETAG, v));
-        }
-        return Ok(resp.finish());
+        return Ok(etag_only(HttpResponse::NoContent(), &done.etag));
     }
-    Ok(resource_response(
-        StatusCode::OK,
-        &done.body,
-        &done.etag,
-        Some(&done.location),
-    ))
+    Ok(rendered(StatusCode::OK, &done))
 }
 
 async fn delete(kind: ResourceKind, a: Authenticated, r: HttpRequest, s: Data) -> Res {
