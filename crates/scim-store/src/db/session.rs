@@ -43,7 +43,7 @@ impl DieselSession {
     ) -> StoreResult<T> {
         let mut retries = 0;
         loop {
-            match write_tx(&mut *self.conn, &mut f) {
+            match write_tx(&mut self.conn, &mut f) {
                 Err(StoreError::Busy(_))
                     if retries < BUSY_RETRIES
                         && matches!(*self.conn, AnyConnection::Postgresql(_)) =>
