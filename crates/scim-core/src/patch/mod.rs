@@ -64,7 +64,11 @@
 //!   empty `Operations` a no-op, at most [`MAX_OPERATIONS`] operations).
 
 mod apply;
+mod multi;
+mod remove;
 mod request;
+mod set;
+mod value;
 
 pub use apply::{PatchOutcome, apply_patch};
 pub use request::{MAX_OPERATIONS, PATCH_OP_URN, PatchOpKind, PatchOperation, PatchRequest};
