@@ -138,7 +138,10 @@ fn apply_operation(
 
 /// The schema a path names when it is exactly a schema URN: `Some(None)` for the core
 /// schema, `Some(Some(urn))` for an extension.
-fn schema_scope(rt: &'static ResourceType, path: &PatchPath) -> Option<Option<&'static str>> {
+pub(super) fn schema_scope(
+    rt: &'static ResourceType,
+    path: &PatchPath,
+) -> Option<Option<&'static str>> {
     let full = path.as_schema_urn()?;
     if rt.schema.id.eq_ignore_ascii_case(&full) {
         return Some(None);
@@ -300,14 +303,20 @@ fn path_text(path: &PatchPath) -> String {
 /// Resolves a key of a path-less value: a key that names nothing usable (an unknown
 /// sub-attribute, a filter on a single-valued attribute) is ignored like an unknown
 /// attribute of a POST body.
-fn resolve_lenient<'p>(rt: &'static ResourceType, path: &'p PatchPath) -> Option<Target<'p>> {
+pub(super) fn resolve_lenient<'p>(
+    rt: &'static ResourceType,
+    path: &'p PatchPath,
+) -> Option<Target<'p>> {
     resolve(rt, path).ok().flatten()
 }
 
 /// Resolves a path against the schema. `Ok(None)`: no such attribute. Errors: the path
 /// names an attribute but is not usable (an unknown sub-attribute, a filter on a
 /// single-valued attribute).
-fn resolve<'p>(rt: &'static ResourceType, path: &'p PatchPath) -> ScimResult<Option<Target<'p>>> {
+pub(super) fn resolve<'p>(
+    rt: &'static ResourceType,
+    path: &'p PatchPath,
+) -> ScimResult<Option<Target<'p>>> {
     let Some(resolved) = rt.resolve(path.urn.as_deref(), &path.attr) else {
         return Ok(None);
     };

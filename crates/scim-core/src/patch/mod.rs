@@ -64,6 +64,7 @@
 //!   empty `Operations` a no-op, at most [`MAX_OPERATIONS`] operations).
 
 mod apply;
+mod members;
 mod multi;
 mod remove;
 mod request;
@@ -71,4 +72,5 @@ mod set;
 mod value;
 
 pub use apply::{PatchOutcome, apply_patch};
+pub use members::{MemberDelta, MemberSplit, split_member_ops};
 pub use request::{MAX_OPERATIONS, PATCH_OP_URN, PatchOpKind, PatchOperation, PatchRequest};
