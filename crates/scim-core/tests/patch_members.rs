@@ -661,3 +661,51 @@ proptest! {
         }
     }
 }
+
+fn arb_stored_member() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        4 => arb_id().prop_map(|id| json!({"value": id, "display": "D", "type": "User"})),
+        1 => arb_id().prop_map(|id| json!({"Value": id})),
+        1 => arb_id().prop_map(|id| json!(id)),
+        1 => arb_id().prop_map(|id| json!({"value": [id]})),
+        1 => Just(json!({"value": 5})),
+        1 => Just(json!({"display": "no id"})),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    /// Runs of `remove members[value eq "x"]` are applied in one pass through a set of the
+    /// ids; `value eq "x" and value eq "x"` means the same but takes the one-by-one
+    /// filter path, so both must give the same group, whatever the stored values look like.
+    #[test]
+    fn batched_value_removals_match_one_by_one(
+        stored in prop::collection::vec(arb_stored_member(), 0..6),
+        removals in prop::collection::vec((arb_id(), any::<bool>()), 0..6),
+    ) {
+        let mut attrs = others();
+        if !stored.is_empty() {
+            attrs.insert("members".into(), Value::Array(stored));
+        }
+        let fast: Vec<Value> = removals
+            .iter()
+            .map(|(id, rename)| if *rename {
+                json!({"op": "replace", "path": "displayName", "value": format!("G {id}")})
+            } else {
+                json!({"op": "remove", "path": format!("members[value eq \"{id}\"]")})
+            })
+            .collect();
+        let slow: Vec<Value> = removals
+            .iter()
+            .map(|(id, rename)| if *rename {
+                json!({"op": "replace", "path": "displayName", "value": format!("G {id}")})
+            } else {
+                json!({"op": "remove", "path": format!("members[value eq \"{id}\" and value eq \"{id}\"]")})
+            })
+            .collect();
+        let fast = apply_patch(ResourceKind::Group, &attrs, &request(Value::Array(fast))).unwrap();
+        let slow = apply_patch(ResourceKind::Group, &attrs, &request(Value::Array(slow))).unwrap();
+        prop_assert_eq!(fast, slow);
+    }
+}

@@ -11,7 +11,7 @@
 //! [`super::set`] (add/replace) and [`super::remove`]; [`super::multi`] and
 //! [`super::value`] hold the helpers they share.
 
-use super::remove::remove_value;
+use super::remove::{ValueRemoval, remove_by_values, remove_value, value_removal};
 use super::request::{PatchOpKind, PatchOperation, PatchRequest, parse_patch_path};
 use super::set::set_value;
 use super::value::{blank_to_null, is_unassigned, store, take, with_extension};
@@ -72,9 +72,20 @@ pub fn apply_patch(
 ) -> ScimResult<PatchOutcome> {
     let rt = kind.resource_type();
     let mut work = attrs.clone();
-    for (i, op) in request.operations.iter().enumerate() {
+    let ops = &request.operations;
+    let mut i = 0;
+    while let Some(op) = ops.get(i) {
+        // A run of `remove attr[value eq "…"]` on one attribute (Okta removing many
+        // members) is one pass over the values instead of one scan per operation.
+        let run = value_removal_run(rt, ops.get(i..).unwrap_or_default());
+        if !run.is_empty() {
+            i += run.len();
+            remove_by_values(&mut work, &run);
+            continue;
+        }
         apply_operation(rt, &mut work, op)
             .map_err(|e| e.with_context(format!("Operations[{i}]")))?;
+        i += 1;
     }
     // A PATCH that leaves a required attribute unassigned is a mutability error
     // (RFC 7644 §3.5.2: "... is defined as a required attribute ... 'mutability'").
@@ -134,6 +145,38 @@ fn apply_operation(
         ))
     })?;
     apply_target(attrs, op.op, &target, op.value.as_ref(), Via::Path)
+}
+
+/// The longest run of operations at the start of `ops` that are each a `remove` of the
+/// same attribute through a single `value eq "…"` filter (see [`value_removal`]); empty
+/// when the first operation is not one.
+fn value_removal_run<'p>(
+    rt: &'static ResourceType,
+    ops: &'p [PatchOperation],
+) -> Vec<ValueRemoval<'p>> {
+    let mut run: Vec<ValueRemoval<'p>> = Vec::new();
+    for op in ops {
+        if op.op != PatchOpKind::Remove {
+            break;
+        }
+        let Some(path) = &op.path else { break };
+        if schema_scope(rt, path).is_some() {
+            break;
+        }
+        let Ok(Some(target)) = resolve(rt, path) else {
+            break;
+        };
+        let Some(removal) = value_removal(target) else {
+            break;
+        };
+        if let Some(first) = run.first()
+            && !first.same_attribute(&removal)
+        {
+            break;
+        }
+        run.push(removal);
+    }
+    run
 }
 
 /// The schema a path names when it is exactly a schema URN: `Some(None)` for the core

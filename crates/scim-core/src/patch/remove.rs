@@ -4,10 +4,11 @@
 
 use super::apply::Target;
 use super::multi::{finish_items, identity, mask, matching, values_equal};
-use super::value::{into_items, into_object, non_empty};
+use super::value::{into_items, into_object, is_unassigned, non_empty, store, take};
 use crate::error::{ScimError, ScimResult};
-use crate::resource::normalize_single;
-use crate::schema::{AttributeDef, Mutability};
+use crate::filter::{CompValue, CompareOp, Filter};
+use crate::resource::{Attributes, normalize_single};
+use crate::schema::{AttributeDef, AttributeType, Mutability};
 use serde_json::{Map, Value};
 use std::collections::HashSet;
 
@@ -142,4 +143,82 @@ fn listed_matches(def: &'static AttributeDef, element: &Value, wanted: &Value) -
         }
         _ => values_equal(def, element, wanted),
     }
+}
+
+/// A resolved `remove attr[value eq "needle"]` whose outcome does not depend on anything
+/// but the values' `value`: a read-write, optional, multi-valued complex attribute whose
+/// `value` is a case-exact string (group `members`), no sub-attribute in the path.
+pub(super) struct ValueRemoval<'p> {
+    target: Target<'p>,
+    needle: &'p str,
+}
+
+impl ValueRemoval<'_> {
+    /// Whether both remove values of the same attribute.
+    pub(super) fn same_attribute(&self, other: &ValueRemoval<'_>) -> bool {
+        self.target.ext == other.target.ext && std::ptr::eq(self.target.def, other.target.def)
+    }
+}
+
+/// Recognises a [`ValueRemoval`]; `None` leaves the operation to [`remove_value`].
+pub(super) fn value_removal(target: Target<'_>) -> Option<ValueRemoval<'_>> {
+    let def = target.def;
+    let value_def = def.sub_attribute("value")?;
+    let plain = def.multi_valued
+        && def.is_complex()
+        && def.mutability == Mutability::ReadWrite
+        && !def.required
+        && !(target.ext.is_none() && def.name == "schemas")
+        && target.sub.is_none()
+        && value_def.case_exact
+        && matches!(
+            value_def.ty,
+            AttributeType::String | AttributeType::Reference | AttributeType::Binary
+        );
+    if !plain {
+        return None;
+    }
+    let (filter, _) = target.filter.as_ref()?;
+    let Filter::Compare(path, CompareOp::Eq, CompValue::String(needle)) = filter else {
+        return None;
+    };
+    if path.urn.is_some() || path.sub_attr.is_some() || !path.name.eq_ignore_ascii_case("value") {
+        return None;
+    }
+    Some(ValueRemoval {
+        needle: needle.as_str(),
+        target,
+    })
+}
+
+/// Applies a run of [`ValueRemoval`]s on one attribute in one pass: the same result as
+/// applying them one by one (each removes the values it matches; removing what is not
+/// there changes nothing; an emptied attribute is unassigned). A value whose `value` is a
+/// plain string is looked up in a set of the needles; any other shape is tested with the
+/// compiled filters, exactly as [`remove_value`] would.
+pub(super) fn remove_by_values(attrs: &mut Attributes, run: &[ValueRemoval<'_>]) {
+    let Some(first) = run.first() else {
+        return;
+    };
+    let (ext, name) = (first.target.ext, first.target.def.name);
+    let current = take(attrs, ext, name).filter(|v| !is_unassigned(v));
+    let new = current.and_then(|current| {
+        let needles: HashSet<&str> = run.iter().map(|r| r.needle).collect();
+        let mut items = into_items(Some(current));
+        items.retain(|item| {
+            let doomed = match item.as_object().and_then(|o| o.get("value")) {
+                // An exact `value` key wins the filter's case-insensitive key lookup.
+                Some(Value::String(s)) => needles.contains(s.as_str()),
+                _ => run.iter().any(|r| {
+                    r.target
+                        .filter
+                        .as_ref()
+                        .is_some_and(|(_, compiled)| compiled.matches(item))
+                }),
+            };
+            !doomed
+        });
+        non_empty(items)
+    });
+    store(attrs, ext, name, new);
 }
