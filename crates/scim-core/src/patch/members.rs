@@ -72,7 +72,7 @@ impl MemberDelta {
         let start = self.replace_all.as_deref().unwrap_or(current);
         let mut out = IdSet::default();
         for id in start.iter().chain(&self.add) {
-            out.insert(id);
+            out.insert(id.clone());
         }
         for id in &self.remove {
             out.remove(id);
@@ -438,7 +438,7 @@ impl Folder {
         match change {
             Change::Replace(ids) => {
                 let mut base = IdSet::default();
-                for id in &ids {
+                for id in ids {
                     base.insert(id);
                 }
                 self.base = Some(base);
@@ -446,22 +446,22 @@ impl Folder {
                 self.remove = IdSet::default();
             }
             Change::Add(ids) => {
-                for id in &ids {
+                for id in ids {
                     match &mut self.base {
                         Some(base) => base.insert(id),
                         None => {
-                            self.remove.remove(id);
+                            self.remove.remove(&id);
                             self.add.insert(id);
                         }
                     }
                 }
             }
             Change::Remove(ids) => {
-                for id in &ids {
+                for id in ids {
                     match &mut self.base {
-                        Some(base) => base.remove(id),
+                        Some(base) => base.remove(&id),
                         None => {
-                            self.add.remove(id);
+                            self.add.remove(&id);
                             self.remove.insert(id);
                         }
                     }
@@ -489,12 +489,12 @@ struct IdSet {
 
 impl IdSet {
     /// Adds `id` at the end unless present.
-    fn insert(&mut self, id: &str) {
-        if self.index.contains_key(id) {
+    fn insert(&mut self, id: String) {
+        if self.index.contains_key(&id) {
             return;
         }
-        self.index.insert(id.to_string(), self.slots.len());
-        self.slots.push(Some(id.to_string()));
+        self.index.insert(id.clone(), self.slots.len());
+        self.slots.push(Some(id));
     }
 
     fn remove(&mut self, id: &str) {
