@@ -14,7 +14,7 @@
 use super::remove::{ValueRemoval, remove_by_values, remove_value, value_removal};
 use super::request::{PatchOpKind, PatchOperation, PatchRequest, parse_patch_path};
 use super::set::set_value;
-use super::value::{blank_to_null, is_unassigned, store, take, with_extension};
+use super::value::{Touched, blank_to_null, is_unassigned, store, take, with_extension};
 use crate::error::{ScimError, ScimResult};
 use crate::filter::{CompiledFilter, Filter};
 use crate::path::PatchPath;
@@ -72,6 +72,7 @@ pub fn apply_patch(
 ) -> ScimResult<PatchOutcome> {
     let rt = kind.resource_type();
     let mut work = attrs.clone();
+    let mut touched = Touched::default();
     let ops = &request.operations;
     let mut i = 0;
     while let Some(op) = ops.get(i) {
@@ -80,17 +81,18 @@ pub fn apply_patch(
         let run = value_removal_run(rt, ops.get(i..).unwrap_or_default());
         if !run.is_empty() {
             i += run.len();
-            remove_by_values(&mut work, &run);
+            remove_by_values(&mut work, &mut touched, &run);
             continue;
         }
-        apply_operation(rt, &mut work, op)
+        apply_operation(rt, &mut work, &mut touched, op)
             .map_err(|e| e.with_context(format!("Operations[{i}]")))?;
         i += 1;
     }
     // A PATCH that leaves a required attribute unassigned is a mutability error
     // (RFC 7644 §3.5.2: "... is defined as a required attribute ... 'mutability'").
     check_required(rt, &work).map_err(|e| ScimError::mutability(e.detail().to_string()))?;
-    let changed = work != *attrs;
+    // Only written keys can differ: no deep comparison of untouched attributes.
+    let changed = touched.differ(attrs, &work);
     Ok(PatchOutcome {
         attributes: work,
         changed,
@@ -122,12 +124,13 @@ pub(super) struct Target<'p> {
 fn apply_operation(
     rt: &'static ResourceType,
     attrs: &mut Attributes,
+    touched: &mut Touched,
     op: &PatchOperation,
 ) -> ScimResult<()> {
     let value = op.value.as_ref().unwrap_or(&Value::Null);
     let Some(path) = &op.path else {
         return match value {
-            Value::Object(obj) => apply_value_object(rt, attrs, op.op, None, obj),
+            Value::Object(obj) => apply_value_object(rt, attrs, touched, op.op, None, obj),
             _ => Err(ScimError::invalid_value(format!(
                 "a '{}' operation without a 'path' requires an object 'value' of attributes",
                 op.op
@@ -135,7 +138,7 @@ fn apply_operation(
         };
     };
     if let Some(scope) = schema_scope(rt, path) {
-        return apply_to_schema(rt, attrs, op.op, scope, value);
+        return apply_to_schema(rt, attrs, touched, op.op, scope, value);
     }
     let target = resolve(rt, path)?.ok_or_else(|| {
         ScimError::invalid_path(format!(
@@ -144,7 +147,7 @@ fn apply_operation(
             rt.name
         ))
     })?;
-    apply_target(attrs, op.op, &target, op.value.as_ref(), Via::Path)
+    apply_target(attrs, touched, op.op, &target, op.value.as_ref(), Via::Path)
 }
 
 /// The longest run of operations at the start of `ops` that are each a `remove` of the
@@ -197,6 +200,7 @@ pub(super) fn schema_scope(
 fn apply_to_schema(
     rt: &'static ResourceType,
     attrs: &mut Attributes,
+    touched: &mut Touched,
     kind: PatchOpKind,
     scope: Option<&'static str>,
     value: &Value,
@@ -206,12 +210,14 @@ fn apply_to_schema(
             "the core schema cannot be removed from a resource",
         )),
         (PatchOpKind::Remove, Some(urn), _) => {
+            touched.mark(urn);
             attrs.shift_remove(urn);
             Ok(())
         }
-        (_, _, Value::Object(obj)) => apply_value_object(rt, attrs, kind, scope, obj),
+        (_, _, Value::Object(obj)) => apply_value_object(rt, attrs, touched, kind, scope, obj),
         (_, _, Value::Null) if kind == PatchOpKind::Replace => {
             if let Some(urn) = scope {
+                touched.mark(urn);
                 attrs.shift_remove(urn);
                 Ok(())
             } else {
@@ -231,6 +237,7 @@ fn apply_to_schema(
 fn apply_value_object(
     rt: &'static ResourceType,
     attrs: &mut Attributes,
+    touched: &mut Touched,
     kind: PatchOpKind,
     scope: Option<&'static str>,
     obj: &Map<String, Value>,
@@ -238,7 +245,7 @@ fn apply_value_object(
     for (key, value) in obj {
         let key = key.trim();
         if let Some(urn) = scope {
-            apply_extension_key(rt, attrs, kind, urn, key, value)?;
+            apply_extension_key(rt, attrs, touched, kind, urn, key, value)?;
             continue;
         }
         if key.eq_ignore_ascii_case("schemas") {
@@ -248,22 +255,22 @@ fn apply_value_object(
         if is_urn(key) {
             if rt.schema.id.eq_ignore_ascii_case(key) {
                 let inner = expect_object(key, value)?;
-                apply_value_object(rt, attrs, kind, None, inner)?;
+                apply_value_object(rt, attrs, touched, kind, None, inner)?;
                 continue;
             }
             if let Some(ext) = rt.extension(key) {
                 let inner = expect_object(key, value)?;
-                apply_value_object(rt, attrs, kind, Some(ext.id), inner)?;
+                apply_value_object(rt, attrs, touched, kind, Some(ext.id), inner)?;
                 continue;
             }
             if let Ok(path) = parse_patch_path(key)
                 && let Some(target) = resolve_lenient(rt, &path)
             {
-                apply_target(attrs, kind, &target, Some(value), Via::ValueKey)?;
+                apply_target(attrs, touched, kind, &target, Some(value), Via::ValueKey)?;
                 continue;
             }
             // An extension this server does not know: kept as sent, like POST does.
-            merge_unknown(attrs, key, value);
+            merge_unknown(attrs, touched, key, value);
             continue;
         }
         // Unknown or malformed core attribute names are ignored, like POST does.
@@ -274,7 +281,7 @@ fn apply_value_object(
             continue;
         }
         if let Some(target) = resolve_lenient(rt, &path) {
-            apply_target(attrs, kind, &target, Some(value), Via::ValueKey)?;
+            apply_target(attrs, touched, kind, &target, Some(value), Via::ValueKey)?;
         }
     }
     Ok(())
@@ -284,6 +291,7 @@ fn apply_value_object(
 fn apply_extension_key(
     rt: &'static ResourceType,
     attrs: &mut Attributes,
+    touched: &mut Touched,
     kind: PatchOpKind,
     urn: &'static str,
     key: &str,
@@ -294,11 +302,12 @@ fn apply_extension_key(
     {
         path.urn = Some(urn.to_string());
         if let Some(target) = resolve_lenient(rt, &path) {
-            return apply_target(attrs, kind, &target, Some(value), Via::ValueKey);
+            return apply_target(attrs, touched, kind, &target, Some(value), Via::ValueKey);
         }
     }
     // An unknown attribute of a known extension: kept as sent, like POST does.
     let value = blank_to_null(value.clone());
+    touched.mark(urn);
     with_extension(attrs, urn, |slot| {
         if value.is_null() {
             slot.shift_remove(key);
@@ -318,8 +327,9 @@ fn expect_object<'v>(key: &str, value: &'v Value) -> ScimResult<&'v Map<String, 
     }
 }
 
-fn merge_unknown(attrs: &mut Attributes, key: &str, value: &Value) {
+fn merge_unknown(attrs: &mut Attributes, touched: &mut Touched, key: &str, value: &Value) {
     let value = blank_to_null(value.clone());
+    touched.mark(key);
     match (attrs.get_mut(key), value) {
         (_, Value::Null) => {
             attrs.shift_remove(key);
@@ -396,6 +406,7 @@ pub(super) fn resolve<'p>(
 /// Applies one operation to one resolved target.
 fn apply_target(
     attrs: &mut Attributes,
+    touched: &mut Touched,
     kind: PatchOpKind,
     target: &Target<'_>,
     value: Option<&Value>,
@@ -429,6 +440,7 @@ fn apply_target(
     }
     // The value is moved out of the working copy (a large `members` list is not cloned);
     // on error the whole working copy is discarded, so nothing needs restoring.
+    touched.mark(target.ext.unwrap_or(def.name));
     let current = take(attrs, target.ext, def.name).filter(|v| !is_unassigned(v));
     let guarded = def.mutability == Mutability::Immutable || def.required;
     let old = if guarded { current.clone() } else { None };
@@ -482,7 +494,14 @@ mod tests {
     }
 
     fn run(attrs: &mut Attributes, kind: PatchOpKind, value: Option<Value>) -> ScimResult<()> {
-        apply_target(attrs, kind, &target(), value.as_ref(), Via::Path)
+        apply_target(
+            attrs,
+            &mut Touched::default(),
+            kind,
+            &target(),
+            value.as_ref(),
+            Via::Path,
+        )
     }
 
     #[test]

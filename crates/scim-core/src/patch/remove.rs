@@ -4,7 +4,7 @@
 
 use super::apply::Target;
 use super::multi::{finish_items, identity, mask, matching, values_equal};
-use super::value::{into_items, into_object, is_unassigned, non_empty, store, take};
+use super::value::{Touched, into_items, into_object, is_unassigned, non_empty, store, take};
 use crate::error::{ScimError, ScimResult};
 use crate::filter::{CompValue, CompareOp, Filter};
 use crate::resource::{Attributes, normalize_single};
@@ -196,11 +196,16 @@ pub(super) fn value_removal(target: Target<'_>) -> Option<ValueRemoval<'_>> {
 /// there changes nothing; an emptied attribute is unassigned). A value whose `value` is a
 /// plain string is looked up in a set of the needles; any other shape is tested with the
 /// compiled filters, exactly as [`remove_value`] would.
-pub(super) fn remove_by_values(attrs: &mut Attributes, run: &[ValueRemoval<'_>]) {
+pub(super) fn remove_by_values(
+    attrs: &mut Attributes,
+    touched: &mut Touched,
+    run: &[ValueRemoval<'_>],
+) {
     let Some(first) = run.first() else {
         return;
     };
     let (ext, name) = (first.target.ext, first.target.def.name);
+    touched.mark(ext.unwrap_or(name));
     let current = take(attrs, ext, name).filter(|v| !is_unassigned(v));
     let new = current.and_then(|current| {
         let needles: HashSet<&str> = run.iter().map(|r| r.needle).collect();

@@ -4,6 +4,27 @@
 
 use crate::resource::Attributes;
 use serde_json::{Map, Value};
+use std::collections::HashSet;
+
+/// The top-level keys (attribute names, extension URNs, unknown keys) the operations may
+/// have written, so that `changed` compares only those instead of the whole resource (a
+/// group's whole member list).
+#[derive(Debug, Default)]
+pub(super) struct Touched(HashSet<String>);
+
+impl Touched {
+    /// Records that `key` may be written.
+    pub(super) fn mark(&mut self, key: &str) {
+        if !self.0.contains(key) {
+            self.0.insert(key.to_string());
+        }
+    }
+
+    /// Whether `after` differs from `before`, given that only marked keys were written.
+    pub(super) fn differ(&self, before: &Attributes, after: &Attributes) -> bool {
+        self.0.iter().any(|k| before.get(k) != after.get(k))
+    }
+}
 
 pub(super) fn single_key(name: &str, value: Value) -> Map<String, Value> {
     let mut m = Map::new();
