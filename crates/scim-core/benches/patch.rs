@@ -195,12 +195,59 @@ fn render(c: &mut Criterion) {
     });
 }
 
+/// A 10 000-member group as the store loads it: `to_json` copies every member,
+/// `into_json` moves them (the clone that feeds it is setup, outside the measurement).
+fn render_group(c: &mut Criterion) {
+    let members: Vec<_> = (0..10_000)
+        .map(|i| json!({"value": format!("user-{i:08}"), "display": format!("user {i}"), "type": "User"}))
+        .collect();
+    let mut attributes = Attributes::new();
+    attributes.insert("displayName".into(), json!("Everyone"));
+    attributes.insert("members".into(), json!(members));
+    let t = Utc
+        .with_ymd_and_hms(2026, 1, 2, 3, 4, 5)
+        .single()
+        .unwrap_or_default();
+    let group = Resource {
+        kind: ResourceKind::Group,
+        id: "g1".into(),
+        attributes,
+        meta: Meta {
+            created: t,
+            last_modified: t,
+            version: 3,
+        },
+    };
+    let base = "https://scim.example.com/scim/v2/acme";
+    let rt = ResourceKind::Group.resource_type();
+    let projection = Projection::default();
+    c.bench_function("render_group_10k/to_json+default_projection", |b| {
+        b.iter(|| {
+            let mut doc = black_box(&group).to_json(base);
+            projection.apply(rt, &mut doc);
+            doc
+        })
+    });
+    c.bench_function("render_group_10k/into_json+default_projection", |b| {
+        b.iter_batched(
+            || group.clone(),
+            |group| {
+                let mut doc = group.into_json(base);
+                projection.apply(rt, &mut doc);
+                doc
+            },
+            criterion::BatchSize::LargeInput,
+        )
+    });
+}
+
 criterion_group!(
     benches,
     bench,
     big_group,
     huge_group_removals,
     member_split,
-    render
+    render,
+    render_group
 );
 criterion_main!(benches);
