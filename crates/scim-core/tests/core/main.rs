@@ -9,6 +9,7 @@ mod patch_common;
 mod patch_entra;
 mod patch_errors;
 mod patch_members;
+mod patch_members_props;
 mod patch_okta;
 mod patch_props;
 mod patch_request;
