@@ -330,6 +330,36 @@ pub fn cursor_pages_follow_the_default_order(db: &TestDb) {
         .unwrap();
     assert_eq!((zero.total_results, zero.resources.len()), (50, 0));
     assert_eq!(zero.next, None);
+    // Groups page the same way (their own (created, id) index).
+    for i in 0..5 {
+        create_group(db, &t, &format!("g{i}"), &[]);
+    }
+    let groups = |paging: Paging, count: u64| {
+        db.list(
+            &t,
+            scim_core::ResourceKind::Group,
+            &ListParams {
+                count,
+                paging,
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    };
+    let listed = id_list(&groups(Paging::Index, 10).resources);
+    let mut walked = Vec::new();
+    let mut after = None;
+    loop {
+        let page = groups(Paging::Cursor { after }, 2);
+        assert_eq!(page.total_results, 5);
+        walked.extend(id_list(&page.resources));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(walked, listed);
+    assert_eq!(walked.len(), 5);
     // sortBy cannot be combined with a cursor.
     let err = db
         .list(
@@ -444,10 +474,10 @@ pub fn unfiltered_totals_equal_count_star(db: &TestDb) {
         x ^= x >> 7;
         x ^= x << 17;
         let k = (x % 2) as usize;
-        if x % 5 == 0 && !live[k].is_empty() {
+        if x.is_multiple_of(5) && !live[k].is_empty() {
             let id = live[k].remove((x as usize / 5) % live[k].len());
             db.delete(&actor(), &tenants[k], User, &id, None).unwrap();
-        } else if x % 7 == 0 {
+        } else if x.is_multiple_of(7) {
             let ids = db
                 .create_many(
                     &actor(),
