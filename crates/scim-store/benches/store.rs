@@ -80,20 +80,28 @@ fn load(store: &DieselStore, tenant: &str, from: usize, to: usize) -> Duration {
     start.elapsed()
 }
 
-/// Seeds users `from..to` with `create_many` batches of [`SEED_BATCH`] (one transaction each).
+/// Seeds users `from..to` with `create_many` batches of [`SEED_BATCH`] (one transaction
+/// each), [`LOAD_THREADS`] batches at a time.
 fn seed(store: &DieselStore, tenant: &str, from: usize, to: usize) -> Duration {
     let actor = Actor {
         token_id: Some("bench".into()),
     };
     let start = Instant::now();
-    let mut i = from;
-    while i < to {
-        let end = (i + SEED_BATCH).min(to);
-        store
-            .create_many(&actor, tenant, User, (i..end).map(user).collect())
-            .unwrap();
-        i = end;
-    }
+    std::thread::scope(|s| {
+        for t in 0..LOAD_THREADS {
+            let actor = &actor;
+            s.spawn(move || {
+                let mut i = from + t * SEED_BATCH;
+                while i < to {
+                    let end = (i + SEED_BATCH).min(to);
+                    store
+                        .create_many(actor, tenant, User, (i..end).map(user).collect())
+                        .unwrap();
+                    i += LOAD_THREADS * SEED_BATCH;
+                }
+            });
+        }
+    });
     start.elapsed()
 }
 
@@ -324,7 +332,7 @@ fn run(label: &str, config: &StoreConfig, n: usize, out: &mut Vec<String>) {
             first.as_secs_f64()
         ),
         format!(
-            "| {label} | seed with create_many ({SEED_BATCH} users per transaction) | {seed_rate:.0} users/s ({} in {:.1} s) |",
+            "| {label} | seed with create_many ({LOAD_THREADS} threads, {SEED_BATCH} users per transaction) | {seed_rate:.0} users/s ({} in {:.1} s) |",
             n - small,
             rest.as_secs_f64()
         ),
