@@ -121,7 +121,19 @@ fn lookup_median(store: &DieselStore, tenant: &str, n: usize, samples: usize) ->
     median_us(times)
 }
 
+/// Creates and deletes a throwaway user: the tenant's counters change, so every keyset hint
+/// recorded so far is stale and the `OFFSET` figures below are `OFFSET` figures.
+fn invalidate_hints(store: &DieselStore, tenant: &str) {
+    let actor = Actor::default();
+    let u = store
+        .create(&actor, tenant, User, user(usize::MAX))
+        .unwrap();
+    store.delete(&actor, tenant, User, &u.id, None).unwrap();
+}
+
 fn measure(store: &DieselStore, tenant: &str, n: usize, label: &str, rows: &mut Vec<String>) {
+    invalidate_hints(store, tenant);
+    let hits = store.keyset_hint_hits();
     for (sort, what) in [
         (None, "default order"),
         (Some(AttrPath::new("userName")), "sortBy=userName"),
@@ -152,6 +164,11 @@ fn measure(store: &DieselStore, tenant: &str, n: usize, label: &str, rows: &mut 
             ));
         }
     }
+    assert_eq!(
+        store.keyset_hint_hits(),
+        hits,
+        "the OFFSET figures used no hint"
+    );
     keyset_pages(store, tenant, n, label, rows);
     // PATCH-style: read the user, change one attribute, replace with the version read.
     let ids: Vec<String> = store

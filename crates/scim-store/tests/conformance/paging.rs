@@ -316,6 +316,31 @@ pub fn cursor_pages_follow_the_default_order(db: &TestDb) {
         .unwrap();
     assert_eq!((past.total_results, past.resources.len()), (50, 0));
     assert_eq!(past.next, None);
+    // A client's cursor can hold anything: a NUL in the id, a time no backend stores.
+    let cursor_at = |created: chrono::DateTime<chrono::Utc>, id: String| {
+        db.list(
+            &t,
+            User,
+            &ListParams {
+                count: 3,
+                paging: Paging::Cursor {
+                    after: Some(Keyset { created, id }),
+                },
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    };
+    let tenth = &index[9];
+    let page = cursor_at(tenth.meta.created, format!("{}\0zz", tenth.id));
+    assert_eq!(id_list(&page.resources), id_list(&index[10..13]));
+    let page = cursor_at(tenth.meta.created, "\0".into());
+    assert_eq!(page.resources[0].meta.created, tenth.meta.created);
+    let page = cursor_at(chrono::DateTime::<chrono::Utc>::MIN_UTC, "x".into());
+    assert_eq!(id_list(&page.resources), id_list(&index[..3]));
+    let page = cursor_at(chrono::DateTime::<chrono::Utc>::MAX_UTC, String::new());
+    assert!(page.resources.is_empty() && page.next.is_none());
+    assert_eq!(page.total_results, 50);
     // count=0: only the total.
     let zero = db
         .list(

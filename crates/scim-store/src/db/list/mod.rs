@@ -108,9 +108,7 @@ pub(crate) fn list(
             ));
         }
         Paging::Cursor { after } => Mode::Cursor {
-            after: after
-                .as_ref()
-                .map(|k| (k.created.naive_utc(), k.id.clone())),
+            after: after.as_ref().and_then(keyset_pos),
             count: params.count,
         },
     };
@@ -153,6 +151,25 @@ pub(crate) fn list(
             id,
         }),
     })
+}
+
+/// A cursor's keyset as a position both backends can bind, with the same meaning. A
+/// cursor comes from a client, so any value must work: an id is cut at its first NUL
+/// (PostgreSQL text cannot hold one; no stored id starts with the cut prefix followed by a
+/// NUL, so "after the cut id" selects the same rows), and a time outside the years
+/// 1..=9999 is clamped into them (before year 1 every row follows: no keyset at all; after
+/// 9999 no row does, and neither does one after the last millisecond of 9999).
+fn keyset_pos(k: &Keyset) -> Option<Pos> {
+    let id = k.id.split('\0').next().unwrap_or_default().to_string();
+    let created = k.created.naive_utc();
+    let first = chrono::NaiveDate::from_ymd_opt(1, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0));
+    let last = chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
+        .and_then(|d| d.and_hms_milli_opt(23, 59, 59, 999));
+    match (first, last) {
+        (Some(first), _) if created < first => None,
+        (_, Some(last)) if created > last => Some((last, id)),
+        _ => Some((created, id)),
+    }
 }
 
 fn to_usize(n: u64) -> usize {
