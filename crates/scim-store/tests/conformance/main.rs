@@ -84,6 +84,7 @@ conformance!(
     paging::count_zero_returns_only_total,
     paging::fallback_filter_pages_and_counts,
     paging::cursor_pages_follow_the_default_order,
+    paging::deep_index_pages_equal_offset_slices,
     paging::large_pushed_down_results_page_in_sql,
     paging::unfiltered_totals_equal_count_star,
     walks::index_walks_equal_offset_slices,

@@ -56,6 +56,8 @@ pub(crate) struct KeysetHints {
     inner: Mutex<Inner>,
     capacity: usize,
     hits: AtomicU64,
+    /// The checkpoints for pages that continue no walk.
+    pub(crate) positions: super::positions::Positions,
 }
 
 impl Default for KeysetHints {
@@ -71,6 +73,7 @@ impl KeysetHints {
             inner: Mutex::new(Inner::default()),
             capacity: capacity.max(1),
             hits: AtomicU64::new(0),
+            positions: super::positions::Positions::default(),
         }
     }
 

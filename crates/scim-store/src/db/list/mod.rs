@@ -3,8 +3,9 @@
 //!
 //! * **No filter.** The total is the tenant's counters ([`counts`](super::counts)), O(1).
 //!   Index paging in the default order reads after a remembered keyset when the request
-//!   continues a sequential walk ([`hints`]), else at an `OFFSET` (remembering a keyset for
-//!   the next page); cursor paging reads after the cursor. Both keyset reads walk
+//!   continues a sequential walk ([`hints`]), else after the nearest position checkpoint
+//!   with an `OFFSET` below [`positions::EVERY`] ([`positions`]), remembering a keyset for
+//!   the next page; cursor paging reads after the cursor. Both keyset reads walk
 //!   `(tenant_id, created, id)` from the keyset on.
 //! * **A filter that translates exactly** ([`filter_sql`](super::filter_sql)): first one
 //!   unordered read of at most `max(count, SMALL_RESULT) + 1` matches. Without `ORDER BY`
@@ -22,6 +23,7 @@
 //! default order `(created, id)`. Cursor paging is in the default order only.
 
 mod hints;
+mod positions;
 mod scan;
 mod sort;
 mod sql;
@@ -304,7 +306,22 @@ fn unfiltered(
             )?;
             Window::index(total, rows)
         }
-        None => ordered(conn, tenant_id, kind, None, total, mode)?,
+        // A page that continues no walk: from the nearest position checkpoint.
+        None => {
+            let (after, skip) = hints
+                .positions
+                .seek(conn, tenant_id, kind, offset, counts)?;
+            let rows = sql::page(
+                conn,
+                tenant_id,
+                kind,
+                PageQuery {
+                    offset: skip,
+                    ..PageQuery::keyset(None, after.as_ref(), count)
+                },
+            )?;
+            Window::index(total, rows)
+        }
     };
     let served = u64::try_from(window.rows.len()).unwrap_or(u64::MAX);
     if let Some(last) = window.rows.last()

@@ -64,7 +64,7 @@ pub(crate) struct PageQuery<'a> {
     pub desc: bool,
     /// Only rows after this keyset (default order only).
     pub after: Option<&'a Pos>,
-    /// Rows skipped (`OFFSET`); 0 with a keyset.
+    /// Rows skipped (`OFFSET`), after the keyset when there is one.
     pub offset: u64,
     /// `LIMIT`.
     pub limit: u64,
@@ -210,6 +210,43 @@ pub(crate) fn page(
             Ok(rows.into_iter().map(StoredRow::from).collect())
         }
     }
+}
+
+/// The position of the row `skip` rows after `after` (after the start with `None`) in the
+/// default order, reading only the `(tenant_id, created, id)` index; `None` past the end.
+pub(crate) fn position_after(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    kind: ResourceKind,
+    after: Option<&Pos>,
+    skip: u64,
+) -> StoreResult<Option<Pos>> {
+    Ok(match kind {
+        ResourceKind::User => {
+            let q = users::table
+                .filter(users::tenant_id.eq(tenant_id.to_string()))
+                .select((users::created, users::id))
+                .into_boxed::<Db>();
+            after!(q, users, after)
+                .order((users::created.asc(), users::id.asc()))
+                .offset(to_i64(skip))
+                .limit(1)
+                .first::<Pos>(conn)
+                .optional()?
+        }
+        ResourceKind::Group => {
+            let q = groups::table
+                .filter(groups::tenant_id.eq(tenant_id.to_string()))
+                .select((groups::created, groups::id))
+                .into_boxed::<Db>();
+            after!(q, groups, after)
+                .order((groups::created.asc(), groups::id.asc()))
+                .offset(to_i64(skip))
+                .limit(1)
+                .first::<Pos>(conn)
+                .optional()?
+        }
+    })
 }
 
 /// Re-reads the rows of `ids` (the page), in no particular order.
