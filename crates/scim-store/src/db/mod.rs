@@ -8,11 +8,17 @@
 //! store persists only the canonical attributes it is given.
 
 mod admin;
+mod counts;
 mod filter_sql;
+mod groups;
 mod list;
-mod resources;
+mod relations;
+mod rows;
 pub(crate) mod schema;
+mod session;
 mod tenants;
+mod users;
+mod writes;
 
 use crate::{StoreError, StoreResult};
 use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
@@ -23,6 +29,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use scim_core::ResourceKind;
 use std::time::Duration;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -164,13 +171,13 @@ impl ManageConnection for DbManager {
 }
 
 /// Per-connection settings: on SQLite foreign keys, lock wait, synchronous mode; on
-/// PostgreSQL the plan cache mode ([`PG_SESSION`]).
-#[derive(Debug)]
-struct SqlitePragmas {
+/// PostgreSQL [`PG_SESSION`].
+#[derive(Debug, Clone)]
+struct SessionInit {
     busy_timeout_ms: u128,
 }
 
-impl SqlitePragmas {
+impl SessionInit {
     fn sql(&self) -> String {
         format!(
             "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
@@ -179,13 +186,13 @@ impl SqlitePragmas {
     }
 }
 
-/// PostgreSQL session setting: plan every execution of a prepared statement with its
-/// actual parameters. Generic plans chosen on a table without statistics (autovacuum off,
-/// or a young table) picked an index on the `tenant_id` prefix alone and walked the whole
-/// tenant for an equality lookup; custom plans use the full-key index.
-const PG_SESSION: &str = "SET plan_cache_mode = force_custom_plan;";
+/// PostgreSQL session settings. Plans are left to the planner's default cache mode (a
+/// generic plan after five custom ones): the statements are all index probes on the full
+/// key, the tables keep their statistics (autovacuum/ANALYZE), and the query-plan tests pin
+/// the chosen indexes.
+const PG_SESSION: &str = "SET application_name = 'scim-server';";
 
-impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
+impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SessionInit {
     fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), diesel::r2d2::Error> {
         match conn {
             AnyConnection::Sqlite(c) => c.batch_execute(&self.sql()),
@@ -197,7 +204,12 @@ impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
 
 /// The diesel-backed [`Store`](crate::Store) on SQLite or PostgreSQL.
 pub struct DieselStore {
-    pool: Pool<DbManager>,
+    /// Every read, and on PostgreSQL every write.
+    readers: Pool<DbManager>,
+    /// SQLite files only: the one writer connection. SQLite has one writer at a time; a
+    /// pool of one makes writers queue in the process (fairly, behind the HTTP layer's
+    /// semaphore) instead of spinning on `busy_timeout` against each other.
+    writer: Option<Pool<DbManager>>,
     target: Target,
 }
 
@@ -219,7 +231,7 @@ impl DieselStore {
     /// is newer than this binary (or, without `migrate_on_open`, older).
     pub fn open(config: &StoreConfig) -> StoreResult<DieselStore> {
         let target = Target::parse(&config.database_url)?;
-        let pragmas = SqlitePragmas {
+        let pragmas = SessionInit {
             busy_timeout_ms: config.busy_timeout.as_millis(),
         };
         let memory = target == Target::SqliteMemory;
@@ -232,21 +244,40 @@ impl DieselStore {
                 check_schema_current(&mut conn)?;
             }
         }
-        let mut builder = Pool::builder()
-            .max_size(if memory { 1 } else { config.pool_size.max(1) })
-            .min_idle(if memory { None } else { config.min_idle })
-            .connection_timeout(config.connection_timeout);
-        if memory {
-            // The one connection *is* the database: never retire it.
-            builder = builder.idle_timeout(None).max_lifetime(None);
-        }
-        builder = builder.connection_customizer(Box::new(pragmas));
-        let pool = builder
-            .build(DbManager {
-                target: target.clone(),
-            })
-            .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
-        let store = DieselStore { pool, target };
+        let build = |size: u32, min_idle: Option<u32>| {
+            // No ping on checkout (r2d2 runs `SELECT 1` per checkout by default): a broken
+            // connection surfaces as an error on first use, diesel marks it broken, and the
+            // pool drops it (`has_broken`).
+            let mut builder = Pool::builder()
+                .max_size(size)
+                .min_idle(min_idle)
+                .test_on_check_out(false)
+                .connection_timeout(config.connection_timeout);
+            if memory {
+                // The one connection *is* the database: never retire it.
+                builder = builder.idle_timeout(None).max_lifetime(None);
+            }
+            builder
+                .connection_customizer(Box::new(pragmas.clone()))
+                .build(DbManager {
+                    target: target.clone(),
+                })
+                .map_err(|e| StoreError::Unavailable(Box::new(e)))
+        };
+        let readers = if memory {
+            build(1, None)?
+        } else {
+            build(config.pool_size.max(1), config.min_idle)?
+        };
+        let writer = match target {
+            Target::SqliteFile(_) => Some(build(1, None)?),
+            Target::Postgres(_) | Target::SqliteMemory => None,
+        };
+        let store = DieselStore {
+            readers,
+            writer,
+            target,
+        };
         if memory {
             let mut conn = store.conn()?;
             run_migrations(&mut conn)?;
@@ -263,9 +294,18 @@ impl DieselStore {
         }
     }
 
-    /// A pooled connection.
+    /// A pooled reader connection.
     pub(crate) fn conn(&self) -> StoreResult<PooledConnection<DbManager>> {
-        self.pool
+        self.readers
+            .get()
+            .map_err(|e| StoreError::Unavailable(Box::new(e)))
+    }
+
+    /// The connection writes use: SQLite's one writer, or a pooled PostgreSQL connection.
+    pub(crate) fn write_conn(&self) -> StoreResult<PooledConnection<DbManager>> {
+        self.writer
+            .as_ref()
+            .unwrap_or(&self.readers)
             .get()
             .map_err(|e| StoreError::Unavailable(Box::new(e)))
     }
@@ -332,14 +372,14 @@ pub fn migrate(config: &StoreConfig) -> StoreResult<Vec<String>> {
             "an in-memory SQLite database cannot be migrated ahead of time".into(),
         ));
     }
-    let pragmas = SqlitePragmas {
+    let pragmas = SessionInit {
         busy_timeout_ms: config.busy_timeout.as_millis(),
     };
     let mut conn = establish(&target, &pragmas)?;
     run_migrations(&mut conn)
 }
 
-fn establish(target: &Target, pragmas: &SqlitePragmas) -> StoreResult<AnyConnection> {
+fn establish(target: &Target, pragmas: &SessionInit) -> StoreResult<AnyConnection> {
     let url = target.connection_string();
     match target {
         Target::Postgres(_) => PgConnection::establish(url)
@@ -466,41 +506,6 @@ pub(crate) fn write_tx<T>(
     conn.transaction(f)
 }
 
-/// Runs a whole write transaction again when it lost an optimistic-concurrency race that
-/// the caller did not ask to detect (`expected_version` was `None`): a concurrent writer
-/// committed between our read and our `UPDATE … WHERE version = ?`.
-pub(crate) fn retry_unconditional<T>(
-    expected_version: Option<i64>,
-    mut attempt: impl FnMut() -> StoreResult<T>,
-) -> StoreResult<T> {
-    let mut tries: u32 = 0;
-    loop {
-        match attempt() {
-            Err(StoreError::VersionMismatch)
-                if expected_version.is_none() && tries < MAX_UNCONDITIONAL_RETRIES =>
-            {
-                tries += 1;
-                // Several writers racing on one row (PostgreSQL, READ COMMITTED) would
-                // otherwise retry in lockstep: back off a little, with jitter.
-                let jitter = u64::from(
-                    std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map(|d| d.subsec_nanos())
-                        .unwrap_or(0)
-                        % 1000,
-                );
-                let micros = 200 * u64::from(tries.min(20)) + jitter;
-                std::thread::sleep(std::time::Duration::from_micros(micros));
-            }
-            other => return other,
-        }
-    }
-}
-
-/// How often an unconditional write is re-run after losing a race before the conflict is
-/// reported (as `VersionMismatch`).
-const MAX_UNCONDITIONAL_RETRIES: u32 = 50;
-
 impl From<DieselError> for StoreError {
     /// Maps a diesel error; its text stays in the `source` chain, never in `Display`.
     fn from(e: DieselError) -> Self {
@@ -519,9 +524,26 @@ impl From<DieselError> for StoreError {
             }
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
             | DieselError::BrokenTransactionManager => StoreError::Unavailable(Box::new(e)),
+            DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+                StoreError::Busy(Box::new(e))
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::ReadOnlyTransaction, _) => {
+                StoreError::Unavailable(Box::new(e))
+            }
+            DieselError::DatabaseError(_, ref info) if is_busy(info.message()) => {
+                StoreError::Busy(Box::new(e))
+            }
             other => StoreError::Backend(Box::new(other)),
         }
     }
+}
+
+/// Whether a database message says "busy, try again": SQLite's lock timeout
+/// (`SQLITE_BUSY`, reported without a kind) and PostgreSQL's deadlock (40P01).
+fn is_busy(message: &str) -> bool {
+    message.contains("database is locked")
+        || message.contains("database table is locked")
+        || message.contains("deadlock detected")
 }
 
 /// The SCIM attribute a unique index protects, from its name (PostgreSQL reports the
@@ -554,6 +576,11 @@ pub(crate) fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
 }
 
+/// The stored name of a resource kind (`User`, `Group`).
+pub(crate) fn kind_name(kind: ResourceKind) -> &'static str {
+    kind.as_str()
+}
+
 /// A new opaque id (UUID v4).
 pub(crate) fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
@@ -563,7 +590,6 @@ pub(crate) fn new_id() -> String {
 mod tests {
     use super::*;
     use crate::{ListParams, ResourceRepo, TenantRepo};
-    use scim_core::ResourceKind;
 
     #[test]
     fn urls_select_the_backend() {
