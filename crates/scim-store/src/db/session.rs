@@ -121,12 +121,7 @@ impl Session for DieselSession {
         batch: Vec<Attributes>,
     ) -> StoreResult<Vec<String>> {
         let w = writer(actor, tenant_id);
-        self.write(|c| {
-            batch
-                .iter()
-                .map(|a| writes::create(c, w, kind, a.clone(), false).map(|r| r.id))
-                .collect()
-        })
+        self.write(|c| writes::create_many(c, w, kind, &batch))
     }
 
     fn update(

@@ -302,6 +302,43 @@ pub(crate) fn write_log(
     Ok(())
 }
 
+/// Writes many provisioning-log rows at once (inside the caller's transaction):
+/// `(operation, resource id, summary)` each.
+pub(crate) fn write_logs(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    token_id: Option<&str>,
+    kind: ResourceKind,
+    entries: &[(LogOperation, String, String)],
+) -> StoreResult<()> {
+    let at = now_ms();
+    for chunk in entries.chunks(128) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|(op, id, summary)| {
+                (
+                    provisioning_log::tenant_id.eq(tenant_id),
+                    provisioning_log::at.eq(at),
+                    provisioning_log::token_id.eq(token_id),
+                    provisioning_log::operation.eq(op.as_str()),
+                    provisioning_log::resource_type.eq(kind.as_str()),
+                    provisioning_log::resource_id.eq(id.as_str()),
+                    provisioning_log::summary.eq(shorten(summary, 300)),
+                )
+            })
+            .collect();
+        match conn {
+            AnyConnection::Postgresql(c) => diesel::insert_into(provisioning_log::table)
+                .values(&rows)
+                .execute(c)?,
+            AnyConnection::Sqlite(c) => diesel::insert_into(provisioning_log::table)
+                .values(&rows)
+                .execute(c)?,
+        };
+    }
+    Ok(())
+}
+
 /// At most `max` characters, with an ellipsis when cut.
 pub(crate) fn shorten(s: &str, max: usize) -> String {
     if s.chars().count() <= max {

@@ -126,6 +126,83 @@ pub(crate) fn insert(
     Ok(cols)
 }
 
+/// Inserts many new users (version 1) with multi-row `INSERT`s, and their e-mail rows;
+/// returns their columns in order. `docs` pairs each id with its stored document and text.
+pub(crate) fn insert_many(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    docs: &[(String, Attributes, String)],
+    now: NaiveDateTime,
+) -> StoreResult<Vec<UserCols>> {
+    let cols = docs
+        .iter()
+        .map(|(_, doc, _)| user_cols(doc))
+        .collect::<StoreResult<Vec<_>>>()?;
+    // 14 binds a row: 64 rows stay far below every backend's bind limit.
+    for (chunk, chunk_cols) in docs.chunks(64).zip(cols.chunks(64)) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .zip(chunk_cols)
+            .map(|((id, _, text), c)| {
+                (
+                    users::tenant_id.eq(tenant_id),
+                    users::id.eq(id.as_str()),
+                    users::user_name.eq(c.user_name.as_str()),
+                    users::user_name_lower.eq(c.user_name_lower.as_str()),
+                    users::external_id.eq(c.external_id.as_deref()),
+                    users::active.eq(c.active),
+                    users::display_name.eq(c.display_name.as_deref()),
+                    users::display_name_lower.eq(c.display_name_lower.as_deref()),
+                    users::given_name.eq(c.given_name.as_deref()),
+                    users::family_name.eq(c.family_name.as_deref()),
+                    users::document.eq(text.as_str()),
+                    users::version.eq(1_i64),
+                    users::created.eq(now),
+                    users::last_modified.eq(now),
+                )
+            })
+            .collect();
+        // Multi-row VALUES need the concrete backend.
+        match conn {
+            AnyConnection::Postgresql(c) => {
+                diesel::insert_into(users::table).values(&rows).execute(c)?
+            }
+            AnyConnection::Sqlite(c) => {
+                diesel::insert_into(users::table).values(&rows).execute(c)?
+            }
+        };
+    }
+    let emails: Vec<(&str, EmailRow)> = docs
+        .iter()
+        .flat_map(|(id, doc, _)| email_rows(doc).into_iter().map(move |e| (id.as_str(), e)))
+        .collect();
+    for chunk in emails.chunks(128) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|(user_id, (pos, value, lower, ty, primary))| {
+                (
+                    user_emails::tenant_id.eq(tenant_id),
+                    user_emails::user_id.eq(*user_id),
+                    user_emails::position.eq(*pos),
+                    user_emails::value.eq(value.as_str()),
+                    user_emails::value_lower.eq(lower.as_str()),
+                    user_emails::email_type.eq(ty.as_deref()),
+                    user_emails::is_primary.eq(*primary),
+                )
+            })
+            .collect();
+        match conn {
+            AnyConnection::Postgresql(c) => diesel::insert_into(user_emails::table)
+                .values(&rows)
+                .execute(c)?,
+            AnyConnection::Sqlite(c) => diesel::insert_into(user_emails::table)
+                .values(&rows)
+                .execute(c)?,
+        };
+    }
+    Ok(cols)
+}
+
 /// Writes a changed user document over version `version` (the row is locked by the
 /// caller's transaction) and re-writes its e-mail rows when they differ.
 #[allow(clippy::too_many_arguments)]

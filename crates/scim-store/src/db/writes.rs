@@ -8,7 +8,7 @@ use super::relations::with_relations;
 use super::rows::{
     bare_resource, parse_document, read_row_for_update, render_document, stored_document, str_attr,
 };
-use super::tenants::write_log;
+use super::tenants::{write_log, write_logs};
 use super::{AnyConnection, counts, groups, new_id, now_ms, users, utc};
 use crate::{LogOperation, StoreError, StoreResult};
 use scim_core::patch::MemberDelta;
@@ -86,6 +86,47 @@ pub(crate) fn create(
         return with_relations(conn, w.tenant_id, kind, &row);
     }
     Ok(created)
+}
+
+/// Creates a batch of resources (see [`Session::create_many`](crate::Session::create_many)):
+/// users with multi-row statements, groups one by one (their members need resolving).
+pub(crate) fn create_many(
+    conn: &mut AnyConnection,
+    w: Writer<'_>,
+    kind: ResourceKind,
+    batch: &[Attributes],
+) -> StoreResult<Vec<String>> {
+    if kind == ResourceKind::Group {
+        return batch
+            .iter()
+            .map(|a| create(conn, w, kind, a.clone(), false).map(|r| r.id))
+            .collect();
+    }
+    let now = now_ms();
+    let docs = batch
+        .iter()
+        .map(|a| {
+            let doc = stored_document(kind, a.clone());
+            let text = render_document(&doc)?;
+            Ok((new_id(), doc, text))
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    let cols = users::insert_many(conn, w.tenant_id, &docs, now)?;
+    let n = i64::try_from(docs.len()).unwrap_or(i64::MAX);
+    counts::record(conn, w.tenant_id, kind, n, 0)?;
+    let entries: Vec<_> = docs
+        .iter()
+        .zip(&cols)
+        .map(|((id, _, _), c)| {
+            (
+                LogOperation::Create,
+                id.clone(),
+                format!("userName={}", c.user_name),
+            )
+        })
+        .collect();
+    write_logs(conn, w.tenant_id, w.token, kind, &entries)?;
+    Ok(docs.into_iter().map(|(id, _, _)| id).collect())
 }
 
 /// Reads and locks a resource, asks `change` for its new attributes and writes them (see
