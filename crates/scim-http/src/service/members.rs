@@ -29,10 +29,10 @@ pub fn split_member_ops(kind: ResourceKind, request: &PatchRequest) -> Option<Me
     let mut delta = MemberDelta::default();
     let mut rest = Vec::new();
     for op in &request.operations {
-        match member_ids(op)? {
-            None => rest.push(op.clone()),
-            Some((PatchOpKind::Add, ids)) => ids.into_iter().for_each(|id| add(&mut delta, id)),
-            Some((_, ids)) => ids.into_iter().for_each(|id| remove(&mut delta, id)),
+        match classify(op)? {
+            Op::Other => rest.push(op.clone()),
+            Op::Add(ids) => ids.into_iter().for_each(|id| add(&mut delta, id)),
+            Op::Remove(ids) => ids.into_iter().for_each(|id| remove(&mut delta, id)),
         }
     }
     Some(MemberSplit {
@@ -56,10 +56,18 @@ fn remove(delta: &mut MemberDelta, id: String) {
     }
 }
 
-/// `Some(None)`: the operation does not touch `members`. `Some(Some((op, ids)))`: a
-/// recognised member operation. `None`: it touches `members` in a form not recognised.
-#[allow(clippy::option_option)]
-fn member_ids(op: &PatchOperation) -> Option<Option<(PatchOpKind, Vec<String>)>> {
+/// A recognised operation.
+enum Op {
+    /// It does not touch `members`.
+    Other,
+    /// It adds these member ids.
+    Add(Vec<String>),
+    /// It removes these member ids.
+    Remove(Vec<String>),
+}
+
+/// What `op` does to `members`; `None` when it touches them in a form not recognised.
+fn classify(op: &PatchOperation) -> Option<Op> {
     let Some(path) = &op.path else {
         // A path-less add/replace names attributes in its value object.
         let touches = op
@@ -67,20 +75,18 @@ fn member_ids(op: &PatchOperation) -> Option<Option<(PatchOpKind, Vec<String>)>>
             .as_ref()
             .and_then(Value::as_object)
             .is_some_and(|m| m.keys().any(|k| k.eq_ignore_ascii_case("members")));
-        return if touches { None } else { Some(None) };
+        return if touches { None } else { Some(Op::Other) };
     };
     if !path.attr.eq_ignore_ascii_case("members") {
-        return Some(None);
+        return Some(Op::Other);
     }
     if path.urn.is_some() || path.sub_attr.is_some() {
         return None;
     }
     match (op.op, &path.filter, &op.value) {
-        (PatchOpKind::Add, None, Some(v)) => Some(Some((PatchOpKind::Add, value_ids(v)?))),
-        (PatchOpKind::Remove, None, Some(v)) => Some(Some((PatchOpKind::Remove, value_ids(v)?))),
-        (PatchOpKind::Remove, Some(f), None) => {
-            Some(Some((PatchOpKind::Remove, vec![value_eq(f)?])))
-        }
+        (PatchOpKind::Add, None, Some(v)) => Some(Op::Add(value_ids(v)?)),
+        (PatchOpKind::Remove, None, Some(v)) => Some(Op::Remove(value_ids(v)?)),
+        (PatchOpKind::Remove, Some(f), None) => Some(Op::Remove(vec![value_eq(f)?])),
         _ => None,
     }
 }

@@ -31,23 +31,71 @@ pub struct Spy {
     inner: Arc<dyn Store>,
     faults: Faults,
     calls: Calls,
+    gate: Option<Gate>,
+}
+
+/// Holds the first session opened until the test releases it (to fill the connection
+/// queue deterministically).
+struct Gate {
+    capacity: SessionCapacity,
+    entered: Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
+    release: Mutex<Option<std::sync::mpsc::Receiver<()>>>,
+}
+
+fn install(app: &mut TestApp, spy: Spy) {
+    app.state = AppState::new(
+        Arc::new(spy),
+        app.state.signer.clone(),
+        app.state.public_url.clone(),
+        app.state.limits,
+    );
 }
 
 /// Replaces the app's store with a [`Spy`] over it; returns the call log.
 pub fn spy(app: &mut TestApp, faults: Faults) -> Calls {
     let calls = Calls::default();
-    let store: Arc<dyn Store> = Arc::new(Spy {
-        inner: Arc::clone(&app.state.store),
-        faults,
-        calls: Arc::clone(&calls),
-    });
-    app.state = AppState::new(
-        store,
-        app.state.signer.clone(),
-        app.state.public_url.clone(),
-        app.state.limits,
+    let inner = Arc::clone(&app.state.store);
+    install(
+        app,
+        Spy {
+            inner,
+            faults,
+            calls: Arc::clone(&calls),
+            gate: None,
+        },
     );
     calls
+}
+
+/// Makes the store report one connection for everything and hold the first session it
+/// opens: the returned receiver fires once that session is open, and sending on the
+/// returned sender lets it go on.
+pub fn gate(
+    app: &mut TestApp,
+) -> (
+    tokio::sync::oneshot::Receiver<()>,
+    std::sync::mpsc::Sender<()>,
+) {
+    let (entered_tx, entered_rx) = tokio::sync::oneshot::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel();
+    let inner = Arc::clone(&app.state.store);
+    install(
+        app,
+        Spy {
+            inner,
+            faults: Faults::default(),
+            calls: Calls::default(),
+            gate: Some(Gate {
+                capacity: SessionCapacity {
+                    readers: 1,
+                    writers: None,
+                },
+                entered: Mutex::new(Some(entered_tx)),
+                release: Mutex::new(Some(release_rx)),
+            }),
+        },
+    );
+    (entered_rx, release_tx)
 }
 
 /// Takes the calls recorded so far.
@@ -242,6 +290,16 @@ impl SettingsRepo for Spy {
 
 impl Store for Spy {
     fn session(&self, access: Access) -> StoreResult<Box<dyn Session + '_>> {
+        if let Some(gate) = &self.gate {
+            let entered = gate.entered.lock().unwrap().take();
+            if let Some(entered) = entered {
+                let _ = entered.send(());
+                let release = gate.release.lock().unwrap().take();
+                if let Some(release) = release {
+                    let _ = release.recv();
+                }
+            }
+        }
         Ok(Box::new(SpySession {
             inner: self.inner.session(access)?,
             faults: self.faults,
@@ -249,7 +307,10 @@ impl Store for Spy {
         }))
     }
     fn capacity(&self) -> SessionCapacity {
-        self.inner.capacity()
+        match &self.gate {
+            Some(gate) => gate.capacity,
+            None => self.inner.capacity(),
+        }
     }
     fn ping(&self) -> StoreResult<()> {
         match self.faults.ping {

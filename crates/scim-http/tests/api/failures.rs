@@ -86,3 +86,28 @@ async fn a_revoked_token_does_no_work_beyond_the_tenant_read() {
     assert_eq!(r.status.as_u16(), 401);
     assert!(take(&calls).is_empty());
 }
+
+#[actix_web::test]
+async fn waiting_too_long_for_a_connection_is_503() {
+    let mut app = TestApp::with_limits(scim_http::Limits {
+        queue_timeout: std::time::Duration::from_millis(50),
+        ..scim_http::Limits::default()
+    })
+    .await;
+    let (entered, release) = crate::doubles::gate(&mut app);
+    let holder = app.call("GET", "/Users", None);
+    let waiter = async {
+        // The holder has its connection (the only one) and keeps it.
+        entered.await.unwrap();
+        let r = app.call("GET", "/Users", None).await;
+        release.send(()).unwrap();
+        r
+    };
+    let (held, waited) = futures_util::future::join(holder, waiter).await;
+    held.expect(200);
+    let v = waited.expect_error(503);
+    assert_eq!(waited.header("retry-after"), Some("1"));
+    assert!(v["detail"].as_str().unwrap().contains("busy"), "{v}");
+    // Once the connection is back, requests go through again.
+    app.call("GET", "/Users", None).await.expect(200);
+}
