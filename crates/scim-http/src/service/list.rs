@@ -16,6 +16,7 @@ use scim_core::ScimError;
 use scim_core::filter::validate_filter;
 use scim_core::list::{ListQuery, cursor_list_response, list_response};
 use scim_core::projection::Projection;
+use scim_core::resource::Resource;
 use scim_core::schema::ResourceKind;
 use scim_store::{Access, ListParams, Page, Paging};
 use serde_json::Value;
@@ -41,9 +42,9 @@ fn list_params(kind: ResourceKind, q: &ListQuery, projection: &Projection) -> Li
     }
 }
 
-fn render_page(base: &str, page: &Page, projection: &Projection) -> Vec<Value> {
-    page.resources
-        .iter()
+fn render_page(base: &str, resources: Vec<Resource>, projection: &Projection) -> Vec<Value> {
+    resources
+        .into_iter()
         .map(|r| resource_json(r, base, projection))
         .collect()
 }
@@ -83,17 +84,20 @@ pub async fn list(
                 Ok::<_, ScimError>(binding)
             })
             .transpose()?;
-        let page = s.list(&tenant, kind, &params)?;
-        let resources = render_page(&base, &page, &projection);
+        let Page {
+            total_results,
+            resources,
+            next,
+        } = s.list(&tenant, kind, &params)?;
+        let resources = render_page(&base, resources, &projection);
         let doc = match binding {
-            None => list_response(page.total_results, query.start_index, resources),
+            None => list_response(total_results, query.start_index, resources),
             Some(binding) => {
-                let next = page
-                    .next
+                let next = next
                     .as_ref()
                     .map(|k| cursor::encode(&key, &binding, k, Utc::now()))
                     .transpose()?;
-                cursor_list_response(page.total_results, resources, next)
+                cursor_list_response(total_results, resources, next)
             }
         };
         Ok(doc.to_string())
@@ -137,9 +141,9 @@ pub async fn search_all(
             ..groups
         };
         let group_page = s.list(&tenant, ResourceKind::Group, &group_params)?;
-        let mut resources = render_page(&base, &user_page, &projection);
-        resources.extend(render_page(&base, &group_page, &projection));
         let total = user_page.total_results + group_page.total_results;
+        let mut resources = render_page(&base, user_page.resources, &projection);
+        resources.extend(render_page(&base, group_page.resources, &projection));
         Ok(list_response(total, query.start_index, resources).to_string())
     })
     .await

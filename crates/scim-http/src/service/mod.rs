@@ -71,20 +71,27 @@ fn wants_relations(kind: scim_core::ResourceKind, projection: &Projection) -> bo
     projection.wants(kind.resource_type(), kind.relation_attribute())
 }
 
-/// The resource's document after projection.
-// One place to switch to `Resource::into_json` (no deep clone) when scim-core has it.
-fn resource_json(r: &Resource, base: &str, projection: &Projection) -> Value {
+/// The resource's document after projection. It takes the resource by value so that
+/// switching to `Resource::into_json` (which moves the attributes instead of cloning them;
+/// on scim-core's `core` branch) is a one-word change here.
+fn resource_json(r: Resource, base: &str, projection: &Projection) -> Value {
+    let rt = r.kind.resource_type();
     let mut body = r.to_json(base);
-    projection.apply(r.kind.resource_type(), &mut body);
+    projection.apply(rt, &mut body);
     body
 }
 
-fn render(base: &str, r: &Resource, projection: &Projection) -> Rendered {
+fn render(base: &str, r: Resource, projection: &Projection) -> Rendered {
+    let (etag, location, version) = (
+        scim_core::version::etag(r.meta.version),
+        r.location(base),
+        r.meta.version,
+    );
     Rendered {
         body: resource_json(r, base, projection).to_string(),
-        etag: scim_core::version::etag(r.meta.version),
-        location: r.location(base),
-        version: r.meta.version,
+        etag,
+        location,
+        version,
     }
 }
 

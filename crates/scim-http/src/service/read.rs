@@ -46,7 +46,7 @@ pub async fn get(
                 etag: etag(r.meta.version),
             });
         }
-        Ok(Fetched::Found(render(&base, &r, &projection)))
+        Ok(Fetched::Found(render(&base, r, &projection)))
     })
     .await
 }

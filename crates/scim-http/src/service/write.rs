@@ -33,7 +33,7 @@ pub async fn create(
     let base = state.tenant_url(&auth.tenant_id);
     authorized(state, auth, Access::Write, move |s| {
         let created = s.create(&actor, &tenant, kind, attributes)?;
-        Ok(render(&base, &created, &projection))
+        Ok(render(&base, created, &projection))
     })
     .await
 }
@@ -60,7 +60,7 @@ async fn update(
                 change(current)
             })
             .map_err(|e| store_error_for(kind, &rid, e))?;
-        Ok(render(&base, &r, &projection))
+        Ok(render(&base, r, &projection))
     })
     .await
 }
@@ -173,7 +173,7 @@ pub async fn patch(
         } else {
             group
         };
-        Ok(Patched::Resource(render(&base, &group, &projection)))
+        Ok(Patched::Resource(render(&base, group, &projection)))
     })
     .await
 }
