@@ -81,6 +81,16 @@ impl Projection {
 
     /// Applies the projection to a resource document in place.
     pub fn apply(&self, rt: &ResourceType, doc: &mut Value) {
+        if self.is_default() {
+            apply_default(rt, doc);
+        } else {
+            self.apply_general(rt, doc);
+        }
+    }
+
+    /// The projection of any `attributes`/`excludedAttributes`; for the default one it
+    /// gives what [`apply_default`] gives, by walking everything.
+    fn apply_general(&self, rt: &ResourceType, doc: &mut Value) {
         let Value::Object(map) = doc else {
             return;
         };
@@ -219,6 +229,74 @@ impl Projection {
     }
 }
 
+/// The default projection (no `attributes`, no `excludedAttributes`): only `returned:
+/// never`/`request` attributes and sub-attributes go, so only the complex attributes that
+/// have such sub-attributes (a group's `members.display`) are walked value by value; the
+/// others are left as they are, up to dropping empty objects from lists and empty extension
+/// objects, as the general path does.
+fn apply_default(rt: &ResourceType, doc: &mut Value) {
+    let Value::Object(map) = doc else {
+        return;
+    };
+    map.retain(|key, value| {
+        if crate::resource::is_urn(key) {
+            let Value::Object(ext) = value else {
+                return true;
+            };
+            let schema = rt.extension(key);
+            ext.retain(|k, v| match schema.and_then(|s| s.attribute(k)) {
+                Some(def) => keep_default(def, v),
+                None => true,
+            });
+            return !ext.is_empty();
+        }
+        match rt.resolve(None, key).filter(|r| r.extension.is_none()) {
+            Some(resolved) => keep_default(resolved.def, value),
+            // Unknown members are returned by default.
+            None => true,
+        }
+    });
+}
+
+/// Whether an attribute stays in the default projection; narrows its values when some
+/// sub-attributes are never returned by default.
+fn keep_default(def: &AttributeDef, value: &mut Value) -> bool {
+    if matches!(def.returned, Returned::Never | Returned::Request) {
+        return false;
+    }
+    if !def.is_complex() {
+        return true;
+    }
+    let hidden = |name: &str| {
+        def.sub_attribute(name)
+            .is_some_and(|s| matches!(s.returned, Returned::Never | Returned::Request))
+    };
+    let narrows = def
+        .sub_attributes
+        .iter()
+        .any(|s| matches!(s.returned, Returned::Never | Returned::Request));
+    match value {
+        Value::Object(obj) if narrows => obj.retain(|k, _| !hidden(k)),
+        Value::Array(items) => {
+            if narrows {
+                for item in items.iter_mut() {
+                    if let Value::Object(obj) = item {
+                        obj.retain(|k, _| !hidden(k));
+                    }
+                }
+            }
+            if items
+                .iter()
+                .any(|v| matches!(v, Value::Object(o) if o.is_empty()))
+            {
+                items.retain(|v| !matches!(v, Value::Object(o) if o.is_empty()));
+            }
+        }
+        _ => {}
+    }
+    true
+}
+
 /// Whether a path names the whole extension `urn`.
 fn is_whole_schema(path: &AttrPath, urn: &str) -> bool {
     match &path.urn {
@@ -348,6 +426,39 @@ mod tests {
         assert_eq!(doc[ENTERPRISE_USER_URN], json!({"employeeNumber": "7"}));
         let no_ext = project(&[], &[ENTERPRISE_USER_URN]);
         assert!(no_ext.get(ENTERPRISE_USER_URN).is_none());
+    }
+
+    #[test]
+    fn default_fast_path_equals_the_general_walk() {
+        let group = ResourceKind::Group.resource_type();
+        let user = ResourceKind::User.resource_type();
+        let docs = [
+            (user, user_doc()),
+            (
+                user,
+                json!({"id": "u", "userName": "a", "emails": [{}, {"value": "x"}],
+                       "name": {}, ENTERPRISE_USER_URN: {}, "urn:x": 5, "groups": [{"value": "g", "display": "G"}]}),
+            ),
+            (
+                group,
+                json!({"id": "g", "displayName": "Eng", "members": [
+                    {"value": "u1", "display": "Ada", "type": "User", "$ref": "r"},
+                    {"display": "only"}, "bare", {"VALUE": "u2", "Display": "x"}
+                ]}),
+            ),
+            (group, json!({"members": {"value": "u1", "display": "Ada"}})),
+            (group, json!("not an object")),
+        ];
+        for (rt, doc) in docs {
+            let mut fast = doc.clone();
+            Projection::default().apply(rt, &mut fast);
+            let mut slow = doc.clone();
+            Projection::default().apply_general(rt, &mut slow);
+            assert_eq!(fast, slow, "{doc}");
+        }
+        let mut doc = json!({"displayName": "Eng", "members": [{"value": "u1", "display": "Ada"}]});
+        Projection::default().apply(group, &mut doc);
+        assert_eq!(doc["members"], json!([{"value": "u1"}]));
     }
 
     #[test]

@@ -92,24 +92,50 @@ impl Resource {
     /// The full SCIM JSON representation: `schemas`, `id`, the attributes, and `meta`
     /// (with `location` under `base_url` and the weak entity tag as `version`).
     ///
-    /// `$ref` is filled in on `members` and `groups` values that lack it.
+    /// `$ref` is filled in on `members` and `groups` values that lack it. This copies the
+    /// attributes; [`Resource::into_json`] moves them instead.
     pub fn to_json(&self, base_url: &str) -> Value {
+        self.clone().into_json(base_url)
+    }
+
+    /// [`Resource::to_json`] without copying: the attributes (a group's whole member
+    /// list) are moved into the document.
+    ///
+    /// ```
+    /// use chrono::Utc;
+    /// use scim_core::ResourceKind;
+    /// use scim_core::resource::{Attributes, Meta, Resource};
+    /// let mut attributes = Attributes::new();
+    /// attributes.insert("displayName".into(), "Eng".into());
+    /// attributes.insert("members".into(), serde_json::json!([{"value": "u1", "type": "User"}]));
+    /// let now = Utc::now();
+    /// let group = Resource {
+    ///     kind: ResourceKind::Group,
+    ///     id: "g1".into(),
+    ///     attributes,
+    ///     meta: Meta { created: now, last_modified: now, version: 1 },
+    /// };
+    /// let doc = group.into_json("https://h/scim/v2/t1");
+    /// assert_eq!(doc["members"][0]["$ref"], "https://h/scim/v2/t1/Users/u1");
+    /// assert_eq!(doc["meta"]["location"], "https://h/scim/v2/t1/Groups/g1");
+    /// ```
+    pub fn into_json(self, base_url: &str) -> Value {
         let rt = self.kind.resource_type();
+        let location = self.location(base_url);
         let mut out = Map::new();
         out.insert(
             "schemas".into(),
             Value::from(schemas_of(rt, &self.attributes)),
         );
-        out.insert("id".into(), Value::from(self.id.clone()));
-        for (name, value) in &self.attributes {
+        out.insert("id".into(), Value::from(self.id));
+        for (name, mut value) in self.attributes {
             if name == "schemas" {
                 continue;
             }
-            let mut value = value.clone();
             if name == "members" || name == "groups" {
                 fill_refs(&mut value, base_url, name == "groups");
             }
-            out.insert(name.clone(), value);
+            out.insert(name, value);
         }
         let mut meta = Map::new();
         meta.insert("resourceType".into(), Value::from(rt.name));
@@ -121,7 +147,7 @@ impl Resource {
             "lastModified".into(),
             Value::from(format_datetime(&self.meta.last_modified)),
         );
-        meta.insert("location".into(), Value::from(self.location(base_url)));
+        meta.insert("location".into(), Value::from(location));
         meta.insert(
             "version".into(),
             Value::from(crate::version::etag(self.meta.version)),
@@ -144,26 +170,32 @@ pub fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {
 }
 
 fn fill_refs(value: &mut Value, base_url: &str, always_group: bool) {
+    let Value::Array(items) = value else {
+        return;
+    };
+    // The two prefixes are built once, not once per member.
     let base = base_url.trim_end_matches('/');
-    if let Value::Array(items) = value {
-        for item in items {
-            if let Value::Object(m) = item {
-                if m.contains_key("$ref") {
-                    continue;
-                }
-                let Some(id) = m.get("value").and_then(Value::as_str) else {
-                    continue;
-                };
-                let endpoint =
-                    if always_group || m.get("type").and_then(Value::as_str) == Some("Group") {
-                        "/Groups/"
-                    } else {
-                        "/Users/"
-                    };
-                let reference = format!("{base}{endpoint}{id}");
-                m.insert("$ref".into(), Value::from(reference));
-            }
+    let users = format!("{base}/Users/");
+    let groups = format!("{base}/Groups/");
+    for item in items {
+        let Value::Object(m) = item else {
+            continue;
+        };
+        if m.contains_key("$ref") {
+            continue;
         }
+        let Some(id) = m.get("value").and_then(Value::as_str) else {
+            continue;
+        };
+        let prefix = if always_group || m.get("type").and_then(Value::as_str) == Some("Group") {
+            &groups
+        } else {
+            &users
+        };
+        let mut reference = String::with_capacity(prefix.len() + id.len());
+        reference.push_str(prefix);
+        reference.push_str(id);
+        m.insert("$ref".into(), Value::from(reference));
     }
 }
 
@@ -701,5 +733,42 @@ mod tests {
         assert_eq!(doc["meta"]["version"], "W/\"3\"");
         assert_eq!(doc["meta"]["created"], "2024-01-02T03:04:05.000Z");
         assert_eq!(doc["meta"]["resourceType"], "Group");
+        assert_eq!(r.into_json("https://h/scim/v2/t1/"), doc);
+    }
+
+    #[test]
+    fn into_json_equals_to_json_for_users() {
+        let t = Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).unwrap();
+        let attributes = user(json!({
+            "userName": "ada", "schemas": ["urn:x:listed"],
+            ENTERPRISE_USER_URN: {"department": "R&D"}
+        }))
+        .unwrap();
+        let mut attributes = attributes;
+        attributes.insert(
+            "groups".into(),
+            json!([{"value": "g1", "display": "Eng"}, {"value": "g2", "$ref": "kept"}]),
+        );
+        let r = Resource {
+            kind: ResourceKind::User,
+            id: "u1".into(),
+            attributes,
+            meta: Meta {
+                created: t,
+                last_modified: t,
+                version: 9,
+            },
+        };
+        let copied = r.to_json("https://h/scim/v2/t1");
+        assert_eq!(
+            copied["groups"][0]["$ref"],
+            "https://h/scim/v2/t1/Groups/g1"
+        );
+        assert_eq!(copied["groups"][1]["$ref"], "kept");
+        assert_eq!(
+            copied["schemas"],
+            json!([USER_SCHEMA, "urn:x:listed", ENTERPRISE_USER_URN])
+        );
+        assert_eq!(r.into_json("https://h/scim/v2/t1"), copied);
     }
 }

@@ -2,9 +2,12 @@
 //!
 //! Loads `SCIM_BENCH_USERS` users (default 100 000) into one tenant, beside 10 other
 //! tenants with 500 users each, on SQLite (temp file) and, when `SCIM_TEST_DATABASE_URL`
-//! is set, on PostgreSQL (a throw-away schema), and measures create throughput, the
-//! `userName eq` lookup at 1 000 and at the full size, paged lists and a PATCH-style
-//! update (get + replace). Prints a Markdown table.
+//! is set, on PostgreSQL (a throw-away schema), and measures create throughput (the first
+//! 1 000 one transaction each, the rest seeded with `create_many` batches of 1 000), the
+//! `userName eq` lookup at 1 000 and at the full size, paged lists (at an `OFFSET`, after a
+//! keyset hint, and RFC 9865 cursor pages, first and last), whole walks of the tenant by
+//! `startIndex` and by cursor, and a PATCH-style update (get + replace). Prints a Markdown
+//! table.
 //!
 //! ```text
 //! source scripts/pg-up && cargo bench -p scim-store --bench store
@@ -15,13 +18,16 @@ use diesel::{Connection, RunQueryDsl};
 use scim_core::ResourceKind::User;
 use scim_core::filter::{AttrPath, CompValue, CompareOp, Filter};
 use scim_core::resource::{Attributes, parse_resource};
-use scim_store::{Actor, DieselStore, ListParams, ResourceRepo, StoreConfig, TenantRepo};
+use scim_store::{
+    Actor, DieselStore, Keyset, ListParams, Paging, ResourceRepo, StoreConfig, TenantRepo,
+};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
 const OTHER_TENANTS: usize = 10;
 const OTHER_USERS: usize = 500;
 const LOAD_THREADS: usize = 4;
+const SEED_BATCH: usize = 1_000;
 
 fn user(i: usize) -> Attributes {
     parse_resource(
@@ -74,6 +80,25 @@ fn load(store: &DieselStore, tenant: &str, from: usize, to: usize) -> Duration {
     start.elapsed()
 }
 
+/// Seeds users `from..to` with `create_many` batches of [`SEED_BATCH`] (one transaction
+/// each), one batch at a time: SQLite has one writer anyway, and concurrent batches in one
+/// tenant contend for its counter rows on PostgreSQL.
+fn seed(store: &DieselStore, tenant: &str, from: usize, to: usize) -> Duration {
+    let actor = Actor {
+        token_id: Some("bench".into()),
+    };
+    let start = Instant::now();
+    let mut i = from;
+    while i < to {
+        let end = (i + SEED_BATCH).min(to);
+        store
+            .create_many(&actor, tenant, User, (i..end).map(user).collect())
+            .unwrap();
+        i = end;
+    }
+    start.elapsed()
+}
+
 fn lookup_median(store: &DieselStore, tenant: &str, n: usize, samples: usize) -> f64 {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut times = Vec::with_capacity(samples);
@@ -96,7 +121,19 @@ fn lookup_median(store: &DieselStore, tenant: &str, n: usize, samples: usize) ->
     median_us(times)
 }
 
+/// Creates and deletes a throwaway user: the tenant's counters change, so every keyset hint
+/// recorded so far is stale and the `OFFSET` figures below are `OFFSET` figures.
+fn invalidate_hints(store: &DieselStore, tenant: &str) {
+    let actor = Actor::default();
+    let u = store
+        .create(&actor, tenant, User, user(usize::MAX))
+        .unwrap();
+    store.delete(&actor, tenant, User, &u.id, None).unwrap();
+}
+
 fn measure(store: &DieselStore, tenant: &str, n: usize, label: &str, rows: &mut Vec<String>) {
+    invalidate_hints(store, tenant);
+    let hits = store.keyset_hint_hits();
     for (sort, what) in [
         (None, "default order"),
         (Some(AttrPath::new("userName")), "sortBy=userName"),
@@ -127,6 +164,12 @@ fn measure(store: &DieselStore, tenant: &str, n: usize, label: &str, rows: &mut 
             ));
         }
     }
+    assert_eq!(
+        store.keyset_hint_hits(),
+        hits,
+        "the OFFSET figures used no hint"
+    );
+    keyset_pages(store, tenant, n, label, rows);
     // PATCH-style: read the user, change one attribute, replace with the version read.
     let ids: Vec<String> = store
         .list(
@@ -166,23 +209,143 @@ fn measure(store: &DieselStore, tenant: &str, n: usize, label: &str, rows: &mut 
     ));
 }
 
+fn median_ms_of_15(mut f: impl FnMut()) -> f64 {
+    let times: Vec<Duration> = (0..15)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .collect();
+    median_us(times) / 1000.0
+}
+
+fn index_page(store: &DieselStore, tenant: &str, start_index: u64) -> scim_store::Page {
+    store
+        .list(
+            tenant,
+            User,
+            &ListParams {
+                start_index,
+                count: 100,
+                ..Default::default()
+            },
+        )
+        .unwrap()
+}
+
+fn cursor_page(store: &DieselStore, tenant: &str, after: Option<Keyset>) -> scim_store::Page {
+    store
+        .list(
+            tenant,
+            User,
+            &ListParams {
+                count: 100,
+                paging: Paging::Cursor { after },
+                ..Default::default()
+            },
+        )
+        .unwrap()
+}
+
+/// Index pages after a keyset hint, cursor pages, and whole walks of the tenant.
+fn keyset_pages(store: &DieselStore, tenant: &str, n: usize, label: &str, rows: &mut Vec<String>) {
+    let n64 = n as u64;
+    for start in [101_u64, n64.saturating_sub(99).max(101)] {
+        // Serving the page before leaves the hint; a hint survives its use.
+        index_page(store, tenant, start - 100);
+        let hits = store.keyset_hint_hits();
+        let ms = median_ms_of_15(|| {
+            let page = index_page(store, tenant, start);
+            assert_eq!(page.total_results, n64);
+        });
+        assert_eq!(
+            store.keyset_hint_hits(),
+            hits + 15,
+            "every sample used the hint"
+        );
+        rows.push(format!(
+            "| {label} | list count=100, startIndex={start}, default order, after the previous page (keyset hint; median of 15) | {ms:.1} ms |"
+        ));
+    }
+    let ms = median_ms_of_15(|| {
+        let page = cursor_page(store, tenant, None);
+        assert!(page.next.is_some());
+    });
+    rows.push(format!(
+        "| {label} | cursor page count=100, first page (median of 15) | {ms:.1} ms |"
+    ));
+    let before_last = &index_page(store, tenant, n64.saturating_sub(100).max(1)).resources[0];
+    let after = Keyset {
+        created: before_last.meta.created,
+        id: before_last.id.clone(),
+    };
+    let ms = median_ms_of_15(|| {
+        let page = cursor_page(store, tenant, Some(after.clone()));
+        assert_eq!(page.resources.len(), 100.min(n - 1));
+        assert!(page.next.is_none());
+    });
+    rows.push(format!(
+        "| {label} | cursor page count=100, last page (median of 15) | {ms:.1} ms |"
+    ));
+    // Whole walks, as an import does them.
+    let t = Instant::now();
+    let (mut start, mut seen) = (1_u64, 0_usize);
+    loop {
+        let page = index_page(store, tenant, start);
+        if page.resources.is_empty() {
+            break;
+        }
+        seen += page.resources.len();
+        start += page.resources.len() as u64;
+    }
+    assert_eq!(seen, n);
+    rows.push(format!(
+        "| {label} | whole walk by startIndex, count=100 ({} pages) | {:.2} s |",
+        n.div_ceil(100),
+        t.elapsed().as_secs_f64()
+    ));
+    let t = Instant::now();
+    let (mut after, mut seen) = (None, 0_usize);
+    loop {
+        let page = cursor_page(store, tenant, after);
+        seen += page.resources.len();
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, n);
+    rows.push(format!(
+        "| {label} | whole walk by cursor, count=100 ({} pages) | {:.2} s |",
+        n.div_ceil(100),
+        t.elapsed().as_secs_f64()
+    ));
+}
+
 fn run(label: &str, config: &StoreConfig, n: usize, out: &mut Vec<String>) {
     let store = DieselStore::open(config).unwrap();
     for k in 0..OTHER_TENANTS {
         let t = store.create_tenant(&format!("other-{k}")).unwrap();
-        load(&store, &t.id, 0, OTHER_USERS);
+        seed(&store, &t.id, 0, OTHER_USERS);
     }
     let tenant = store.create_tenant("bench").unwrap().id;
     let small = 1_000.min(n);
     let first = load(&store, &tenant, 0, small);
     let lookup_small = lookup_median(&store, &tenant, small, 2_000);
-    let rest = load(&store, &tenant, small, n);
-    let rate = n as f64 / (first + rest).as_secs_f64();
+    let rest = seed(&store, &tenant, small, n);
+    let rate = small as f64 / first.as_secs_f64();
+    let seed_rate = (n - small) as f64 / rest.as_secs_f64();
     let lookup_full = lookup_median(&store, &tenant, n, 2_000);
     let mut rows = vec![
         format!(
-            "| {label} | create ({LOAD_THREADS} threads, one transaction each: user + e-mail row + log row) | {rate:.0} users/s ({n} in {:.1} s) |",
-            (first + rest).as_secs_f64()
+            "| {label} | create ({LOAD_THREADS} threads, one transaction each: user + e-mail row + log row) | {rate:.0} users/s ({small} in {:.1} s) |",
+            first.as_secs_f64()
+        ),
+        format!(
+            "| {label} | seed with create_many ({SEED_BATCH} users per transaction, one at a time) | {seed_rate:.0} users/s ({} in {:.1} s) |",
+            n - small,
+            rest.as_secs_f64()
         ),
         format!(
             "| {label} | `userName eq` lookup, {small} users in the tenant (median of 2 000) | {lookup_small:.0} µs |"

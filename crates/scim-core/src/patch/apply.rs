@@ -5,15 +5,22 @@
 //! ([`crate::resource::normalize_value`]), then the operation is applied to the working copy.
 //! The rules where the RFC or the identity providers leave room are listed in the
 //! [module documentation](super).
+//!
+//! This file holds the driver: resolving a path to a [`Target`], schema-wide operations,
+//! path-less value objects and extension keys. The operations themselves live in
+//! [`super::set`] (add/replace) and [`super::remove`]; [`super::multi`] and
+//! [`super::value`] hold the helpers they share.
 
+use super::remove::{ValueRemoval, remove_by_values, remove_value, value_removal};
 use super::request::{PatchOpKind, PatchOperation, PatchRequest, parse_patch_path};
+use super::set::set_value;
+use super::value::{Touched, blank_to_null, is_unassigned, store, take, with_extension};
 use crate::error::{ScimError, ScimResult};
-use crate::filter::{CompValue, CompareOp, CompiledFilter, Filter};
+use crate::filter::{CompiledFilter, Filter};
 use crate::path::PatchPath;
-use crate::resource::{Attributes, check_required, is_urn, normalize_single, normalize_value};
+use crate::resource::{Attributes, check_required, is_urn};
 use crate::schema::{AttributeDef, Mutability, ResourceKind, ResourceType};
 use serde_json::{Map, Value};
-use std::collections::{HashMap, HashSet};
 
 /// The result of applying a PATCH request.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,14 +72,27 @@ pub fn apply_patch(
 ) -> ScimResult<PatchOutcome> {
     let rt = kind.resource_type();
     let mut work = attrs.clone();
-    for (i, op) in request.operations.iter().enumerate() {
-        apply_operation(rt, &mut work, op)
+    let mut touched = Touched::default();
+    let ops = &request.operations;
+    let mut i = 0;
+    while let Some(op) = ops.get(i) {
+        // A run of `remove attr[value eq "…"]` on one attribute (Okta removing many
+        // members) is one pass over the values instead of one scan per operation.
+        let run = value_removal_run(rt, ops.get(i..).unwrap_or_default());
+        if !run.is_empty() {
+            i += run.len();
+            remove_by_values(&mut work, &mut touched, &run);
+            continue;
+        }
+        apply_operation(rt, &mut work, &mut touched, op)
             .map_err(|e| e.with_context(format!("Operations[{i}]")))?;
+        i += 1;
     }
     // A PATCH that leaves a required attribute unassigned is a mutability error
     // (RFC 7644 §3.5.2: "... is defined as a required attribute ... 'mutability'").
     check_required(rt, &work).map_err(|e| ScimError::mutability(e.detail().to_string()))?;
-    let changed = work != *attrs;
+    // Only written keys can differ: no deep comparison of untouched attributes.
+    let changed = touched.differ(attrs, &work);
     Ok(PatchOutcome {
         attributes: work,
         changed,
@@ -89,26 +109,28 @@ enum Via {
 }
 
 /// A resolved target.
-struct Target<'p> {
-    ext: Option<&'static str>,
-    def: &'static AttributeDef,
+pub(super) struct Target<'p> {
+    /// The extension URN, for an extension attribute.
+    pub(super) ext: Option<&'static str>,
+    pub(super) def: &'static AttributeDef,
     /// The value filter, with its compiled form (compiled when the path is resolved, so
     /// an unusable filter is an error whatever the data).
-    filter: Option<(&'p Filter, CompiledFilter)>,
-    sub: Option<&'static AttributeDef>,
+    pub(super) filter: Option<(&'p Filter, CompiledFilter)>,
+    pub(super) sub: Option<&'static AttributeDef>,
     /// The path as the client wrote it, for error details.
-    text: String,
+    pub(super) text: String,
 }
 
 fn apply_operation(
     rt: &'static ResourceType,
     attrs: &mut Attributes,
+    touched: &mut Touched,
     op: &PatchOperation,
 ) -> ScimResult<()> {
     let value = op.value.as_ref().unwrap_or(&Value::Null);
     let Some(path) = &op.path else {
         return match value {
-            Value::Object(obj) => apply_value_object(rt, attrs, op.op, None, obj),
+            Value::Object(obj) => apply_value_object(rt, attrs, touched, op.op, None, obj),
             _ => Err(ScimError::invalid_value(format!(
                 "a '{}' operation without a 'path' requires an object 'value' of attributes",
                 op.op
@@ -116,7 +138,7 @@ fn apply_operation(
         };
     };
     if let Some(scope) = schema_scope(rt, path) {
-        return apply_to_schema(rt, attrs, op.op, scope, value);
+        return apply_to_schema(rt, attrs, touched, op.op, scope, value);
     }
     let target = resolve(rt, path)?.ok_or_else(|| {
         ScimError::invalid_path(format!(
@@ -125,12 +147,47 @@ fn apply_operation(
             rt.name
         ))
     })?;
-    apply_target(attrs, op.op, &target, op.value.as_ref(), Via::Path)
+    apply_target(attrs, touched, op.op, &target, op.value.as_ref(), Via::Path)
+}
+
+/// The longest run of operations at the start of `ops` that are each a `remove` of the
+/// same attribute through a single `value eq "…"` filter (see [`value_removal`]); empty
+/// when the first operation is not one.
+fn value_removal_run<'p>(
+    rt: &'static ResourceType,
+    ops: &'p [PatchOperation],
+) -> Vec<ValueRemoval<'p>> {
+    let mut run: Vec<ValueRemoval<'p>> = Vec::new();
+    for op in ops {
+        if op.op != PatchOpKind::Remove {
+            break;
+        }
+        let Some(path) = &op.path else { break };
+        if schema_scope(rt, path).is_some() {
+            break;
+        }
+        let Ok(Some(target)) = resolve(rt, path) else {
+            break;
+        };
+        let Some(removal) = value_removal(target) else {
+            break;
+        };
+        if let Some(first) = run.first()
+            && !first.same_attribute(&removal)
+        {
+            break;
+        }
+        run.push(removal);
+    }
+    run
 }
 
 /// The schema a path names when it is exactly a schema URN: `Some(None)` for the core
 /// schema, `Some(Some(urn))` for an extension.
-fn schema_scope(rt: &'static ResourceType, path: &PatchPath) -> Option<Option<&'static str>> {
+pub(super) fn schema_scope(
+    rt: &'static ResourceType,
+    path: &PatchPath,
+) -> Option<Option<&'static str>> {
     let full = path.as_schema_urn()?;
     if rt.schema.id.eq_ignore_ascii_case(&full) {
         return Some(None);
@@ -143,6 +200,7 @@ fn schema_scope(rt: &'static ResourceType, path: &PatchPath) -> Option<Option<&'
 fn apply_to_schema(
     rt: &'static ResourceType,
     attrs: &mut Attributes,
+    touched: &mut Touched,
     kind: PatchOpKind,
     scope: Option<&'static str>,
     value: &Value,
@@ -152,12 +210,14 @@ fn apply_to_schema(
             "the core schema cannot be removed from a resource",
         )),
         (PatchOpKind::Remove, Some(urn), _) => {
+            touched.mark(urn);
             attrs.shift_remove(urn);
             Ok(())
         }
-        (_, _, Value::Object(obj)) => apply_value_object(rt, attrs, kind, scope, obj),
+        (_, _, Value::Object(obj)) => apply_value_object(rt, attrs, touched, kind, scope, obj),
         (_, _, Value::Null) if kind == PatchOpKind::Replace => {
             if let Some(urn) = scope {
+                touched.mark(urn);
                 attrs.shift_remove(urn);
                 Ok(())
             } else {
@@ -177,6 +237,7 @@ fn apply_to_schema(
 fn apply_value_object(
     rt: &'static ResourceType,
     attrs: &mut Attributes,
+    touched: &mut Touched,
     kind: PatchOpKind,
     scope: Option<&'static str>,
     obj: &Map<String, Value>,
@@ -184,7 +245,7 @@ fn apply_value_object(
     for (key, value) in obj {
         let key = key.trim();
         if let Some(urn) = scope {
-            apply_extension_key(rt, attrs, kind, urn, key, value)?;
+            apply_extension_key(rt, attrs, touched, kind, urn, key, value)?;
             continue;
         }
         if key.eq_ignore_ascii_case("schemas") {
@@ -194,22 +255,22 @@ fn apply_value_object(
         if is_urn(key) {
             if rt.schema.id.eq_ignore_ascii_case(key) {
                 let inner = expect_object(key, value)?;
-                apply_value_object(rt, attrs, kind, None, inner)?;
+                apply_value_object(rt, attrs, touched, kind, None, inner)?;
                 continue;
             }
             if let Some(ext) = rt.extension(key) {
                 let inner = expect_object(key, value)?;
-                apply_value_object(rt, attrs, kind, Some(ext.id), inner)?;
+                apply_value_object(rt, attrs, touched, kind, Some(ext.id), inner)?;
                 continue;
             }
             if let Ok(path) = parse_patch_path(key)
                 && let Some(target) = resolve_lenient(rt, &path)
             {
-                apply_target(attrs, kind, &target, Some(value), Via::ValueKey)?;
+                apply_target(attrs, touched, kind, &target, Some(value), Via::ValueKey)?;
                 continue;
             }
             // An extension this server does not know: kept as sent, like POST does.
-            merge_unknown(attrs, key, value);
+            merge_unknown(attrs, touched, key, value);
             continue;
         }
         // Unknown or malformed core attribute names are ignored, like POST does.
@@ -220,7 +281,7 @@ fn apply_value_object(
             continue;
         }
         if let Some(target) = resolve_lenient(rt, &path) {
-            apply_target(attrs, kind, &target, Some(value), Via::ValueKey)?;
+            apply_target(attrs, touched, kind, &target, Some(value), Via::ValueKey)?;
         }
     }
     Ok(())
@@ -230,6 +291,7 @@ fn apply_value_object(
 fn apply_extension_key(
     rt: &'static ResourceType,
     attrs: &mut Attributes,
+    touched: &mut Touched,
     kind: PatchOpKind,
     urn: &'static str,
     key: &str,
@@ -240,11 +302,12 @@ fn apply_extension_key(
     {
         path.urn = Some(urn.to_string());
         if let Some(target) = resolve_lenient(rt, &path) {
-            return apply_target(attrs, kind, &target, Some(value), Via::ValueKey);
+            return apply_target(attrs, touched, kind, &target, Some(value), Via::ValueKey);
         }
     }
     // An unknown attribute of a known extension: kept as sent, like POST does.
     let value = blank_to_null(value.clone());
+    touched.mark(urn);
     with_extension(attrs, urn, |slot| {
         if value.is_null() {
             slot.shift_remove(key);
@@ -264,8 +327,9 @@ fn expect_object<'v>(key: &str, value: &'v Value) -> ScimResult<&'v Map<String, 
     }
 }
 
-fn merge_unknown(attrs: &mut Attributes, key: &str, value: &Value) {
+fn merge_unknown(attrs: &mut Attributes, touched: &mut Touched, key: &str, value: &Value) {
     let value = blank_to_null(value.clone());
+    touched.mark(key);
     match (attrs.get_mut(key), value) {
         (_, Value::Null) => {
             attrs.shift_remove(key);
@@ -292,14 +356,20 @@ fn path_text(path: &PatchPath) -> String {
 /// Resolves a key of a path-less value: a key that names nothing usable (an unknown
 /// sub-attribute, a filter on a single-valued attribute) is ignored like an unknown
 /// attribute of a POST body.
-fn resolve_lenient<'p>(rt: &'static ResourceType, path: &'p PatchPath) -> Option<Target<'p>> {
+pub(super) fn resolve_lenient<'p>(
+    rt: &'static ResourceType,
+    path: &'p PatchPath,
+) -> Option<Target<'p>> {
     resolve(rt, path).ok().flatten()
 }
 
 /// Resolves a path against the schema. `Ok(None)`: no such attribute. Errors: the path
 /// names an attribute but is not usable (an unknown sub-attribute, a filter on a
 /// single-valued attribute).
-fn resolve<'p>(rt: &'static ResourceType, path: &'p PatchPath) -> ScimResult<Option<Target<'p>>> {
+pub(super) fn resolve<'p>(
+    rt: &'static ResourceType,
+    path: &'p PatchPath,
+) -> ScimResult<Option<Target<'p>>> {
     let Some(resolved) = rt.resolve(path.urn.as_deref(), &path.attr) else {
         return Ok(None);
     };
@@ -336,6 +406,7 @@ fn resolve<'p>(rt: &'static ResourceType, path: &'p PatchPath) -> ScimResult<Opt
 /// Applies one operation to one resolved target.
 fn apply_target(
     attrs: &mut Attributes,
+    touched: &mut Touched,
     kind: PatchOpKind,
     target: &Target<'_>,
     value: Option<&Value>,
@@ -369,6 +440,7 @@ fn apply_target(
     }
     // The value is moved out of the working copy (a large `members` list is not cloned);
     // on error the whole working copy is discarded, so nothing needs restoring.
+    touched.mark(target.ext.unwrap_or(def.name));
     let current = take(attrs, target.ext, def.name).filter(|v| !is_unassigned(v));
     let guarded = def.mutability == Mutability::Immutable || def.required;
     let old = if guarded { current.clone() } else { None };
@@ -398,690 +470,6 @@ fn apply_target(
     Ok(())
 }
 
-// ---------------------------------------------------------------------------------------
-// add / replace
-
-fn set_value(
-    kind: PatchOpKind,
-    target: &Target<'_>,
-    current: Option<Value>,
-    raw: Value,
-) -> ScimResult<Option<Value>> {
-    let def = target.def;
-    match (&target.filter, target.sub) {
-        (None, None) => set_whole(kind, def, current, raw),
-        (None, Some(sub)) => {
-            if raw.is_null() && kind == PatchOpKind::Add {
-                return Ok(current);
-            }
-            let cleared = raw.is_null();
-            let patch = single_key(sub.name, raw);
-            if !def.multi_valued {
-                let base = current.and_then(into_object);
-                return merge_complex(def, base, &patch).map(|m| m.map(Value::Object));
-            }
-            let mut items = into_items(current);
-            if items.is_empty() {
-                // `emails.value` on a user without emails: the new value becomes the element.
-                return Ok(
-                    merge_complex(def, None, &patch)?.map(|m| Value::Array(vec![Value::Object(m)]))
-                );
-            }
-            let all: Vec<usize> = (0..items.len()).collect();
-            for item in &mut items {
-                let base = into_object(item.take());
-                *item = merge_complex(def, base, &patch)?.map_or(Value::Null, Value::Object);
-            }
-            finish_items(def, items, &all, cleared)
-        }
-        (Some((filter, compiled)), sub) => {
-            set_filtered(def, filter, compiled, sub, current, raw, &target.text)
-        }
-    }
-}
-
-/// `add`/`replace` of a whole attribute.
-fn set_whole(
-    kind: PatchOpKind,
-    def: &'static AttributeDef,
-    current: Option<Value>,
-    raw: Value,
-) -> ScimResult<Option<Value>> {
-    if def.multi_valued {
-        let new_items = match normalize_value(def, raw, def.name)? {
-            Value::Null => Vec::new(),
-            Value::Array(items) => items,
-            other => vec![other],
-        };
-        return match kind {
-            PatchOpKind::Replace => {
-                // Wholesale, but without duplicates (the same member listed twice).
-                let mut items = Vec::with_capacity(new_items.len());
-                let mut index = ValueIndex::new(def, &items);
-                for item in new_items {
-                    add_item(def, &mut items, &mut index, item)?;
-                }
-                Ok(non_empty(items))
-            }
-            _ => {
-                let mut items = into_items(current);
-                let mut index = ValueIndex::new(def, &items);
-                let mut touched = Vec::new();
-                for item in new_items {
-                    touched.push(add_item(def, &mut items, &mut index, item)?);
-                }
-                finish_items(def, items, &touched, false)
-            }
-        };
-    }
-    if def.is_complex()
-        && let Value::Object(obj) = &raw
-    {
-        // Complex: the listed sub-attributes are set, the others are kept.
-        let base = current.and_then(into_object);
-        return merge_complex(def, base, obj).map(|m| m.map(Value::Object));
-    }
-    match normalize_value(def, raw, def.name)? {
-        Value::Null if kind == PatchOpKind::Add => Ok(current),
-        Value::Null => Ok(None),
-        v => Ok(Some(v)),
-    }
-}
-
-/// Adds one normalised value to a multi-valued attribute unless an equal value is present
-/// (then its sub-attributes are merged into that value). Returns the index of the value.
-fn add_item(
-    def: &'static AttributeDef,
-    items: &mut Vec<Value>,
-    index: &mut ValueIndex,
-    item: Value,
-) -> ScimResult<usize> {
-    let Some(idx) = index.find(def, items, &item) else {
-        let idx = items.len();
-        index.insert(def, idx, &item);
-        items.push(item);
-        return Ok(idx);
-    };
-    if let (Some(slot), Value::Object(new)) = (items.get_mut(idx), &item)
-        && slot.is_object()
-    {
-        // The stored `value` wins (it is the same value, maybe in another letter case).
-        let mut new = new.clone();
-        new.retain(|k, _| !k.eq_ignore_ascii_case("value"));
-        let base = into_object(slot.take());
-        *slot = merge_complex(def, base, &new)?.map_or(Value::Null, Value::Object);
-    }
-    Ok(idx)
-}
-
-/// `add`/`replace` through a value filter.
-fn set_filtered(
-    def: &'static AttributeDef,
-    filter: &Filter,
-    compiled: &CompiledFilter,
-    sub: Option<&'static AttributeDef>,
-    current: Option<Value>,
-    raw: Value,
-    text: &str,
-) -> ScimResult<Option<Value>> {
-    let mut items = into_items(current.clone());
-    let matched = matching(compiled, &items);
-    let patch = match sub {
-        Some(sub) => single_key(sub.name, raw.clone()),
-        None => element_patch(def, raw.clone())?,
-    };
-    if matched.is_empty() {
-        if raw.is_null() {
-            // Clearing something that is not there.
-            return Ok(current);
-        }
-        let Some(seed) = seed_from_filter(def, filter) else {
-            return Err(ScimError::no_target(format!(
-                "'{text}' matches no value, and its filter does not describe a new one"
-            )));
-        };
-        let Some(element) = merge_complex(def, Some(seed), &patch)? else {
-            return Ok(current);
-        };
-        items.push(Value::Object(element));
-        let last = items.len() - 1;
-        return finish_items(def, items, &[last], false);
-    }
-    for &i in &matched {
-        if let Some(item) = items.get_mut(i) {
-            let base = into_object(item.take());
-            *item = merge_complex(def, base, &patch)?.map_or(Value::Null, Value::Object);
-        }
-    }
-    let cleared = raw.is_null() || patch.values().any(Value::is_null);
-    finish_items(def, items, &matched, cleared)
-}
-
-/// The sub-attributes to merge into each value selected by a filter: an object, or a bare
-/// value wrapped as `{"value": ...}` (a one-element array is unwrapped).
-fn element_patch(def: &'static AttributeDef, raw: Value) -> ScimResult<Map<String, Value>> {
-    let raw = match raw {
-        Value::Array(mut items) if items.len() <= 1 => items.pop().unwrap_or(Value::Null),
-        Value::Array(_) => {
-            return Err(ScimError::invalid_value(format!(
-                "a value filter on '{}' selects single values; give one value, not an array",
-                def.name
-            )));
-        }
-        other => other,
-    };
-    match raw {
-        Value::Null => Ok(Map::new()),
-        Value::Object(m) => Ok(m),
-        scalar => match normalize_single(def, scalar, def.name)? {
-            Value::Object(m) => Ok(m),
-            _ => Ok(Map::new()),
-        },
-    }
-}
-
-/// The element an `eq`-only filter describes: `type eq "work" and primary eq true` gives
-/// `{"type": "work", "primary": true}`. `None` when the filter uses anything else.
-fn seed_from_filter(def: &'static AttributeDef, filter: &Filter) -> Option<Map<String, Value>> {
-    fn collect(def: &'static AttributeDef, f: &Filter, out: &mut Map<String, Value>) -> bool {
-        match f {
-            Filter::And(a, b) => collect(def, a, out) && collect(def, b, out),
-            Filter::Compare(path, CompareOp::Eq, value) => {
-                if path.sub_attr.is_some() {
-                    return false;
-                }
-                let Some(sub) = def.sub_attribute(&path.name) else {
-                    return false;
-                };
-                if sub.mutability == Mutability::ReadOnly || sub.multi_valued {
-                    return false;
-                }
-                let raw = match value {
-                    CompValue::Null => return false,
-                    CompValue::Bool(b) => Value::Bool(*b),
-                    CompValue::Number(n) => Value::Number(n.clone()),
-                    CompValue::String(s) => Value::String(s.clone()),
-                };
-                let Ok(v) = normalize_single(sub, raw, sub.name) else {
-                    return false;
-                };
-                if v.is_null() {
-                    return false;
-                }
-                match out.get(sub.name) {
-                    Some(existing) if *existing != v => false,
-                    _ => {
-                        out.insert(sub.name.to_string(), v);
-                        true
-                    }
-                }
-            }
-            _ => false,
-        }
-    }
-    if !def.is_complex() {
-        return None;
-    }
-    let mut out = Map::new();
-    (collect(def, filter, &mut out) && !out.is_empty()).then_some(out)
-}
-
-// ---------------------------------------------------------------------------------------
-// remove
-
-fn remove_value(
-    target: &Target<'_>,
-    current: Option<Value>,
-    value: Option<&Value>,
-) -> ScimResult<Option<Value>> {
-    let def = target.def;
-    // Removing what is not there succeeds without a change (see the module docs).
-    let Some(current) = current else {
-        return Ok(None);
-    };
-    match (&target.filter, target.sub) {
-        (None, None) => match value {
-            Some(listed) if def.multi_valued && !listed.is_null() => {
-                remove_listed(def, into_items(Some(current)), listed)
-            }
-            _ => Ok(None),
-        },
-        (None, Some(sub)) => {
-            if !def.multi_valued {
-                let mut obj = into_object(current).unwrap_or_default();
-                remove_sub(sub, &mut obj, &target.text)?;
-                return Ok((!obj.is_empty()).then_some(Value::Object(obj)));
-            }
-            let mut items = into_items(Some(current));
-            for item in &mut items {
-                if let Value::Object(obj) = item {
-                    remove_sub(sub, obj, &target.text)?;
-                }
-            }
-            let all: Vec<usize> = (0..items.len()).collect();
-            finish_items(def, items, &all, true)
-        }
-        (Some((_, compiled)), sub) => {
-            let mut items = into_items(Some(current));
-            let matched = matching(compiled, &items);
-            match sub {
-                None => {
-                    let doomed = mask(items.len(), &matched);
-                    let mut flags = doomed.iter();
-                    items.retain(|_| !flags.next().copied().unwrap_or(false));
-                    Ok(non_empty(items))
-                }
-                Some(sub) => {
-                    for &i in &matched {
-                        if let Some(Value::Object(obj)) = items.get_mut(i) {
-                            remove_sub(sub, obj, &target.text)?;
-                        }
-                    }
-                    finish_items(def, items, &matched, true)
-                }
-            }
-        }
-    }
-}
-
-fn remove_sub(
-    sub: &'static AttributeDef,
-    obj: &mut Map<String, Value>,
-    text: &str,
-) -> ScimResult<()> {
-    let Some(key) = obj
-        .keys()
-        .find(|k| k.eq_ignore_ascii_case(sub.name))
-        .cloned()
-    else {
-        return Ok(());
-    };
-    if sub.mutability == Mutability::Immutable {
-        return Err(ScimError::mutability(format!(
-            "'{text}' is immutable and cannot be removed"
-        )));
-    }
-    obj.shift_remove(&key);
-    Ok(())
-}
-
-/// Entra's `{"op":"Remove","path":"members","value":[{"value":"id"}]}`: removes only the
-/// listed values, never the whole attribute.
-fn remove_listed(
-    def: &'static AttributeDef,
-    mut items: Vec<Value>,
-    listed: &Value,
-) -> ScimResult<Option<Value>> {
-    let raw = match listed {
-        Value::Array(a) => a.clone(),
-        other => vec![other.clone()],
-    };
-    let mut wanted = Vec::new();
-    for item in raw {
-        let v = normalize_single(def, item, def.name)?;
-        match &v {
-            Value::Null => {}
-            Value::Object(m) if m.is_empty() => {}
-            _ => wanted.push(v),
-        }
-    }
-    let mut keys = HashSet::new();
-    let mut others = Vec::new();
-    for w in wanted {
-        match identity(def, &w) {
-            Some(k) => {
-                keys.insert(k);
-            }
-            None => others.push(w),
-        }
-    }
-    items.retain(|e| {
-        let by_key = identity(def, e).is_some_and(|k| keys.contains(&k));
-        !by_key && !others.iter().any(|w| listed_matches(def, e, w))
-    });
-    Ok(non_empty(items))
-}
-
-fn listed_matches(def: &'static AttributeDef, element: &Value, wanted: &Value) -> bool {
-    match (element, wanted) {
-        (Value::Object(e), Value::Object(w)) => {
-            if let (Some(value_def), Some(wv)) = (def.sub_attribute("value"), w.get("value")) {
-                return e
-                    .get("value")
-                    .is_some_and(|ev| values_equal(value_def, ev, wv));
-            }
-            w.iter().all(|(k, wv)| {
-                let sub = def.sub_attribute(k);
-                e.get(k).is_some_and(|ev| match sub {
-                    Some(sub) => values_equal(sub, ev, wv),
-                    None => ev == wv,
-                })
-            })
-        }
-        _ => values_equal(def, element, wanted),
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// helpers
-
-/// The indices of the values a filter selects.
-fn matching(compiled: &CompiledFilter, items: &[Value]) -> Vec<usize> {
-    items
-        .iter()
-        .enumerate()
-        .filter(|(_, item)| compiled.matches(item))
-        .map(|(i, _)| i)
-        .collect()
-}
-
-/// Merges sub-attributes into a complex value: listed sub-attributes are set (`null`
-/// clears), others kept; read-only ones are ignored; changing a set immutable one is a
-/// `mutability` error. Returns `None` when nothing is left.
-fn merge_complex(
-    def: &'static AttributeDef,
-    base: Option<Map<String, Value>>,
-    patch: &Map<String, Value>,
-) -> ScimResult<Option<Map<String, Value>>> {
-    let mut out = base.unwrap_or_default();
-    for (key, v) in patch {
-        let Some(sub) = def.sub_attribute(key) else {
-            // Unknown sub-attributes are kept as sent, like POST does.
-            if v.is_null() {
-                out.shift_remove(key);
-            } else {
-                out.insert(key.clone(), v.clone());
-            }
-            continue;
-        };
-        if matches!(sub.mutability, Mutability::ReadOnly | Mutability::WriteOnly) {
-            continue;
-        }
-        let path = format!("{}.{}", def.name, sub.name);
-        let nv = normalize_value(sub, v.clone(), &path)?;
-        let existing_key = out
-            .keys()
-            .find(|k| k.eq_ignore_ascii_case(sub.name))
-            .cloned();
-        let existing = existing_key.as_ref().and_then(|k| out.get(k));
-        if sub.mutability == Mutability::Immutable
-            && let Some(existing) = existing
-            && !existing.is_null()
-            && *existing != nv
-        {
-            return Err(ScimError::mutability(format!(
-                "'{path}' is immutable and already has a value"
-            )));
-        }
-        if let Some(k) = &existing_key
-            && k != sub.name
-        {
-            out.shift_remove(k);
-        }
-        if nv.is_null() {
-            out.shift_remove(sub.name);
-        } else {
-            out.insert(sub.name.to_string(), nv);
-        }
-    }
-    Ok((!out.is_empty()).then_some(out))
-}
-
-/// Final touches on a multi-valued attribute after an operation: one primary at most (the
-/// value this operation made primary wins, RFC 7643 §2.4), values this operation emptied
-/// (`cleared`: it removed or cleared sub-attributes) are dropped, and an empty list is
-/// unassigned.
-fn finish_items(
-    def: &'static AttributeDef,
-    mut items: Vec<Value>,
-    touched: &[usize],
-    cleared: bool,
-) -> ScimResult<Option<Value>> {
-    let touched = mask(items.len(), touched);
-    let is_touched = |i: usize| touched.get(i).copied().unwrap_or(false);
-    if def.is_complex() {
-        let primaries: Vec<usize> = items
-            .iter()
-            .enumerate()
-            .filter(|(_, v)| is_primary(v))
-            .map(|(i, _)| i)
-            .collect();
-        if primaries.len() > 1 {
-            let winners: Vec<usize> = primaries
-                .iter()
-                .copied()
-                .filter(|&i| is_touched(i))
-                .collect();
-            if winners.len() > 1 {
-                return Err(ScimError::invalid_value(format!(
-                    "at most one value of '{}' may be primary",
-                    def.name
-                )));
-            }
-            if let Some(&keep) = winners.first() {
-                for i in primaries {
-                    if i != keep
-                        && let Some(Value::Object(m)) = items.get_mut(i)
-                    {
-                        m.insert("primary".into(), Value::Bool(false));
-                    }
-                }
-            }
-        }
-    }
-    let mut i = 0;
-    items.retain(|v| {
-        let keep = !is_touched(i) || (!cleared && !v.is_null()) || is_meaningful(def, v);
-        i += 1;
-        keep
-    });
-    Ok(non_empty(items))
-}
-
-fn is_primary(v: &Value) -> bool {
-    v.get("primary").and_then(Value::as_bool) == Some(true)
-}
-
-/// Whether a value still says something: a complex value with only `type`, `primary` or
-/// `display` left (its `value` was cleared) is dropped.
-fn is_meaningful(def: &'static AttributeDef, v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Object(m) if def.is_complex() => m.iter().any(|(k, v)| {
-            !v.is_null()
-                && !["type", "primary", "display"]
-                    .iter()
-                    .any(|n| k.eq_ignore_ascii_case(n))
-        }),
-        _ => true,
-    }
-}
-
-/// `flags[i]` is true for the listed indices.
-fn mask(len: usize, indices: &[usize]) -> Vec<bool> {
-    let mut flags = vec![false; len];
-    for &i in indices {
-        if let Some(f) = flags.get_mut(i) {
-            *f = true;
-        }
-    }
-    flags
-}
-
-/// The identity of a value of a multi-valued attribute: two values are "the same value"
-/// when their identities are equal. Complex values with a `value` sub-attribute are
-/// identified by it (so re-adding a member is idempotent), simple values by themselves;
-/// strings follow `caseExact`. `None`: the value is identified by its whole content.
-fn identity(def: &'static AttributeDef, v: &Value) -> Option<String> {
-    let (key_def, key) = if def.is_complex() {
-        (def.sub_attribute("value")?, v.get("value")?)
-    } else {
-        (def, v)
-    };
-    Some(match key {
-        Value::String(s) if key_def.case_exact => format!("s{s}"),
-        Value::String(s) => format!("s{}", s.to_lowercase()),
-        other => format!("j{other}"),
-    })
-}
-
-/// The values of a multi-valued attribute indexed by [`identity`], so that adding many
-/// members to a large group stays linear.
-struct ValueIndex {
-    by_key: HashMap<String, usize>,
-    /// Values without an identity, compared whole.
-    keyless: Vec<usize>,
-}
-
-impl ValueIndex {
-    fn new(def: &'static AttributeDef, items: &[Value]) -> Self {
-        let mut index = ValueIndex {
-            by_key: HashMap::with_capacity(items.len()),
-            keyless: Vec::new(),
-        };
-        for (i, item) in items.iter().enumerate() {
-            index.insert(def, i, item);
-        }
-        index
-    }
-
-    fn insert(&mut self, def: &'static AttributeDef, i: usize, item: &Value) {
-        match identity(def, item) {
-            Some(k) => {
-                self.by_key.entry(k).or_insert(i);
-            }
-            None => self.keyless.push(i),
-        }
-    }
-
-    fn find(&self, def: &'static AttributeDef, items: &[Value], item: &Value) -> Option<usize> {
-        match identity(def, item) {
-            Some(k) => self.by_key.get(&k).copied(),
-            None => self
-                .keyless
-                .iter()
-                .copied()
-                .find(|&i| items.get(i) == Some(item)),
-        }
-    }
-}
-
-fn values_equal(def: &'static AttributeDef, a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::String(x), Value::String(y)) if !def.case_exact => {
-            x == y || x.to_lowercase() == y.to_lowercase()
-        }
-        _ => a == b,
-    }
-}
-
-fn single_key(name: &str, value: Value) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert(name.to_string(), value);
-    m
-}
-
-fn into_object(v: Value) -> Option<Map<String, Value>> {
-    match v {
-        Value::Object(m) => Some(m),
-        _ => None,
-    }
-}
-
-fn into_items(v: Option<Value>) -> Vec<Value> {
-    match v {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => items,
-        Some(other) => vec![other],
-    }
-}
-
-fn non_empty(items: Vec<Value>) -> Option<Value> {
-    (!items.is_empty()).then_some(Value::Array(items))
-}
-
-/// `null`, `""`, `[]` and `{}` are unassigned (RFC 7643 §2.5; Entra clears with `""`).
-fn is_unassigned(v: &Value) -> bool {
-    match v {
-        Value::Null => true,
-        Value::String(s) => s.is_empty(),
-        Value::Array(a) => a.is_empty(),
-        Value::Object(m) => m.is_empty(),
-        _ => false,
-    }
-}
-
-/// Turns every `""` into `null`: in a PATCH value an empty string clears (Entra's null-update
-/// test replaces attributes with `""`).
-fn blank_to_null(mut v: Value) -> Value {
-    blank_to_null_in_place(&mut v);
-    v
-}
-
-fn blank_to_null_in_place(v: &mut Value) {
-    match v {
-        Value::String(s) if s.is_empty() => *v = Value::Null,
-        Value::Array(items) => items.iter_mut().for_each(blank_to_null_in_place),
-        Value::Object(m) => m.values_mut().for_each(blank_to_null_in_place),
-        _ => {}
-    }
-}
-
-/// Moves an attribute's value out of the map, leaving `null` in its place (so that
-/// [`store`] puts the new value back at the same position).
-fn take(attrs: &mut Attributes, ext: Option<&str>, name: &str) -> Option<Value> {
-    let slot = match ext {
-        None => attrs.get_mut(name),
-        Some(urn) => attrs.get_mut(urn)?.get_mut(name),
-    };
-    slot.map(Value::take)
-}
-
-/// Runs `f` on the object of an extension (created when missing), then drops the object
-/// if it ended up empty.
-fn with_extension(attrs: &mut Attributes, urn: &str, f: impl FnOnce(&mut Map<String, Value>)) {
-    let slot = attrs
-        .entry(urn.to_string())
-        .or_insert_with(|| Value::Object(Map::new()));
-    if !slot.is_object() {
-        *slot = Value::Object(Map::new());
-    }
-    if let Value::Object(m) = slot {
-        f(m);
-    }
-    drop_empty_extension(attrs, urn);
-}
-
-fn drop_empty_extension(attrs: &mut Attributes, urn: &str) {
-    if attrs
-        .get(urn)
-        .is_some_and(|v| v.as_object().is_some_and(Map::is_empty))
-    {
-        attrs.shift_remove(urn);
-    }
-}
-
-fn store(attrs: &mut Attributes, ext: Option<&str>, name: &str, new: Option<Value>) {
-    match ext {
-        None => match new {
-            Some(v) => {
-                attrs.insert(name.to_string(), v);
-            }
-            None => {
-                attrs.shift_remove(name);
-            }
-        },
-        Some(urn) => with_extension(attrs, urn, |slot| match new {
-            Some(v) => {
-                slot.insert(name.to_string(), v);
-            }
-            None => {
-                slot.shift_remove(name);
-            }
-        }),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1106,7 +494,14 @@ mod tests {
     }
 
     fn run(attrs: &mut Attributes, kind: PatchOpKind, value: Option<Value>) -> ScimResult<()> {
-        apply_target(attrs, kind, &target(), value.as_ref(), Via::Path)
+        apply_target(
+            attrs,
+            &mut Touched::default(),
+            kind,
+            &target(),
+            value.as_ref(),
+            Via::Path,
+        )
     }
 
     #[test]
@@ -1129,33 +524,5 @@ mod tests {
             assert_eq!(e.scim_type(), Some(ScimType::Mutability), "{kind}");
         }
         assert_eq!(attrs["badge"], "B-1");
-    }
-
-    #[test]
-    fn seeds_come_only_from_eq_and_conjunctions() {
-        use crate::filter::parse_filter;
-        let emails = crate::schema::USER.attribute("emails").unwrap();
-        let seed = |f: &str| seed_from_filter(emails, &parse_filter(f).unwrap());
-        assert_eq!(
-            seed(r#"type eq "work" and primary eq "True""#).map(Value::Object),
-            Some(json!({"type": "work", "primary": true}))
-        );
-        assert_eq!(
-            seed(r#"TYPE eq "work""#).map(Value::Object),
-            Some(json!({"type": "work"}))
-        );
-        for f in [
-            r#"type ne "work""#,
-            r#"type eq "work" or type eq "home""#,
-            r#"not (type eq "work")"#,
-            r#"type pr"#,
-            r#"type eq null"#,
-            r#"type eq "work" and type eq "home""#,
-            r#"value co "@x""#,
-            r#"nope eq "x""#,
-            r#"primary eq "maybe""#,
-        ] {
-            assert_eq!(seed(f), None, "{f}");
-        }
     }
 }

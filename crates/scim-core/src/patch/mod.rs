@@ -1,6 +1,15 @@
 //! SCIM PATCH (RFC 7644 §3.5.2): parse a PatchOp request ([`PatchRequest::from_json`]) and
 //! apply it atomically to a resource's canonical attributes ([`apply_patch`]).
 //!
+//! For groups, [`split_member_ops`] says from the request alone what it does to `members`
+//! (a [`MemberDelta`]) and which operations remain, so a store can change a large group's
+//! membership without loading it; it answers `None` whenever only the full apply can tell.
+//!
+//! Files: `request.rs` (the message), `apply.rs` (the driver: paths, schema-wide and
+//! path-less operations), `set.rs` (add/replace), `remove.rs`, `multi.rs` (multi-valued
+//! helpers: value identity and index, merging, primaries), `value.rs` (small value
+//! helpers), `members.rs` (the member-delta recogniser).
+//!
 //! Values go through the same normalisation as POST bodies
 //! ([`crate::resource::normalize_value`]), so PATCH and POST accept exactly the same shapes:
 //! `"True"`/`"False"` for booleans, a bare id for `manager` or a member, `$ref: null`,
@@ -27,7 +36,9 @@
 //!   left) are dropped.
 //! - The result must still carry every required attribute.
 //! - Cost is linear in the size of the attribute touched: duplicates are found through an
-//!   index, so a full push of a 10 000-member group stays in the millisecond range.
+//!   index, so a full push of a 10 000-member group stays in the millisecond range, and a
+//!   run of `remove members[value eq "…"]` operations is one pass over the members with a
+//!   set of the ids, not one scan per operation.
 //!
 //! # Rules where the RFC or the identity providers leave room
 //!
@@ -65,8 +76,12 @@
 
 mod apply;
 mod members;
+mod multi;
+mod remove;
 mod request;
+mod set;
+mod value;
 
 pub use apply::{PatchOutcome, apply_patch};
-pub use members::MemberDelta;
+pub use members::{MemberDelta, MemberSplit, split_member_ops};
 pub use request::{MAX_OPERATIONS, PATCH_OP_URN, PatchOpKind, PatchOperation, PatchRequest};

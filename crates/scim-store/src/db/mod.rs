@@ -100,6 +100,8 @@ pub struct DieselStore {
     /// semaphore) instead of spinning on `busy_timeout` against each other.
     writer: Option<Pool<DbManager>>,
     target: Target,
+    /// Where sequential index-paging walks continue (see `list::hints`).
+    hints: list::KeysetHints,
 }
 
 impl std::fmt::Debug for DieselStore {
@@ -166,6 +168,7 @@ impl DieselStore {
             readers,
             writer,
             target,
+            hints: list::KeysetHints::default(),
         };
         if memory {
             let mut conn = store.conn()?;
@@ -197,6 +200,13 @@ impl DieselStore {
             .unwrap_or(&self.readers)
             .get()
             .map_err(|e| StoreError::Unavailable(Box::new(e)))
+    }
+
+    /// How many index-paging requests were served after a remembered keyset instead of an
+    /// `OFFSET` (tests and diagnostics; not part of the stable API).
+    #[doc(hidden)]
+    pub fn keyset_hint_hits(&self) -> u64 {
+        self.hints.hits()
     }
 
     /// Runs `f` with a pooled connection; the raw SQL test helpers use it.

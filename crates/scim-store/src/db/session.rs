@@ -6,6 +6,7 @@
 //! serialization failure ([`StoreError::Busy`]) re-runs the whole transaction, at most
 //! [`BUSY_RETRIES`] more times, here and nowhere else.
 
+use super::list::KeysetHints;
 use super::relations::with_relations;
 use super::rows::{bare_resource, read_row};
 use super::tenants::{read_tenant, record_token_use};
@@ -26,13 +27,15 @@ use scim_core::{ResourceKind, ScimError};
 const BUSY_RETRIES: u32 = 2;
 
 /// One unit of work on one pooled connection.
-pub(crate) struct DieselSession {
+pub(crate) struct DieselSession<'a> {
     conn: PooledConnection<DbManager>,
+    /// The store's index-paging keyset hints.
+    hints: &'a KeysetHints,
 }
 
-impl DieselSession {
-    pub(crate) fn new(conn: PooledConnection<DbManager>) -> Self {
-        DieselSession { conn }
+impl<'a> DieselSession<'a> {
+    pub(crate) fn new(conn: PooledConnection<DbManager>, hints: &'a KeysetHints) -> Self {
+        DieselSession { conn, hints }
     }
 
     /// Runs `f` in one write transaction, re-running it after a deadlock or
@@ -63,7 +66,7 @@ fn writer<'a>(actor: &'a Actor, tenant_id: &'a str) -> Writer<'a> {
     }
 }
 
-impl Session for DieselSession {
+impl Session for DieselSession<'_> {
     fn tenant(&mut self, tenant_id: &str) -> StoreResult<Tenant> {
         read_tenant(&mut self.conn, tenant_id)
     }
@@ -98,7 +101,7 @@ impl Session for DieselSession {
         kind: ResourceKind,
         params: &ListParams,
     ) -> StoreResult<Page> {
-        super::list::list(&mut self.conn, tenant_id, kind, params)
+        super::list::list(&mut self.conn, self.hints, tenant_id, kind, params)
     }
 
     fn create(
@@ -250,7 +253,7 @@ impl Store for DieselStore {
             Access::Read => self.conn()?,
             Access::Write => self.write_conn()?,
         };
-        Ok(Box::new(DieselSession::new(conn)))
+        Ok(Box::new(DieselSession::new(conn, &self.hints)))
     }
 
     fn capacity(&self) -> SessionCapacity {

@@ -22,6 +22,7 @@ mod members;
 mod paging;
 mod plans;
 mod tokens_log;
+mod walks;
 
 /// Instantiates each listed test once per backend: `sqlite::<name>` and `postgres::<name>`.
 macro_rules! conformance {
@@ -82,6 +83,12 @@ conformance!(
     paging::sorted_pages_are_stable,
     paging::count_zero_returns_only_total,
     paging::fallback_filter_pages_and_counts,
+    paging::cursor_pages_follow_the_default_order,
+    paging::large_pushed_down_results_page_in_sql,
+    paging::unfiltered_totals_equal_count_star,
+    walks::index_walks_equal_offset_slices,
+    walks::cursor_walks_visit_each_row_once,
+    walks::walks_under_concurrent_writes,
     tokens_log::token_rotation,
     tokens_log::log_rows_follow_changes,
     tokens_log::log_not_written_when_change_fails,
@@ -89,4 +96,5 @@ conformance!(
     filters::pushed_down_filters_agree_with_evaluator,
     filters::long_filters_stay_within_the_stack,
     plans::indexed_lookups_use_indexes,
+    plans::keyset_pages_walk_the_created_index,
 );

@@ -3,9 +3,7 @@
 // clippy.toml allows these inside `#[test]` functions only; the table helpers need them too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod patch_common;
-
-use patch_common::*;
+use crate::patch_common::*;
 use scim_core::ResourceKind;
 use serde_json::json;
 

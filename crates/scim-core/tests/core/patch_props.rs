@@ -5,9 +5,7 @@
 // clippy.toml allows these inside `#[test]` functions only; the table helpers need them too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod patch_common;
-
-use patch_common::*;
+use crate::patch_common::*;
 use proptest::prelude::*;
 use scim_core::ResourceKind;
 use scim_core::resource::check_required;
@@ -194,6 +192,53 @@ proptest! {
     #[test]
     fn patching_a_patched_resource_keeps_the_invariants(ops in prop::collection::vec(arb_op(), 1..4)) {
         let b = body(Value::Array(ops));
+        if let Ok(out) = try_patch(ResourceKind::User, &okta_user(), &b) {
+            check(ResourceKind::User, &out.attributes, &b);
+        }
+    }
+}
+
+/// Operations reaching every kind of write `apply_patch` does (core and extension
+/// attributes, sub-attributes, filters, whole extensions, unknown extensions, path-less
+/// objects, value removals), so that `changed`, which compares only the written keys, is
+/// checked against a full comparison on each of them.
+fn arb_writing_op() -> impl Strategy<Value = Value> {
+    prop::sample::select(vec![
+        json!({"op": "replace", "value": {"active": false}}),
+        json!({"op": "replace", "value": {"active": true}}),
+        json!({"op": "add", "value": {"urn:x:custom": {"a": 1}}}),
+        json!({"op": "add", "value": {"urn:x:custom": {"a": null}}}),
+        json!({"op": "replace", "value": {"urn:x:custom": ""}}),
+        json!({"op": "add", "value": {ENT: {"department": "R&D", "costCenter": ""}}}),
+        json!({"op": "add", "value": {ENT: {"unknownKey": "v"}}}),
+        json!({"op": "replace", "value": {ENT: {"unknownKey": ""}}}),
+        json!({"op": "remove", "path": ENT}),
+        json!({"op": "replace", "path": ENT, "value": null}),
+        json!({"op": "add", "path": ENT, "value": {"employeeNumber": "7"}}),
+        json!({"op": "add", "path": format!("{ENT}:manager"), "value": "271"}),
+        json!({"op": "remove", "path": format!("{ENT}:manager")}),
+        json!({"op": "replace", "path": "name.givenName", "value": "Tess"}),
+        json!({"op": "remove", "path": "name"}),
+        json!({"op": "add", "path": "emails[type eq \"home\"].value", "value": "t@home"}),
+        json!({"op": "remove", "path": "emails[type eq \"home\"]"}),
+        json!({"op": "remove", "path": "emails[value eq \"test.user@okta.local\"]"}),
+        json!({"op": "add", "path": "emails", "value": [{"value": "test.user@okta.local", "type": "work"}]}),
+        json!({"op": "add", "path": "x509Certificates", "value": [{"value": "MIIC"}]}),
+        json!({"op": "remove", "path": "x509Certificates[value eq \"MIIC\"]"}),
+        json!({"op": "replace", "path": "urn:ietf:params:scim:schemas:core:2.0:User", "value": {"title": "T"}}),
+        json!({"op": "add", "value": {"urn:ietf:params:scim:schemas:core:2.0:User:nickName": "N"}}),
+        json!({"op": "add", "value": {"schemas": ["urn:x:custom"], "title": ""}}),
+        json!({"op": "replace", "path": "locale", "value": "en-US"}),
+    ])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn changed_is_exact_for_every_kind_of_write(ops in prop::collection::vec(arb_writing_op(), 1..5)) {
+        let b = body(Value::Array(ops));
+        check(ResourceKind::User, &okta_user(), &b);
         if let Ok(out) = try_patch(ResourceKind::User, &okta_user(), &b) {
             check(ResourceKind::User, &out.attributes, &b);
         }
