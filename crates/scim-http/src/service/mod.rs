@@ -10,7 +10,6 @@
 //! - [`list`]: lists and searches, index or RFC 9865 cursor paging.
 
 pub mod list;
-mod members;
 pub mod read;
 pub mod write;
 
@@ -71,12 +70,10 @@ fn wants_relations(kind: scim_core::ResourceKind, projection: &Projection) -> bo
     projection.wants(kind.resource_type(), kind.relation_attribute())
 }
 
-/// The resource's document after projection. It takes the resource by value so that
-/// switching to `Resource::into_json` (which moves the attributes instead of cloning them;
-/// on scim-core's `core` branch) is a one-word change here.
+/// The resource's document after projection; the attributes move into it (no clone).
 fn resource_json(r: Resource, base: &str, projection: &Projection) -> Value {
     let rt = r.kind.resource_type();
-    let mut body = r.to_json(base);
+    let mut body = r.into_json(base);
     projection.apply(rt, &mut body);
     body
 }

@@ -5,13 +5,12 @@
 //! and writes the result; concurrent changes queue on the row instead of racing, so there
 //! is no retry loop here.
 
-use super::members::{MemberSplit, split_member_ops};
 use super::{Rendered, authorized, check_if_match, render, wants_relations};
 use crate::auth::Authenticated;
 use crate::error::{ApiError, store_error_for};
 use crate::state::AppState;
 use scim_core::ScimError;
-use scim_core::patch::{PatchRequest, apply_patch};
+use scim_core::patch::{MemberSplit, PatchRequest, apply_patch, split_member_ops};
 use scim_core::projection::Projection;
 use scim_core::replace::replace_resource;
 use scim_core::resource::{Attributes, Resource, parse_resource};

@@ -139,10 +139,18 @@ async fn group_member_patch_never_loads_members_for_204() {
         vec!["tenant", "change_members", "get Group relations=true"]
     );
 
-    // A form the split does not know: the whole group, members included, in one update.
+    // A replace of the whole list is a delta too.
     let replace =
         member_ops(json!([{"op": "replace", "path": "members", "value": [{"value": a}]}]));
     let r = app.call("PATCH", &path, Some(&replace)).await;
+    assert_eq!(r.status.as_u16(), 204);
+    assert_eq!(calls(&log), vec!["tenant", "change_members"]);
+    assert_eq!(member_ids(&app, &gid).await, vec![a.clone()]);
+    let _ = calls(&log);
+
+    // A form the split does not know: the whole group, members included, in one update.
+    let odd = member_ops(json!([{"op": "remove", "path": "members[display eq \"nobody\"]"}]));
+    let r = app.call("PATCH", &path, Some(&odd)).await;
     assert_eq!(r.status.as_u16(), 204);
     assert_eq!(calls(&log), vec!["tenant", "update Group relations=true"]);
     assert_eq!(member_ids(&app, &gid).await, vec![a.clone()]);
