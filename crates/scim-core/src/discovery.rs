@@ -18,8 +18,14 @@ pub const SCHEMA_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
 pub struct DiscoveryOptions {
     /// The tenant's base URL, e.g. `https://scim.example.com/scim/v2/<tenant>`.
     pub base_url: String,
-    /// The maximum number of resources a list returns (`filter.maxResults`).
+    /// The maximum number of resources a list returns (`filter.maxResults`, and the
+    /// `pagination.maxPageSize` of RFC 9865).
     pub max_results: u64,
+    /// The page size when a list request has no `count` (`pagination.defaultPageSize`).
+    pub default_page_size: u64,
+    /// How long, in seconds, a cursor stays usable after it was issued
+    /// (`pagination.cursorTimeout`).
+    pub cursor_timeout_secs: u64,
     /// Where humans find documentation for this server, if anywhere.
     pub documentation_uri: Option<String>,
 }
@@ -34,6 +40,9 @@ fn base(url: &str) -> &str {
 
 /// The `/ServiceProviderConfig` document: PATCH, filtering (with `maxResults`), sorting and
 /// ETags are supported; bulk and password change are not; authentication is a bearer token.
+/// The `pagination` block (RFC 9865 §4) offers both index and cursor paging, index being the
+/// default (the RFC's advice for servers that already page by index: clients that know
+/// nothing of cursors keep working).
 pub fn service_provider_config(options: &DiscoveryOptions) -> Value {
     let mut doc = json!({
         "schemas": [SERVICE_PROVIDER_CONFIG_SCHEMA],
@@ -43,6 +52,14 @@ pub fn service_provider_config(options: &DiscoveryOptions) -> Value {
         "changePassword": {"supported": false},
         "sort": {"supported": true},
         "etag": {"supported": true},
+        "pagination": {
+            "cursor": true,
+            "index": true,
+            "defaultPaginationMethod": "index",
+            "defaultPageSize": options.default_page_size.min(options.max_results),
+            "maxPageSize": options.max_results,
+            "cursorTimeout": options.cursor_timeout_secs,
+        },
         "authenticationSchemes": [{
             "type": "oauthbearertoken",
             "name": "OAuth Bearer Token",
@@ -158,6 +175,8 @@ mod tests {
         let doc = service_provider_config(&DiscoveryOptions {
             base_url: "https://h/scim/v2/t".into(),
             max_results: 500,
+            default_page_size: 100,
+            cursor_timeout_secs: 3600,
             documentation_uri: None,
         });
         assert_eq!(doc["patch"]["supported"], true);
@@ -166,6 +185,17 @@ mod tests {
         assert_eq!(doc["changePassword"]["supported"], false);
         assert_eq!(doc["sort"]["supported"], true);
         assert_eq!(doc["etag"]["supported"], true);
+        assert_eq!(
+            doc["pagination"],
+            json!({
+                "cursor": true,
+                "index": true,
+                "defaultPaginationMethod": "index",
+                "defaultPageSize": 100,
+                "maxPageSize": 500,
+                "cursorTimeout": 3600
+            })
+        );
         assert_eq!(doc["authenticationSchemes"][0]["type"], "oauthbearertoken");
         assert_eq!(
             doc["meta"]["location"],

@@ -1,4 +1,4 @@
-//! The one SCIM error type (RFC 7644 §3.12): an HTTP status, an optional `scimType`
+//! The one SCIM error type (RFC 7644 §3.12, plus the cursor keywords of RFC 9865): an HTTP status, an optional `scimType`
 //! and a human-readable `detail`, rendered as the SCIM Error JSON body.
 //!
 //! It carries the status as a number so that every layer can map it, but depends on no
@@ -10,7 +10,7 @@ use std::fmt;
 /// The URN of a SCIM error body.
 pub const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 
-/// The `scimType` keywords of RFC 7644 §3.12, Table 9.
+/// The `scimType` keywords of RFC 7644 §3.12, Table 9, and of RFC 9865 §2.5.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ScimType {
     /// The filter syntax was invalid, or the attribute and operator combination is not supported.
@@ -33,6 +33,13 @@ pub enum ScimType {
     InvalidVersion,
     /// The request cannot be completed because of sensitive information in the request URI.
     Sensitive,
+    /// RFC 9865: the cursor is not one this server issued for this query (malformed,
+    /// altered, or replayed with another tenant, resource type, filter or projection).
+    InvalidCursor,
+    /// RFC 9865: the cursor was valid but is older than the advertised `cursorTimeout`.
+    ExpiredCursor,
+    /// RFC 9865: with cursor paging, `count` is above the advertised `maxPageSize`.
+    InvalidCount,
 }
 
 impl ScimType {
@@ -49,6 +56,9 @@ impl ScimType {
             ScimType::InvalidValue => "invalidValue",
             ScimType::InvalidVersion => "invalidVers",
             ScimType::Sensitive => "sensitive",
+            ScimType::InvalidCursor => "invalidCursor",
+            ScimType::ExpiredCursor => "expiredCursor",
+            ScimType::InvalidCount => "invalidCount",
         }
     }
 
@@ -141,6 +151,18 @@ impl ScimError {
     /// 403 `sensitive`.
     pub fn sensitive(detail: impl Into<String>) -> Self {
         Self::typed(ScimType::Sensitive, detail)
+    }
+    /// 400 `invalidCursor` (RFC 9865 §2.5).
+    pub fn invalid_cursor(detail: impl Into<String>) -> Self {
+        Self::typed(ScimType::InvalidCursor, detail)
+    }
+    /// 400 `expiredCursor` (RFC 9865 §2.5).
+    pub fn expired_cursor(detail: impl Into<String>) -> Self {
+        Self::typed(ScimType::ExpiredCursor, detail)
+    }
+    /// 400 `invalidCount` (RFC 9865 §2.5).
+    pub fn invalid_count(detail: impl Into<String>) -> Self {
+        Self::typed(ScimType::InvalidCount, detail)
     }
     /// 400 without a `scimType`.
     pub fn bad_request(detail: impl Into<String>) -> Self {
@@ -271,6 +293,9 @@ mod tests {
             (ScimType::InvalidValue, 400, "invalidValue"),
             (ScimType::InvalidVersion, 400, "invalidVers"),
             (ScimType::Sensitive, 403, "sensitive"),
+            (ScimType::InvalidCursor, 400, "invalidCursor"),
+            (ScimType::ExpiredCursor, 400, "expiredCursor"),
+            (ScimType::InvalidCount, 400, "invalidCount"),
         ];
         for (t, status, keyword) in cases {
             let e = ScimError::typed(t, "x");

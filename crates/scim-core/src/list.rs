@@ -5,6 +5,13 @@
 //! Edge rules: `startIndex` below 1 is 1; a negative `count` is 0; `count` above the
 //! configured maximum is the maximum; a missing `count` is the configured default;
 //! `sortOrder` defaults to ascending; unknown parameters are ignored.
+//!
+//! Cursor paging (RFC 9865): a `cursor` parameter (empty on the first page) asks for it.
+//! Then `count` above the maximum is `invalidCount` instead of being clamped (a negative
+//! `count` is still 0, RFC 9865 §2.1), and `startIndex` may not be sent as well
+//! (`invalidValue`: the two methods are exclusive). The cursor itself is opaque here:
+//! checking and decoding it is the server's business. The response carries `nextCursor`
+//! on every page but the last and no `startIndex` ([`cursor_list_response`]).
 
 use crate::error::{ScimError, ScimResult};
 use crate::filter::{AttrPath, Filter, parse_filter};
@@ -64,6 +71,9 @@ pub struct ListQuery {
     pub attributes: Vec<AttrPath>,
     /// `excludedAttributes`: the attributes not to return.
     pub excluded_attributes: Vec<AttrPath>,
+    /// RFC 9865 cursor paging: `Some` when the request carried a `cursor` (the empty
+    /// string asks for the first page); `None` for index paging.
+    pub cursor: Option<String>,
 }
 
 impl ListQuery {
@@ -77,6 +87,7 @@ impl ListQuery {
             sort_order: SortOrder::Ascending,
             attributes: Vec::new(),
             excluded_attributes: Vec::new(),
+            cursor: None,
         }
     }
 
@@ -96,11 +107,13 @@ impl ListQuery {
     /// ```
     pub fn from_query_pairs(pairs: &[(String, String)], limits: &ListLimits) -> ScimResult<Self> {
         let mut q = ListQuery::new(limits);
+        let mut paging = RawPaging::default();
         for (key, value) in pairs {
             match key.to_ascii_lowercase().as_str() {
                 "filter" => q.filter = parse_optional_filter(value)?,
-                "startindex" => q.start_index = clamp_start(parse_int("startIndex", value)?),
-                "count" => q.count = clamp_count(parse_int("count", value)?, limits),
+                "startindex" => paging.start_index = Some(parse_int("startIndex", value)?),
+                "count" => paging.count = Some(parse_int("count", value)?),
+                "cursor" => q.cursor = Some(value.trim().to_string()),
                 "sortby" => q.sort_by = parse_optional_path("sortBy", value)?,
                 "sortorder" => q.sort_order = parse_sort_order(value)?,
                 "attributes" => q.attributes = parse_attr_list(value)?,
@@ -108,6 +121,7 @@ impl ListQuery {
                 _ => {}
             }
         }
+        paging.apply(&mut q, limits)?;
         Ok(q)
     }
 
@@ -120,6 +134,7 @@ impl ListQuery {
             ));
         };
         let mut q = ListQuery::new(limits);
+        let mut paging = RawPaging::default();
         for (key, value) in map {
             if value.is_null() {
                 continue;
@@ -127,8 +142,9 @@ impl ListQuery {
             match key.to_ascii_lowercase().as_str() {
                 "schemas" => check_search_schemas(value)?,
                 "filter" => q.filter = parse_optional_filter(expect_str("filter", value)?)?,
-                "startindex" => q.start_index = clamp_start(json_int("startIndex", value)?),
-                "count" => q.count = clamp_count(json_int("count", value)?, limits),
+                "startindex" => paging.start_index = Some(json_int("startIndex", value)?),
+                "count" => paging.count = Some(json_int("count", value)?),
+                "cursor" => q.cursor = Some(expect_str("cursor", value)?.trim().to_string()),
                 "sortby" => {
                     q.sort_by = parse_optional_path("sortBy", expect_str("sortBy", value)?)?
                 }
@@ -140,6 +156,7 @@ impl ListQuery {
                 _ => {}
             }
         }
+        paging.apply(&mut q, limits)?;
         Ok(q)
     }
 
@@ -151,6 +168,51 @@ impl ListQuery {
     /// Whether the sort is descending.
     pub fn descending(&self) -> bool {
         self.sort_order == SortOrder::Descending
+    }
+
+    /// Whether the request asks for RFC 9865 cursor paging.
+    pub fn is_cursor(&self) -> bool {
+        self.cursor.is_some()
+    }
+}
+
+/// `startIndex` and `count` as sent, applied once every parameter is known (whether a
+/// `cursor` came decides the `count` rule, and parameters come in any order).
+#[derive(Default)]
+struct RawPaging {
+    start_index: Option<i64>,
+    count: Option<i64>,
+}
+
+impl RawPaging {
+    fn apply(self, q: &mut ListQuery, limits: &ListLimits) -> ScimResult<()> {
+        if q.cursor.is_some() {
+            if self.start_index.is_some() {
+                return Err(ScimError::invalid_value(
+                    "'startIndex' and 'cursor' select different paging methods; send one",
+                ));
+            }
+            if let Some(n) = self.count {
+                // RFC 9865 §2.1: negative is 0; above maxPageSize is an error, not a clamp,
+                // so a cursor client learns its pages are smaller than it asked.
+                let n = u64::try_from(n).unwrap_or(0);
+                if n > limits.max_count {
+                    return Err(ScimError::invalid_count(format!(
+                        "'count' must be between 0 and {} (maxPageSize) with a cursor",
+                        limits.max_count
+                    )));
+                }
+                q.count = n;
+            }
+        } else {
+            if let Some(n) = self.start_index {
+                q.start_index = clamp_start(n);
+            }
+            if let Some(n) = self.count {
+                q.count = clamp_count(n, limits);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -171,6 +233,31 @@ pub fn list_response(total_results: u64, start_index: u64, resources: Vec<Value>
         "startIndex": start_index,
         "Resources": resources,
     })
+}
+
+/// A `ListResponse` for cursor paging (RFC 9865 §2.2): no `startIndex`, and `nextCursor`
+/// when there is a next page (its absence tells the client it has them all).
+///
+/// ```
+/// let doc = scim_core::list::cursor_list_response(3, vec![], Some("abc".into()));
+/// assert_eq!(doc["nextCursor"], "abc");
+/// assert!(doc.get("startIndex").is_none());
+/// ```
+pub fn cursor_list_response(
+    total_results: u64,
+    resources: Vec<Value>,
+    next_cursor: Option<String>,
+) -> Value {
+    let mut doc = json!({
+        "schemas": [LIST_RESPONSE_SCHEMA],
+        "totalResults": total_results,
+        "itemsPerPage": resources.len(),
+        "Resources": resources,
+    });
+    if let (Some(next), Value::Object(m)) = (next_cursor, &mut doc) {
+        m.insert("nextCursor".into(), Value::String(next));
+    }
+    doc
 }
 
 fn clamp_start(n: i64) -> u64 {
@@ -435,6 +522,63 @@ mod tests {
                 .is_err()
         );
         assert!(ListQuery::from_search_body(&json!({}), &ListLimits::default()).is_ok());
+    }
+
+    #[test]
+    fn cursor_parameters() {
+        let limits = ListLimits {
+            default_count: 50,
+            max_count: 200,
+        };
+        let q = ListQuery::from_query_pairs(&pairs(&[("cursor", "")]), &limits).unwrap();
+        assert_eq!(q.cursor.as_deref(), Some(""));
+        assert!(q.is_cursor());
+        assert_eq!(q.count, 50);
+        let q = ListQuery::from_query_pairs(&pairs(&[("count", "-3"), ("Cursor", "abc")]), &limits)
+            .unwrap();
+        assert_eq!((q.cursor.as_deref(), q.count), (Some("abc"), 0));
+        let q = ListQuery::from_query_pairs(&pairs(&[("cursor", "x"), ("count", "200")]), &limits)
+            .unwrap();
+        assert_eq!(q.count, 200);
+        // Above the maximum: an error with a cursor (in either order), a clamp without.
+        for input in [
+            [("count", "201"), ("cursor", "")],
+            [("cursor", ""), ("count", "99999999999999999999")],
+        ] {
+            let err = ListQuery::from_query_pairs(&pairs(&input), &limits).unwrap_err();
+            assert_eq!(
+                err.scim_type(),
+                Some(crate::ScimType::InvalidCount),
+                "{input:?}"
+            );
+        }
+        let q = ListQuery::from_query_pairs(&pairs(&[("count", "201")]), &limits).unwrap();
+        assert_eq!((q.count, q.cursor.is_none()), (200, true));
+        let err =
+            ListQuery::from_query_pairs(&pairs(&[("cursor", ""), ("startIndex", "1")]), &limits)
+                .unwrap_err();
+        assert_eq!(err.scim_type(), Some(crate::ScimType::InvalidValue));
+
+        let body = json!({"cursor": "abc", "count": 10});
+        let q = ListQuery::from_search_body(&body, &limits).unwrap();
+        assert_eq!((q.cursor.as_deref(), q.count), (Some("abc"), 10));
+        let err = ListQuery::from_search_body(&json!({"cursor": "", "count": 1000}), &limits)
+            .unwrap_err();
+        assert_eq!(err.scim_type(), Some(crate::ScimType::InvalidCount));
+        assert!(ListQuery::from_search_body(&json!({"cursor": 5}), &limits).is_err());
+        let q = ListQuery::from_search_body(&json!({"cursor": null}), &limits).unwrap();
+        assert!(!q.is_cursor());
+    }
+
+    #[test]
+    fn cursor_response_has_next_cursor_and_no_start_index() {
+        let doc = cursor_list_response(5, vec![json!({"id": "a"})], Some("n".into()));
+        assert_eq!(doc["nextCursor"], "n");
+        assert_eq!(doc["itemsPerPage"], 1);
+        assert_eq!(doc["totalResults"], 5);
+        assert!(doc.get("startIndex").is_none());
+        let last = cursor_list_response(5, vec![], None);
+        assert!(last.get("nextCursor").is_none());
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Authentication of tenant requests: the [`Authenticated`] extractor.
+//! Authentication of tenant requests: the [`Authenticated`] extractor and
+//! [`Authenticated::check`].
 //!
 //! Accepts `Authorization: Bearer <token>` (scheme in any letter case) and a bare
 //! `Authorization: <token>` (Okta's "Header" mode). The token must be an HS256 JWT signed
@@ -6,6 +7,11 @@
 //! the tenant's current token id, read from the store on every request (so rotation takes
 //! effect at once on every replica). Any failure is a 401 with a SCIM error body and
 //! `WWW-Authenticate: Bearer realm="scim"`. Tokens are never logged.
+//!
+//! The work is split in two so that a request reaches the store once: the extractor checks
+//! what needs no IO (signature, `sub`), so a forged or foreign token costs no database work;
+//! the handler's one store session then starts with [`Authenticated::check`] (the current
+//! token id, on the same connection as the operation).
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -15,11 +21,12 @@ use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest, web};
 use chrono::Utc;
 use scim_core::ScimError;
-use scim_store::StoreError;
-use std::future::Future;
-use std::pin::Pin;
+use scim_store::{Access, Session, StoreError};
+use std::future::{Ready, ready};
 
-/// The authenticated caller of a tenant endpoint.
+/// The caller of a tenant endpoint, as its token's signature says. Not yet proof that the
+/// token is current: [`Authenticated::check`] it on the request's store session before
+/// anything else.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authenticated {
     /// The tenant (from the URL, confirmed by the token).
@@ -34,6 +41,33 @@ impl Authenticated {
         scim_store::Actor {
             token_id: Some(self.token_id.clone()),
         }
+    }
+
+    /// Checks on `s` that the token is the tenant's current one, and records its use at
+    /// most once per [`scim_store::TOKEN_USE_RESOLUTION`] (an UPDATE on every request would
+    /// take SQLite's single write lock each time).
+    pub fn check(&self, s: &mut dyn Session) -> Result<(), ApiError> {
+        let tenant = match s.tenant(&self.tenant_id) {
+            Ok(t) => t,
+            Err(StoreError::NotFound) => {
+                return Err(ApiError::Unauthorized("tenant does not exist"));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let Some(record) = tenant.token.filter(|r| {
+            !r.id.is_empty() && constant_time_eq(r.id.as_bytes(), self.token_id.as_bytes())
+        }) else {
+            return Err(ApiError::Unauthorized(
+                "token is not the tenant's current token",
+            ));
+        };
+        let now = Utc::now();
+        if record.use_is_stale(now)
+            && let Err(e) = s.record_token_use(&self.tenant_id, &self.token_id, now)
+        {
+            tracing::warn!(error = %e, "could not record token use");
+        }
+        Ok(())
     }
 }
 
@@ -50,8 +84,8 @@ pub fn token_from_header(value: &str) -> Option<&str> {
     (!token.is_empty()).then_some(token)
 }
 
-/// Checks the request's credentials for `tenant_id`.
-pub async fn authenticate(
+/// Checks what needs no IO: the header's token is signed by this server for `tenant_id`.
+pub fn verify(
     state: &AppState,
     tenant_id: &str,
     header: Option<&str>,
@@ -68,58 +102,47 @@ pub async fn authenticate(
     if !constant_time_eq(claims.sub.as_bytes(), tenant_id.as_bytes()) {
         return Err(ApiError::Unauthorized("token issued for another tenant"));
     }
-    let tenant = tenant_id.to_string();
-    let jti = claims.jti.clone();
+    Ok(Authenticated {
+        tenant_id: tenant_id.to_string(),
+        token_id: claims.jti,
+    })
+}
+
+/// The whole check ([`verify`], then [`Authenticated::check`] on a session of its own), for
+/// callers that do nothing else with the store.
+pub async fn authenticate(
+    state: &AppState,
+    tenant_id: &str,
+    header: Option<&str>,
+) -> Result<Authenticated, ApiError> {
+    let auth = verify(state, tenant_id, header)?;
+    let checked = auth.clone();
     state
-        .blocking(move |store| {
-            let t = match store.get_tenant(&tenant) {
-                Ok(t) => t,
-                Err(StoreError::NotFound) => {
-                    return Err(ApiError::Unauthorized("tenant does not exist"));
-                }
-                Err(e) => return Err(e.into()),
-            };
-            let Some(record) = t
-                .token
-                .filter(|r| !r.id.is_empty() && constant_time_eq(r.id.as_bytes(), jti.as_bytes()))
-            else {
-                return Err(ApiError::Unauthorized(
-                    "token is not the tenant's current token",
-                ));
-            };
-            // Write the last-use time at most once per resolution period: an UPDATE on every
-            // request would take SQLite's single write lock (and a pooled connection) each time.
-            let now = Utc::now();
-            if record.use_is_stale(now)
-                && let Err(e) = store.record_token_use(&tenant, &jti, now)
-            {
-                tracing::warn!(error = %e, "could not record token use");
-            }
-            Ok(Authenticated {
-                tenant_id: tenant,
-                token_id: jti,
-            })
-        })
-        .await
+        .session(Access::Read, move |s| checked.check(s))
+        .await?;
+    Ok(auth)
 }
 
 impl FromRequest for Authenticated {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    // No IO here (see the module docs), so the extractor is ready at once.
+    type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let tenant_id = req.match_info().get("tenant_id").map(str::to_owned);
-        let header = req
-            .headers()
-            .get(AUTHORIZATION)
-            .map(|v| v.to_str().map(str::to_owned).unwrap_or_default());
-        Box::pin(async move {
-            let state =
-                state.ok_or_else(|| ScimError::internal("application state is not configured"))?;
-            let tenant_id = tenant_id.ok_or_else(|| ScimError::not_found("Unknown endpoint"))?;
-            authenticate(&state, &tenant_id, header.as_deref()).await
-        })
+        ready((|| {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or_else(|| ScimError::internal("application state is not configured"))?;
+            let tenant_id = req
+                .match_info()
+                .get("tenant_id")
+                .ok_or_else(|| ScimError::not_found("Unknown endpoint"))?;
+            let header = req
+                .headers()
+                .get(AUTHORIZATION)
+                .map(|v| v.to_str().unwrap_or_default());
+            verify(state, tenant_id, header)
+        })())
     }
 }
 

@@ -2,8 +2,9 @@
 //! (RFC 7644 §3.12) with `Content-Type: application/scim+json`.
 //!
 //! Store errors are mapped here once: `NotFound` → 404, `Conflict` → 409 `uniqueness`,
-//! `VersionMismatch` → 412, `InvalidReference` → 400 `invalidValue`, `Unavailable` → 503,
-//! anything else → 500 with a generic detail (the source chain goes to the log, never to
+//! `VersionMismatch` → 412, `InvalidReference` → 400 `invalidValue`, `Unavailable` and
+//! `Busy` → 503 (with `Retry-After`), `Rejected(e)` → `e` (the change function's own SCIM
+//! error, e.g. a failed `If-Match`), `Unsupported` → 400 `invalidValue`, anything else → 500 with a generic detail (the source chain goes to the log, never to
 //! the client).
 
 use crate::response::SCIM_JSON;
@@ -169,6 +170,12 @@ mod tests {
             (StoreError::Unavailable("pool timeout".into()), 503),
             (StoreError::Backend("syntax error at SELECT".into()), 500),
             (StoreError::Migration("m".into()), 500),
+            (StoreError::Busy("deadlock detected in SELECT".into()), 503),
+            (
+                StoreError::Rejected(ScimError::precondition_failed("If-Match")),
+                412,
+            ),
+            (StoreError::Unsupported("sorted cursor paging"), 400),
         ];
         for (e, status) in cases {
             let api = ApiError::from(e);

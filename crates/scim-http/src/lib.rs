@@ -3,10 +3,12 @@
 //! It owns the `/scim/v2/{tenant_id}` routes, bearer-token authentication
 //! ([`auth`], [`tokens`]), content negotiation ([`request`]) and the mapping of every error
 //! to a SCIM error body ([`error`]). It is thin: it parses the request, calls `scim-core`
-//! and `scim-store` (on the blocking pool), and shapes the response. It depends on
+//! and `scim-store` (one store session per request, on the blocking pool, behind fair
+//! queues sized to the connection pool), and shapes the response. It depends on
 //! `scim-core` and `scim-store`, never on the binary.
 
 pub mod auth;
+pub mod cursor;
 pub mod error;
 pub mod request;
 pub mod response;

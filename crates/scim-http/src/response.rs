@@ -10,15 +10,21 @@ pub const SCIM_JSON: &str = "application/scim+json";
 
 /// A JSON response with the SCIM media type.
 pub fn scim_json(status: StatusCode, body: &Value) -> HttpResponse {
+    scim_text(status, body.to_string())
+}
+
+/// A response with the SCIM media type whose JSON is already serialised (rendered on the
+/// blocking pool).
+pub fn scim_text(status: StatusCode, body: String) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON)))
-        .body(body.to_string())
+        .body(body)
 }
 
 /// A single-resource response: the body, its `ETag`, and (on create) its `Location`.
 pub fn resource_response(
     status: StatusCode,
-    body: &Value,
+    body: String,
     etag: &str,
     location: Option<&str>,
 ) -> HttpResponse {
@@ -30,5 +36,5 @@ pub fn resource_response(
     if let Some(loc) = location.and_then(|l| HeaderValue::from_str(l).ok()) {
         builder.insert_header((header::LOCATION, loc));
     }
-    builder.body(body.to_string())
+    builder.body(body)
 }

@@ -4,7 +4,7 @@
 use crate::auth::Authenticated;
 use crate::error::{ApiError, scim_error_response};
 use crate::request::{json_body, query_pairs};
-use crate::response::{resource_response, scim_json};
+use crate::response::{resource_response, scim_json, scim_text};
 use crate::service::{self, list_limits, projection_from_pairs};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -14,7 +14,7 @@ use scim_core::ScimError;
 use scim_core::discovery::{self, DiscoveryOptions};
 use scim_core::list::{ListQuery, list_response};
 use scim_core::schema::ResourceKind;
-use scim_core::version::header_matches;
+use scim_store::Access;
 use serde_json::json;
 
 type Data = web::Data<AppState>;
@@ -127,7 +127,7 @@ async fn not_implemented() -> HttpResponse {
     ))
 }
 
-fn if_match(req: &HttpRequest, name: header::HeaderName) -> Option<String> {
+fn header_str(req: &HttpRequest, name: header::HeaderName) -> Option<String> {
     req.headers()
         .get(name)
         .map(|v| v.to_str().unwrap_or("").to_string())
@@ -140,7 +140,7 @@ fn projection(req: &HttpRequest) -> Result<scim_core::projection::Projection, Ap
 async fn list(kind: ResourceKind, a: Authenticated, r: HttpRequest, s: Data) -> Res {
     let query = ListQuery::from_query_pairs(&query_pairs(r.query_string()), &list_limits(&s))?;
     let body = service::list(&s, &a, kind, query).await?;
-    Ok(scim_json(StatusCode::OK, &body))
+    Ok(scim_text(StatusCode::OK, body))
 }
 
 async fn search(
@@ -152,18 +152,18 @@ async fn search(
 ) -> Res {
     let query = ListQuery::from_search_body(&json_body(&r, p, &s).await?, &list_limits(&s))?;
     let body = service::list(&s, &a, kind, query).await?;
-    Ok(scim_json(StatusCode::OK, &body))
+    Ok(scim_text(StatusCode::OK, body))
 }
 
 async fn search_all(a: Authenticated, r: HttpRequest, p: web::Payload, s: Data) -> Res {
     let query = ListQuery::from_search_body(&json_body(&r, p, &s).await?, &list_limits(&s))?;
     let body = service::search_all(&s, &a, query).await?;
-    Ok(scim_json(StatusCode::OK, &body))
+    Ok(scim_text(StatusCode::OK, body))
 }
 
 /// A resource response with its `ETag` and `Location` headers.
-fn rendered(status: StatusCode, r: &service::Rendered) -> HttpResponse {
-    resource_response(status, &r.body, &r.etag, Some(&r.location))
+fn rendered(status: StatusCode, r: service::Rendered) -> HttpResponse {
+    resource_response(status, r.body, &r.etag, Some(&r.location))
 }
 
 /// A body-less response (304, 204) carrying only the resource's `ETag`.
@@ -182,19 +182,20 @@ async fn create(
     s: Data,
 ) -> Res {
     let projection = projection(&r)?;
-    let created = service::create(&s, &a, kind, json_body(&r, p, &s).await?, &projection).await?;
-    Ok(rendered(StatusCode::CREATED, &created))
+    let created = service::create(&s, &a, kind, json_body(&r, p, &s).await?, projection).await?;
+    Ok(rendered(StatusCode::CREATED, created))
+}
+
+fn resource_id(r: &HttpRequest) -> String {
+    r.match_info().get("id").unwrap_or_default().to_string()
 }
 
 async fn get(kind: ResourceKind, a: Authenticated, r: HttpRequest, s: Data) -> Res {
-    let id = r.match_info().get("id").unwrap_or_default().to_string();
-    let found = service::get(&s, &a, kind, &id, &projection(&r)?).await?;
-    if let Some(h) = if_match(&r, header::IF_NONE_MATCH)
-        && header_matches(&h, found.version)
-    {
-        return Ok(etag_only(HttpResponse::NotModified(), &found.etag));
+    let none_match = header_str(&r, header::IF_NONE_MATCH);
+    match service::get(&s, &a, kind, &resource_id(&r), projection(&r)?, none_match).await? {
+        service::Fetched::NotModified { etag } => Ok(etag_only(HttpResponse::NotModified(), &etag)),
+        service::Fetched::Found(found) => Ok(rendered(StatusCode::OK, found)),
     }
-    Ok(rendered(StatusCode::OK, &found))
 }
 
 async fn replace(
@@ -204,13 +205,14 @@ async fn replace(
     p: web::Payload,
     s: Data,
 ) -> Res {
-    let id = r.match_info().get("id").unwrap_or_default().to_string();
-    let (projection, pin) = (projection(&r)?, if_match(&r, header::IF_MATCH));
+    let (projection, pin) = (projection(&r)?, header_str(&r, header::IF_MATCH));
     let body = json_body(&r, p, &s).await?;
-    let done = service::replace(&s, &a, kind, &id, body, pin, &projection).await?;
-    Ok(rendered(StatusCode::OK, &done))
+    let done = service::replace(&s, &a, kind, &resource_id(&r), body, pin, projection).await?;
+    Ok(rendered(StatusCode::OK, done))
 }
 
+/// Groups answer 204 (Entra's advice: no member list back) unless a projection was asked
+/// for; users answer 200 with the resource (decided in [`service::patch`]).
 async fn patch(
     kind: ResourceKind,
     a: Authenticated,
@@ -218,21 +220,17 @@ async fn patch(
     p: web::Payload,
     s: Data,
 ) -> Res {
-    let id = r.match_info().get("id").unwrap_or_default().to_string();
-    let (projection, pin) = (projection(&r)?, if_match(&r, header::IF_MATCH));
+    let (projection, pin) = (projection(&r)?, header_str(&r, header::IF_MATCH));
     let body = json_body(&r, p, &s).await?;
-    let done = service::patch(&s, &a, kind, &id, body, pin, &projection).await?;
-    // Groups answer 204 (Entra's advice: no member list back) unless a projection was
-    // asked for; users answer 200 with the resource.
-    if kind == ResourceKind::Group && projection.is_default() {
-        return Ok(etag_only(HttpResponse::NoContent(), &done.etag));
+    match service::patch(&s, &a, kind, &resource_id(&r), body, pin, projection).await? {
+        service::Patched::NoContent { etag } => Ok(etag_only(HttpResponse::NoContent(), &etag)),
+        service::Patched::Resource(done) => Ok(rendered(StatusCode::OK, done)),
     }
-    Ok(rendered(StatusCode::OK, &done))
 }
 
 async fn delete(kind: ResourceKind, a: Authenticated, r: HttpRequest, s: Data) -> Res {
-    let id = r.match_info().get("id").unwrap_or_default().to_string();
-    service::delete(&s, &a, kind, &id, if_match(&r, header::IF_MATCH)).await?;
+    let pin = header_str(&r, header::IF_MATCH);
+    service::delete(&s, &a, kind, &resource_id(&r), pin).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -244,6 +242,10 @@ fn discovery_resource(path: &str, f: DiscoveryFn) -> actix_web::Resource {
     web::resource(path)
         .route(web::get().to(
             move |a: Authenticated, r: HttpRequest, s: Data| async move {
+                // The documents come from no store, but the token must still be current.
+                let checked = a.clone();
+                s.session(Access::Read, move |session| checked.check(session))
+                    .await?;
                 // RFC 7644 §4: "If a "filter" is provided, the service provider SHOULD respond
                 // with HTTP status code 403 (Forbidden)".
                 if query_pairs(r.query_string())
@@ -271,6 +273,8 @@ fn service_provider_config(
     Ok(discovery::service_provider_config(&DiscoveryOptions {
         base_url: base.to_string(),
         max_results: s.limits.max_page_size,
+        default_page_size: s.limits.default_page_size,
+        cursor_timeout_secs: s.limits.cursor_timeout.as_secs(),
         documentation_uri: None,
     }))
 }

@@ -1,10 +1,20 @@
-//! The application state shared by every handler.
+//! The application state shared by every handler, and [`AppState::session`]: the one way a
+//! request reaches the store.
+//!
+//! Requests wait for a database connection in FIFO queues in front of the store
+//! ([`tokio::sync::Semaphore`] is fair), sized from [`Store::capacity`]: a request holds a
+//! permit while its blocking call holds a connection, so the pool never has more waiters
+//! than connections and nobody waits on the blocking pool or inside r2d2. Waiting is
+//! asynchronous and bounded by [`Limits::queue_timeout`] (then 503 with `Retry-After`).
 
 use crate::error::ApiError;
 use crate::tokens::TokenSigner;
 use actix_web::web;
-use scim_store::Store;
+use scim_core::ScimError;
+use scim_store::{Access, Session, Store};
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
 
 /// Request limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,6 +26,12 @@ pub struct Limits {
     pub max_page_size: u64,
     /// The page size when the client sends no `count`.
     pub default_page_size: u64,
+    /// How long an RFC 9865 cursor stays valid after it was issued (`cursorTimeout`).
+    /// An hour by default: long enough for an import to walk a page of 1000 users per
+    /// request at any realistic pace, short enough that an old leaked cursor is useless.
+    pub cursor_timeout: Duration,
+    /// How long a request waits for a database connection before it gets 503.
+    pub queue_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -24,6 +40,33 @@ impl Default for Limits {
             max_body_bytes: 1024 * 1024,
             max_page_size: 1000,
             default_page_size: 100,
+            cursor_timeout: Duration::from_secs(3600),
+            queue_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The FIFO queues in front of the store's connections.
+#[derive(Debug, Clone)]
+struct Queues {
+    readers: Arc<Semaphore>,
+    /// `None` when writes share the readers' connections.
+    writers: Option<Arc<Semaphore>>,
+}
+
+impl Queues {
+    fn for_store(store: &dyn Store) -> Self {
+        let capacity = store.capacity();
+        Queues {
+            readers: Arc::new(Semaphore::new(capacity.readers.max(1))),
+            writers: capacity.writers.map(|n| Arc::new(Semaphore::new(n.max(1)))),
+        }
+    }
+
+    fn of(&self, access: Access) -> &Arc<Semaphore> {
+        match (access, &self.writers) {
+            (Access::Write, Some(writers)) => writers,
+            _ => &self.readers,
         }
     }
 }
@@ -39,6 +82,7 @@ pub struct AppState {
     pub public_url: String,
     /// Request limits.
     pub limits: Limits,
+    queues: Queues,
 }
 
 impl std::fmt::Debug for AppState {
@@ -60,12 +104,44 @@ impl AppState {
         limits: Limits,
     ) -> Self {
         let public_url = public_url.into().trim_end_matches('/').to_string();
+        let queues = Queues::for_store(store.as_ref());
         AppState {
             store,
             signer,
             public_url,
             limits,
+            queues,
         }
+    }
+
+    /// Runs `f` on one store [`Session`] of `access`, on the blocking pool, after waiting
+    /// (asynchronously, in FIFO order) for a free connection. Everything a request does with
+    /// the store, including checking its token and rendering its response, belongs in `f`:
+    /// one hand-off, one connection.
+    pub async fn session<T, F>(&self, access: Access, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut dyn Session) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let queue = Arc::clone(self.queues.of(access));
+        let permit =
+            match tokio::time::timeout(self.limits.queue_timeout, queue.acquire_owned()).await {
+                Ok(Ok(permit)) => permit,
+                // Timed out, or the semaphore was closed (never done; treated the same).
+                Ok(Err(_)) | Err(_) => {
+                    return Err(ScimError::unavailable(
+                        "The server is busy (every database connection is in use); retry shortly",
+                    )
+                    .into());
+                }
+            };
+        let store = Arc::clone(&self.store);
+        web::block(move || {
+            let _permit = permit;
+            let mut session = store.session(access)?;
+            f(session.as_mut())
+        })
+        .await?
     }
 
     /// The Tenant URL: `<public url>/scim/v2/<tenant id>`, the SCIM base URL of a tenant.

@@ -59,6 +59,10 @@ pub struct TokenSigner {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    /// The key that authenticates list cursors ([`crate::cursor`]): derived from the
+    /// signing secret, so every replica shares it, but never equal to it (a cursor MAC can
+    /// never be mistaken for a token signature).
+    cursor_key: [u8; 32],
 }
 
 impl std::fmt::Debug for TokenSigner {
@@ -84,7 +88,13 @@ impl TokenSigner {
             encoding: EncodingKey::from_secret(secret)?,
             decoding: DecodingKey::from_secret(secret)?,
             validation,
+            cursor_key: derive_key(secret, b"scim-http list cursor key v1"),
         })
+    }
+
+    /// The key list cursors are authenticated with.
+    pub(crate) fn cursor_key(&self) -> &[u8; 32] {
+        &self.cursor_key
     }
 
     /// Signs `claims` (HS256).
@@ -111,6 +121,17 @@ impl TokenSigner {
         }
         Ok(data.claims)
     }
+}
+
+/// A sub-key for one purpose: SHA-256(label ‖ 0 ‖ secret). Infallible, and one-way: the
+/// sub-key tells nothing of the secret.
+fn derive_key(secret: &[u8], label: &[u8]) -> [u8; 32] {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    h.update(label);
+    h.update([0u8]);
+    h.update(secret);
+    h.finalize().into()
 }
 
 /// `n` random bytes from the operating system.

@@ -163,6 +163,15 @@ pub struct Config {
     )]
     pub max_page_size: u64,
 
+    /// Seconds an RFC 9865 list cursor stays valid after it is issued (`cursorTimeout`).
+    #[arg(
+        long,
+        env = "SCIM_CURSOR_TIMEOUT",
+        default_value_t = 3600,
+        global = true
+    )]
+    pub cursor_timeout: u64,
+
     /// Log format.
     #[arg(long, env = "SCIM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
@@ -214,6 +223,9 @@ impl Config {
             max_body_bytes: self.max_body_bytes.max(1024),
             max_page_size: self.max_page_size.max(100),
             default_page_size: 100,
+            cursor_timeout: Duration::from_secs(self.cursor_timeout.max(1)),
+            // A request waits for a connection as long as the pool itself would wait.
+            queue_timeout: Duration::from_secs(self.db_connection_timeout.max(1)),
         }
     }
 }

@@ -6,6 +6,8 @@
 
 mod auth;
 mod crud;
+mod cursors;
+mod doubles;
 mod errors;
 mod failures;
 mod helpers;
