@@ -4,7 +4,7 @@
 //! and G groups, the first ones with the requested numbers of members (users 0..M).
 //!
 //! Prints one JSON line on stdout; with `--out DIR` it also writes the files the bench
-//! scripts read: `ids.txt` (an evenly spaced sample of user ids), `spare_ids.txt`, and
+//! scripts read: `ids.txt` (an evenly spaced sample of user ids), `spare_ids.txt`, `tail_ids.txt`, and
 //! `groups.txt` (`<group id> <member count>` per line).
 
 use anyhow::{Context as _, bail};
@@ -43,9 +43,13 @@ struct Args {
     /// The tenant's name.
     #[arg(long, default_value = "Bench")]
     tenant_name: String,
-    /// Directory for ids.txt, spare_ids.txt and groups.txt.
+    /// Directory for ids.txt, spare_ids.txt, tail_ids.txt and groups.txt.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Also write the ids of the last K users to tail_ids.txt (for membership PATCHes: keep
+    /// the groups' members below N - K so these are in no group).
+    #[arg(long, default_value_t = 0)]
+    tail: u64,
     /// At most this many user ids in ids.txt (evenly spaced over all users).
     #[arg(long, default_value_t = 100_000)]
     sample: u64,
@@ -61,7 +65,7 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let postgres = args.database_url.starts_with("postgres");
     let threads = args.threads.unwrap_or(if postgres { 4 } else { 1 }).max(1);
-    let mut config = StoreConfig::new(args.database_url.clone());
+    let mut config = StoreConfig::new(seeding_url(&args.database_url));
     config.pool_size = u32::try_from(threads + 1).unwrap_or(8);
     let store = Arc::new(DieselStore::open(&config).context("cannot open the database")?);
 
@@ -139,6 +143,13 @@ fn main() -> anyhow::Result<()> {
             .collect();
         write_lines(&dir.join("ids.txt"), sample.iter().copied())?;
         write_lines(&dir.join("spare_ids.txt"), spare.iter().map(String::as_str))?;
+        let tail = ids
+            .len()
+            .saturating_sub(usize::try_from(args.tail).unwrap_or(usize::MAX));
+        write_lines(
+            &dir.join("tail_ids.txt"),
+            ids[tail..].iter().map(String::as_str),
+        )?;
         let lines: Vec<String> = groups.iter().map(|(id, m)| format!("{id} {m}")).collect();
         write_lines(&dir.join("groups.txt"), lines.iter().map(String::as_str))?;
     }
@@ -219,6 +230,18 @@ fn create_users(
         ids.extend(s.context("a batch was not created")?);
     }
     Ok(ids)
+}
+
+/// The URL the seeder connects with: on PostgreSQL, commits do not wait for the WAL flush
+/// (`synchronous_commit=off`, this session only: a crash could lose the last few
+/// batches of a benchmark seed, never corrupt it); the server later runs with the
+/// database's defaults.
+fn seeding_url(url: &str) -> String {
+    if !url.starts_with("postgres") || url.contains("options=") {
+        return url.to_string();
+    }
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}options=-c%20synchronous_commit%3Doff")
 }
 
 fn write_lines<'a>(
