@@ -86,6 +86,26 @@ def memory(pid):
     return out
 
 
+def settle(pid, pg_url=None, limit=180):
+    """Waits (at most `limit` s) until the server has finished the work wrk left in flight:
+    its CPU is quiet and, on PostgreSQL, no statement of its database is running. A slow
+    PATCH keeps running after wrk has stopped; without this the next scenario would queue
+    behind it."""
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        t0 = cpu_ticks(pid)
+        time.sleep(0.5)
+        busy = cpu_ticks(pid) - t0 > 0.05 * 0.5 * CLK
+        if not busy and pg_url:
+            q = ("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                 "AND state = 'active' AND pid <> pg_backend_pid()")
+            r = subprocess.run(["psql", pg_url, "-qAtX", "-c", q], capture_output=True, text=True)
+            busy = r.stdout.strip() not in ("0", "")
+        if not busy:
+            return
+    log(f"the server (pid {pid}) was still busy after {limit} s; going on")
+
+
 def wait_ready(proc, port, path, logfile, timeout=60):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -462,7 +482,9 @@ def run_ours(server_bin, bin_dir, backend, n, d, walk_limit):
         for batch in (1, 50):
             scen.append((f"F{batch}@{m}", os.path.join(HERE, "patch-members.lua"),
                          {"BENCH_GROUP_ID": gids[gi], "BENCH_BATCH": str(batch)}))
+    pg_url = url if backend == "postgres" else None
     for key, lua, extra in scen:
+        settle(p.pid, pg_url)
         res[key] = wrk(tag, port, base, tok, data, lua, key, d, n, p.pid, extra, check_body=(key == "A"))
         if p.poll() is not None:
             log(f"!!!!! [{tag}] the server died during {key} !!!!!")
@@ -470,12 +492,14 @@ def run_ours(server_bin, bin_dir, backend, n, d, walk_limit):
     res["memory_after_load"] = memory(p.pid)
     with open(os.path.join(data, "tail_ids.txt")) as f:
         spare = f.read().split()
+    settle(p.pid, pg_url)
     res["F-concurrent"] = concurrent_patches(port, base, tok, gids[2], spare[:CONCURRENT])
     fc = res["F-concurrent"]
     loud = "" if fc["landed"] == fc["sent"] else "!!!!! "
     log(f"{loud}[{tag}] {fc['sent']} concurrent single-member PATCHes: codes {fc['codes']}, "
         f"{fc['landed']} members landed, {fc['seconds']:.1f} s")
     for cursor in (False, True):
+        settle(p.pid, pg_url)
         key = "walk-cursor" if cursor else "walk-index"
         res[key] = w = walk(port, base, tok, cursor, walk_limit)
         log(f"[{tag}] {key}: {json.dumps(w)}")
