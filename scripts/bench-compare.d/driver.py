@@ -239,6 +239,22 @@ def walk(port, base_path, token, cursor, limit_s):
                     "unfinished": True}
 
 
+def sequential_patches(port, base_path, token, group_id, member_ids, reps=3):
+    """One membership PATCH at a time (add len(member_ids), then remove them), `reps` times:
+    the latency of one PATCH on an otherwise idle server, in ms, with the statuses."""
+    c = Client(port, token, timeout=300)
+    vals = [{"value": m} for m in member_ids]
+    out = {"add_ms": [], "remove_ms": [], "codes": {}}
+    for _ in range(reps):
+        for op in ("add", "remove"):
+            body = {"schemas": [PATCH_SCHEMA], "Operations": [{"op": op, "path": "members", "value": vals}]}
+            t0 = time.time()
+            status, _ = c.call("PATCH", f"{base_path}/Groups/{group_id}", body)
+            out[f"{op}_ms"].append(round((time.time() - t0) * 1000, 1))
+            out["codes"][status] = out["codes"].get(status, 0) + 1
+    return out
+
+
 def concurrent_patches(port, base_path, token, group_id, member_ids):
     """CONCURRENT single-member adds to one group at once; returns codes and the final count."""
     codes = {}
@@ -492,6 +508,12 @@ def run_ours(server_bin, bin_dir, backend, n, d, walk_limit):
     res["memory_after_load"] = memory(p.pid)
     with open(os.path.join(data, "tail_ids.txt")) as f:
         spare = f.read().split()
+    for gi, m in enumerate(s["group_members"][:2]):
+        for batch in (1, 50) if m else ():
+            settle(p.pid, pg_url)
+            key = f"Fseq{batch}@{m}"
+            res[key] = sequential_patches(port, base, tok, gids[gi], spare[-batch:])
+            log(f"[{tag}] {key}: {json.dumps(res[key])}")
     settle(p.pid, pg_url)
     res["F-concurrent"] = concurrent_patches(port, base, tok, gids[2], spare[:CONCURRENT])
     fc = res["F-concurrent"]
@@ -529,7 +551,7 @@ def print_tables(results, systems, backends):
             print()
             print("| scenario | bare req/s | ours req/s (% of bare) | ours p50 / p99 ms | ours server CPU µs/req | ours failures | scim2-server req/s (ours ÷ scim2) |")
             print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-            keys = ["A", "B", "C", "E-random", "E-first", "E-last"] + [k for k in ours if k.startswith("F") and k != "F-concurrent"]
+            keys = ["A", "B", "C", "E-random", "E-first", "E-last"] + [k for k in ours if k.startswith("F") and k != "F-concurrent" and not k.startswith("Fseq")]
             for k in keys:
                 o, b, s = ours.get(k), bare.get(k), scim2.get(k)
                 # The bare responder answers every request alike: its random-page and PATCH
@@ -547,6 +569,11 @@ def print_tables(results, systems, backends):
                 flag = "" if fc["landed"] == fc["sent"] else " **NOT ALL LANDED**"
                 print(f"- F concurrent: {fc['sent']} single-member PATCHes at once to one group: codes "
                       f"{fc['codes']}, {fc['landed']} members landed{flag}, {fc['seconds']:.1f} s")
+            for k in [k for k in ours if k.startswith("Fseq")]:
+                q = ours[k]
+                batch, m = k[4:].split("@")
+                print(f"- F one PATCH at a time, group of {m} members: add {batch}: {q['add_ms']} ms, "
+                      f"remove them: {q['remove_ms']} ms (statuses {q['codes']})")
             for k in ("walk-index", "walk-cursor"):
                 w = ours.get(k)
                 if not w:
