@@ -56,6 +56,11 @@ impl ApiError {
                 StoreError::Unavailable(_) => {
                     ScimError::unavailable("The database is unavailable; retry later")
                 }
+                StoreError::Busy(_) => {
+                    ScimError::unavailable("The database is busy; retry shortly")
+                }
+                StoreError::Rejected(e) => e.clone(),
+                StoreError::Unsupported(what) => ScimError::invalid_value(*what),
                 StoreError::Migration(_) | StoreError::Config(_) | StoreError::Backend(_) => {
                     ScimError::internal("Internal server error")
                 }

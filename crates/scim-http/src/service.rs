@@ -272,6 +272,7 @@ fn list_params(kind: ResourceKind, q: &ListQuery, projection: &Projection) -> Li
         sort_by: q.sort_by.clone(),
         descending: q.descending(),
         with_relations: projection.wants(kind.resource_type(), relation_attribute(kind)),
+        paging: scim_store::Paging::Index,
     }
 }
 

@@ -2,9 +2,10 @@
 
 use crate::StoreResult;
 use chrono::{DateTime, Utc};
-use scim_core::ResourceKind;
 use scim_core::filter::{AttrPath, Filter};
+use scim_core::patch::MemberDelta;
 use scim_core::resource::{Attributes, Resource};
+use scim_core::{ResourceKind, ScimError};
 
 /// An organization: one Tenant URL, at most one current secret token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,13 +52,40 @@ pub struct Actor {
     pub token_id: Option<String>,
 }
 
+/// A position in the default order `(meta.created, id)`: the last resource of a page, after
+/// which the next page starts (keyset paging; RFC 9865 cursors carry one).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Keyset {
+    /// `meta.created` of the last resource seen (millisecond precision, as stored).
+    pub created: DateTime<Utc>,
+    /// Its id (the tiebreak within one millisecond).
+    pub id: String,
+}
+
+/// How a list is paged.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Paging {
+    /// Index paging (RFC 7644 §3.4.2.4): [`ListParams::start_index`] is the 1-based index of
+    /// the first result. The store serves a sequential walk without an `OFFSET` scan where it
+    /// can (a keyset remembered from the previous page), with identical results.
+    #[default]
+    Index,
+    /// Cursor paging (RFC 9865): the page starts after `after` (at the beginning when
+    /// `None`), in the default order; `start_index` is ignored and `sort_by` must be `None`.
+    /// [`Page::next`] tells where the following page starts.
+    Cursor {
+        /// The last resource of the previous page.
+        after: Option<Keyset>,
+    },
+}
+
 /// A list request as the store executes it (the HTTP layer maps SCIM query parameters to
 /// this; projection by `attributes` is not the store's business).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListParams {
     /// The filter, if any.
     pub filter: Option<Filter>,
-    /// 1-based index of the first result (already clamped to >= 1).
+    /// 1-based index of the first result (already clamped to >= 1); index paging only.
     pub start_index: u64,
     /// Maximum number of resources to return (already clamped to the server maximum).
     pub count: u64,
@@ -68,6 +96,8 @@ pub struct ListParams {
     /// Whether to load `members` (Groups) / `groups` (Users). Entra lists groups with
     /// `excludedAttributes=members`; skipping the load keeps that cheap.
     pub with_relations: bool,
+    /// Index or cursor paging.
+    pub paging: Paging,
 }
 
 impl Default for ListParams {
@@ -79,6 +109,7 @@ impl Default for ListParams {
             sort_by: None,
             descending: false,
             with_relations: true,
+            paging: Paging::Index,
         }
     }
 }
@@ -90,6 +121,9 @@ pub struct Page {
     pub total_results: u64,
     /// This page, in order.
     pub resources: Vec<Resource>,
+    /// Cursor paging: where the next page starts, `None` on the last page. Always `None`
+    /// for index paging.
+    pub next: Option<Keyset>,
 }
 
 /// The kind of change a provisioning-log row records.
@@ -214,6 +248,16 @@ pub trait ResourceRepo: Send + Sync {
         kind: ResourceKind,
         attributes: Attributes,
     ) -> StoreResult<Resource>;
+    /// Creates every resource of `batch` in one transaction (all or none), each with its
+    /// log row, and returns their new ids in order. For imports and seeding: a few thousand
+    /// per call keeps a transaction short.
+    fn create_many(
+        &self,
+        actor: &Actor,
+        tenant_id: &str,
+        kind: ResourceKind,
+        batch: Vec<Attributes>,
+    ) -> StoreResult<Vec<String>>;
     /// One resource, with its relations.
     fn get(&self, tenant_id: &str, kind: ResourceKind, id: &str) -> StoreResult<Resource>;
     /// Replaces a resource's attributes (PUT, or the result of a PATCH). When
@@ -257,8 +301,123 @@ pub trait SettingsRepo: Send + Sync {
     fn get_or_init_setting(&self, key: &str, value: &str) -> StoreResult<String>;
 }
 
+/// What a [`Session`] is for. On SQLite, writes go through the one writer connection (so
+/// writers queue in the process instead of spinning on the database lock) and reads through
+/// the reader pool; on PostgreSQL both come from one pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Access {
+    /// Only reads (and at most the rare token-use bookkeeping write).
+    Read,
+    /// Changes resources.
+    Write,
+}
+
+/// How many sessions of each [`Access`] the store can serve at once; callers that queue
+/// requests fairly in front of the store (the HTTP layer) size their queues with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionCapacity {
+    /// Concurrent read sessions.
+    pub readers: usize,
+    /// Concurrent write sessions, when writers have their own connections (SQLite: 1);
+    /// `None` when reads and writes share the `readers` connections (PostgreSQL).
+    pub writers: Option<usize>,
+}
+
+/// One unit of work on one pooled connection: everything a request does (checking its
+/// token, then its operation) runs on it, in one blocking call. Each write method is one
+/// transaction: it reads (and locks) the row once, lets the caller's pure function decide
+/// the change, writes it with its log row and commits; no caller-side retry is needed.
+///
+/// Every method takes the tenant id and never sees another tenant's rows: a resource of
+/// another tenant is [`StoreError::NotFound`](crate::StoreError::NotFound).
+pub trait Session {
+    /// The tenant with its current token record.
+    fn tenant(&mut self, tenant_id: &str) -> StoreResult<Tenant>;
+    /// Records that `token_id` authenticated a request at `at` (see
+    /// [`TenantRepo::record_token_use`]).
+    fn record_token_use(
+        &mut self,
+        tenant_id: &str,
+        token_id: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// One resource; with `relations`, its `members` (Groups) / `groups` (Users).
+    fn get(
+        &mut self,
+        tenant_id: &str,
+        kind: ResourceKind,
+        id: &str,
+        relations: bool,
+    ) -> StoreResult<Resource>;
+    /// A page of resources matching `params`, with the exact total.
+    fn list(
+        &mut self,
+        tenant_id: &str,
+        kind: ResourceKind,
+        params: &ListParams,
+    ) -> StoreResult<Page>;
+    /// Creates a resource (see [`ResourceRepo::create`]).
+    fn create(
+        &mut self,
+        actor: &Actor,
+        tenant_id: &str,
+        kind: ResourceKind,
+        attributes: Attributes,
+    ) -> StoreResult<Resource>;
+    /// Creates a batch in one transaction (see [`ResourceRepo::create_many`]).
+    fn create_many(
+        &mut self,
+        actor: &Actor,
+        tenant_id: &str,
+        kind: ResourceKind,
+        batch: Vec<Attributes>,
+    ) -> StoreResult<Vec<String>>;
+    /// Changes one resource in one transaction: reads and locks it (with its relations when
+    /// `relations`), calls `change` once with it, and when `change` returns new attributes
+    /// (canonical, including `members` for Groups) writes them, bumps the version and
+    /// `lastModified` if anything differs, and logs the change. `Ok(None)` from `change`
+    /// means "nothing to do"; an error from it aborts with [`StoreError::Rejected`](crate::StoreError::Rejected).
+    /// Returns the resource as it now is (with relations when `relations`).
+    fn update(
+        &mut self,
+        actor: &Actor,
+        tenant_id: &str,
+        kind: ResourceKind,
+        id: &str,
+        relations: bool,
+        change: &mut dyn FnMut(&Resource) -> Result<Option<Attributes>, ScimError>,
+    ) -> StoreResult<Resource>;
+    /// Changes a group's membership by `delta` (and its other attributes by `change`) in one
+    /// transaction without reading its member list: `change` sees the group **without**
+    /// `members` and returns its new attributes (also without `members`) or `None`. Only
+    /// added ids are resolved; only changed rows are written. Returns the group without
+    /// `members` (its version and `lastModified` bumped when anything changed).
+    fn change_members(
+        &mut self,
+        actor: &Actor,
+        tenant_id: &str,
+        group_id: &str,
+        delta: &MemberDelta,
+        change: &mut dyn FnMut(&Resource) -> Result<Option<Attributes>, ScimError>,
+    ) -> StoreResult<Resource>;
+    /// Deletes a resource and its memberships in one transaction, after `check` accepted the
+    /// current resource (read without relations; an `If-Match` check, for instance).
+    fn delete(
+        &mut self,
+        actor: &Actor,
+        tenant_id: &str,
+        kind: ResourceKind,
+        id: &str,
+        check: &mut dyn FnMut(&Resource) -> Result<(), ScimError>,
+    ) -> StoreResult<()>;
+}
+
 /// Everything the server needs from storage.
 pub trait Store: TenantRepo + ResourceRepo + LogRepo + SettingsRepo {
+    /// A unit of work on one pooled connection (see [`Session`]).
+    fn session(&self, access: Access) -> StoreResult<Box<dyn Session + '_>>;
+    /// How many sessions can run at once.
+    fn capacity(&self) -> SessionCapacity;
     /// Checks that the database answers (readiness).
     fn ping(&self) -> StoreResult<()>;
     /// The backend's name, `sqlite` or `postgres`.

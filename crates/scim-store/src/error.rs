@@ -35,6 +35,17 @@ pub enum StoreError {
     /// The configuration (e.g. the database URL) is invalid.
     #[error("invalid store configuration: {0}")]
     Config(String),
+    /// The caller's change function refused the change (a SCIM error such as a failed
+    /// `If-Match` or an invalid PATCH); nothing was written.
+    #[error(transparent)]
+    Rejected(scim_core::ScimError),
+    /// The database is busy or the transaction lost a conflict it could not retry
+    /// (lock timeout, deadlock, serialization failure); the request may be retried.
+    #[error("the database is busy")]
+    Busy(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Cursor paging was asked together with something it cannot serve (a `sortBy`).
+    #[error("{0}")]
+    Unsupported(&'static str),
     /// Any other backend failure. The message shown to clients stays generic.
     #[error("internal storage error")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),

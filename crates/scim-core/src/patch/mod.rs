@@ -64,7 +64,9 @@
 //!   empty `Operations` a no-op, at most [`MAX_OPERATIONS`] operations).
 
 mod apply;
+mod members;
 mod request;
 
 pub use apply::{PatchOutcome, apply_patch};
+pub use members::MemberDelta;
 pub use request::{MAX_OPERATIONS, PATCH_OP_URN, PatchOpKind, PatchOperation, PatchRequest};

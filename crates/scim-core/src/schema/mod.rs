@@ -266,6 +266,15 @@ impl ResourceKind {
     pub fn as_str(self) -> &'static str {
         self.resource_type().name
     }
+
+    /// The read-only relation attribute servers derive from group memberships: `groups` of
+    /// a User, `members` of a Group.
+    pub fn relation_attribute(self) -> &'static str {
+        match self {
+            ResourceKind::User => "groups",
+            ResourceKind::Group => "members",
+        }
+    }
 }
 
 impl std::fmt::Display for ResourceKind {

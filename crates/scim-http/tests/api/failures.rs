@@ -9,8 +9,8 @@ use scim_core::ResourceKind;
 use scim_core::resource::{Attributes, Resource};
 use scim_http::AppState;
 use scim_store::{
-    Actor, ListParams, LogEntry, LogQuery, LogRepo, Page, ResourceRepo, SettingsRepo, Store,
-    StoreError, StoreResult, Tenant, TenantRepo, TokenRecord,
+    Access, Actor, ListParams, LogEntry, LogQuery, LogRepo, Page, ResourceRepo, Session,
+    SessionCapacity, SettingsRepo, Store, StoreError, StoreResult, Tenant, TenantRepo, TokenRecord,
 };
 use std::sync::Arc;
 
@@ -45,6 +45,15 @@ impl ResourceRepo for Failing {
         attrs: Attributes,
     ) -> StoreResult<Resource> {
         self.0.create(a, t, k, attrs)
+    }
+    fn create_many(
+        &self,
+        a: &Actor,
+        t: &str,
+        k: ResourceKind,
+        batch: Vec<Attributes>,
+    ) -> StoreResult<Vec<String>> {
+        self.0.create_many(a, t, k, batch)
     }
     fn get(&self, _: &str, _: ResourceKind, _: &str) -> StoreResult<Resource> {
         Err(StoreError::Backend(
@@ -95,6 +104,12 @@ impl SettingsRepo for Failing {
 }
 
 impl Store for Failing {
+    fn session(&self, access: Access) -> StoreResult<Box<dyn Session + '_>> {
+        self.0.session(access)
+    }
+    fn capacity(&self) -> SessionCapacity {
+        self.0.capacity()
+    }
     fn ping(&self) -> StoreResult<()> {
         Err(StoreError::Unavailable("connection refused".into()))
     }

@@ -1,44 +1,49 @@
-//! The diesel implementation of the store: the run-time backend choice (one
-//! `MultiConnection` enum over SQLite and PostgreSQL, and an r2d2 manager that dispatches on
-//! the URL scheme so the real connection error is kept), the pool and its per-connection
-//! SQLite pragmas, embedded per-backend migrations, the transaction helper and the mapping
-//! of diesel errors to [`StoreError`].
+//! The diesel implementation of the store, on bundled SQLite or PostgreSQL chosen at run
+//! time by the database URL.
+//!
+//! The modules, in dependency order: [`conn`] (backends, URL, r2d2 manager, session
+//! settings), [`migrate`], [`tx`] (write transaction, error mapping), [`schema`],
+//! [`rows`] (stored rows ↔ resources), [`relations`] (`members`/`groups`), [`counts`]
+//! (per-tenant counters), [`filter_sql`] and [`list`] (lists), [`users`] and [`groups`]
+//! (the statements of one kind), [`writes`] (the write transactions), [`session`] (the
+//! unit of work and the trait façade), [`tenants`] and [`admin`]. This file holds the
+//! configuration, the pools and the time/id helpers.
+//!
+//! Pools: readers (every read; every write on PostgreSQL) and, for a SQLite file, one
+//! writer connection. Connections are not pinged on checkout.
 //!
 //! `password` is never stored: `scim-core` discards it when it parses a request, and the
 //! store persists only the canonical attributes it is given.
 
 mod admin;
+mod conn;
+mod counts;
 mod filter_sql;
+mod groups;
 mod list;
-mod resources;
+mod migrate;
+mod relations;
+mod rows;
 pub(crate) mod schema;
+mod session;
 mod tenants;
+mod tx;
+mod users;
+mod writes;
+
+pub use migrate::migrate;
+
+pub(crate) use conn::{AnyConnection, Db, DbManager, SessionInit, Target, establish};
+pub(crate) use migrate::{check_schema_current, run_migrations};
+pub(crate) use tx::write_tx;
 
 use crate::{StoreError, StoreResult};
 use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
-use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
-use diesel::pg::PgConnection;
-use diesel::r2d2::{CustomizeConnection, ManageConnection, Pool, PooledConnection, R2D2Connection};
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use diesel::sqlite::SqliteConnection;
-use diesel::{Connection, RunQueryDsl};
-use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use diesel::RunQueryDsl;
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{Pool, PooledConnection};
+use scim_core::ResourceKind;
 use std::time::Duration;
-
-const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
-const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
-
-/// One database connection of either backend.
-#[derive(diesel::MultiConnection)]
-pub(crate) enum AnyConnection {
-    /// PostgreSQL (bundled libpq).
-    Postgresql(PgConnection),
-    /// SQLite (bundled).
-    Sqlite(SqliteConnection),
-}
-
-/// The diesel backend type of [`AnyConnection`] (dispatches to the active variant).
-pub(crate) type Db = <AnyConnection as Connection>::Backend;
 
 /// How to reach the database, and how the pool behaves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,118 +91,14 @@ impl Default for StoreConfig {
     }
 }
 
-/// The backend a URL selects, with the connection string diesel is given.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Target {
-    /// A PostgreSQL URL, passed to libpq as is.
-    Postgres(String),
-    /// A SQLite file (`sqlite://…`, which diesel opens as a `file:` URI).
-    SqliteFile(String),
-    /// `sqlite::memory:`.
-    SqliteMemory,
-}
-
-impl Target {
-    pub(crate) fn parse(url: &str) -> StoreResult<Target> {
-        let url = url.trim();
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Ok(Target::Postgres(url.to_string()));
-        }
-        if url == "sqlite::memory:" || url == "sqlite://:memory:" {
-            return Ok(Target::SqliteMemory);
-        }
-        if let Some(path) = url.strip_prefix("sqlite://") {
-            let bare = path.split('?').next().unwrap_or_default();
-            if bare.is_empty() || bare == "/" {
-                return Err(StoreError::Config(
-                    "the SQLite database URL has no file path (use sqlite://RELATIVE/PATH or sqlite:///ABSOLUTE/PATH)".into(),
-                ));
-            }
-            return Ok(Target::SqliteFile(url.to_string()));
-        }
-        let scheme = url.split(':').next().unwrap_or_default();
-        Err(StoreError::Config(format!(
-            "unsupported database URL scheme '{scheme}': use postgres://, postgresql://, sqlite://PATH or sqlite::memory:"
-        )))
-    }
-
-    fn connection_string(&self) -> &str {
-        match self {
-            Target::Postgres(s) | Target::SqliteFile(s) => s,
-            Target::SqliteMemory => ":memory:",
-        }
-    }
-
-    fn is_sqlite(&self) -> bool {
-        !matches!(self, Target::Postgres(_))
-    }
-}
-
-/// The r2d2 manager: establishes the connection type the URL names, keeping its error.
-#[derive(Debug)]
-pub(crate) struct DbManager {
-    target: Target,
-}
-
-impl ManageConnection for DbManager {
-    type Connection = AnyConnection;
-    type Error = diesel::r2d2::Error;
-
-    fn connect(&self) -> Result<AnyConnection, diesel::r2d2::Error> {
-        let url = self.target.connection_string();
-        let conn = match self.target {
-            Target::Postgres(_) => AnyConnection::Postgresql(PgConnection::establish(url)?),
-            Target::SqliteFile(_) | Target::SqliteMemory => {
-                AnyConnection::Sqlite(SqliteConnection::establish(url)?)
-            }
-        };
-        Ok(conn)
-    }
-
-    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), diesel::r2d2::Error> {
-        conn.ping().map_err(diesel::r2d2::Error::QueryError)
-    }
-
-    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
-        conn.is_broken()
-    }
-}
-
-/// Per-connection settings: on SQLite foreign keys, lock wait, synchronous mode; on
-/// PostgreSQL the plan cache mode ([`PG_SESSION`]).
-#[derive(Debug)]
-struct SqlitePragmas {
-    busy_timeout_ms: u128,
-}
-
-impl SqlitePragmas {
-    fn sql(&self) -> String {
-        format!(
-            "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
-            self.busy_timeout_ms
-        )
-    }
-}
-
-/// PostgreSQL session setting: plan every execution of a prepared statement with its
-/// actual parameters. Generic plans chosen on a table without statistics (autovacuum off,
-/// or a young table) picked an index on the `tenant_id` prefix alone and walked the whole
-/// tenant for an equality lookup; custom plans use the full-key index.
-const PG_SESSION: &str = "SET plan_cache_mode = force_custom_plan;";
-
-impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
-    fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), diesel::r2d2::Error> {
-        match conn {
-            AnyConnection::Sqlite(c) => c.batch_execute(&self.sql()),
-            AnyConnection::Postgresql(c) => c.batch_execute(PG_SESSION),
-        }
-        .map_err(diesel::r2d2::Error::QueryError)
-    }
-}
-
 /// The diesel-backed [`Store`](crate::Store) on SQLite or PostgreSQL.
 pub struct DieselStore {
-    pool: Pool<DbManager>,
+    /// Every read, and on PostgreSQL every write.
+    readers: Pool<DbManager>,
+    /// SQLite files only: the one writer connection. SQLite has one writer at a time; a
+    /// pool of one makes writers queue in the process (fairly, behind the HTTP layer's
+    /// semaphore) instead of spinning on `busy_timeout` against each other.
+    writer: Option<Pool<DbManager>>,
     target: Target,
 }
 
@@ -219,7 +120,7 @@ impl DieselStore {
     /// is newer than this binary (or, without `migrate_on_open`, older).
     pub fn open(config: &StoreConfig) -> StoreResult<DieselStore> {
         let target = Target::parse(&config.database_url)?;
-        let pragmas = SqlitePragmas {
+        let pragmas = SessionInit {
             busy_timeout_ms: config.busy_timeout.as_millis(),
         };
         let memory = target == Target::SqliteMemory;
@@ -232,21 +133,40 @@ impl DieselStore {
                 check_schema_current(&mut conn)?;
             }
         }
-        let mut builder = Pool::builder()
-            .max_size(if memory { 1 } else { config.pool_size.max(1) })
-            .min_idle(if memory { None } else { config.min_idle })
-            .connection_timeout(config.connection_timeout);
-        if memory {
-            // The one connection *is* the database: never retire it.
-            builder = builder.idle_timeout(None).max_lifetime(None);
-        }
-        builder = builder.connection_customizer(Box::new(pragmas));
-        let pool = builder
-            .build(DbManager {
-                target: target.clone(),
-            })
-            .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
-        let store = DieselStore { pool, target };
+        let build = |size: u32, min_idle: Option<u32>| {
+            // No ping on checkout (r2d2 runs `SELECT 1` per checkout by default): a broken
+            // connection surfaces as an error on first use, diesel marks it broken, and the
+            // pool drops it (`has_broken`).
+            let mut builder = Pool::builder()
+                .max_size(size)
+                .min_idle(min_idle)
+                .test_on_check_out(false)
+                .connection_timeout(config.connection_timeout);
+            if memory {
+                // The one connection *is* the database: never retire it.
+                builder = builder.idle_timeout(None).max_lifetime(None);
+            }
+            builder
+                .connection_customizer(Box::new(pragmas.clone()))
+                .build(DbManager {
+                    target: target.clone(),
+                })
+                .map_err(|e| StoreError::Unavailable(Box::new(e)))
+        };
+        let readers = if memory {
+            build(1, None)?
+        } else {
+            build(config.pool_size.max(1), config.min_idle)?
+        };
+        let writer = match target {
+            Target::SqliteFile(_) => Some(build(1, None)?),
+            Target::Postgres(_) | Target::SqliteMemory => None,
+        };
+        let store = DieselStore {
+            readers,
+            writer,
+            target,
+        };
         if memory {
             let mut conn = store.conn()?;
             run_migrations(&mut conn)?;
@@ -263,9 +183,18 @@ impl DieselStore {
         }
     }
 
-    /// A pooled connection.
+    /// A pooled reader connection.
     pub(crate) fn conn(&self) -> StoreResult<PooledConnection<DbManager>> {
-        self.pool
+        self.readers
+            .get()
+            .map_err(|e| StoreError::Unavailable(Box::new(e)))
+    }
+
+    /// The connection writes use: SQLite's one writer, or a pooled PostgreSQL connection.
+    pub(crate) fn write_conn(&self) -> StoreResult<PooledConnection<DbManager>> {
+        self.writer
+            .as_ref()
+            .unwrap_or(&self.readers)
             .get()
             .map_err(|e| StoreError::Unavailable(Box::new(e)))
     }
@@ -323,221 +252,6 @@ impl DebugSql for AnyConnection {
     }
 }
 
-/// Applies the pending migrations of the database `config` names and returns the versions
-/// applied (empty when the schema was current). This is the `scim-server migrate` command.
-pub fn migrate(config: &StoreConfig) -> StoreResult<Vec<String>> {
-    let target = Target::parse(&config.database_url)?;
-    if target == Target::SqliteMemory {
-        return Err(StoreError::Config(
-            "an in-memory SQLite database cannot be migrated ahead of time".into(),
-        ));
-    }
-    let pragmas = SqlitePragmas {
-        busy_timeout_ms: config.busy_timeout.as_millis(),
-    };
-    let mut conn = establish(&target, &pragmas)?;
-    run_migrations(&mut conn)
-}
-
-fn establish(target: &Target, pragmas: &SqlitePragmas) -> StoreResult<AnyConnection> {
-    let url = target.connection_string();
-    match target {
-        Target::Postgres(_) => PgConnection::establish(url)
-            .map(AnyConnection::Postgresql)
-            .map_err(|e| StoreError::Unavailable(Box::new(e))),
-        Target::SqliteFile(_) | Target::SqliteMemory => {
-            let mut c = SqliteConnection::establish(url)
-                .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
-            c.batch_execute(&pragmas.sql())?;
-            if matches!(target, Target::SqliteFile(_)) {
-                // WAL is a property of the database file: set once, here.
-                c.batch_execute("PRAGMA journal_mode = WAL;")?;
-            }
-            Ok(AnyConnection::Sqlite(c))
-        }
-    }
-}
-
-/// The embedded migration versions of this binary, and the database's applied ones.
-fn versions(conn: &mut AnyConnection) -> StoreResult<(Vec<String>, Vec<String>)> {
-    use diesel::migration::MigrationSource;
-    let boxed = |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Backend(e);
-    match conn {
-        AnyConnection::Postgresql(c) => {
-            let known = MigrationSource::<diesel::pg::Pg>::migrations(&POSTGRES_MIGRATIONS)
-                .map_err(boxed)?
-                .iter()
-                .map(|m| m.name().version().to_string())
-                .collect();
-            let applied = c
-                .applied_migrations()
-                .map_err(boxed)?
-                .iter()
-                .map(ToString::to_string)
-                .collect();
-            Ok((known, applied))
-        }
-        AnyConnection::Sqlite(c) => {
-            let known = MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS)
-                .map_err(boxed)?
-                .iter()
-                .map(|m| m.name().version().to_string())
-                .collect();
-            let applied = c
-                .applied_migrations()
-                .map_err(boxed)?
-                .iter()
-                .map(ToString::to_string)
-                .collect();
-            Ok((known, applied))
-        }
-    }
-}
-
-/// Refuses a database that has a migration this binary does not know.
-fn refuse_newer(known: &[String], applied: &[String]) -> StoreResult<()> {
-    if let Some(unknown) = applied.iter().filter(|v| !known.contains(v)).max() {
-        return Err(StoreError::Migration(format!(
-            "the database schema (version {unknown}) is newer than this binary (newest known version {}); upgrade the server",
-            known.iter().max().map(String::as_str).unwrap_or("none")
-        )));
-    }
-    Ok(())
-}
-
-fn check_schema_current(conn: &mut AnyConnection) -> StoreResult<()> {
-    let (known, applied) = versions(conn)?;
-    refuse_newer(&known, &applied)?;
-    if let Some(pending) = known.iter().find(|v| !applied.contains(v)) {
-        return Err(StoreError::Migration(format!(
-            "the database schema is older than this binary (migration {pending} is pending); run `scim-server migrate`"
-        )));
-    }
-    Ok(())
-}
-
-fn run_migrations(conn: &mut AnyConnection) -> StoreResult<Vec<String>> {
-    let (known, applied) = versions(conn)?;
-    refuse_newer(&known, &applied)?;
-    let boxed = |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Backend(e);
-    let done = match conn {
-        AnyConnection::Postgresql(c) => c
-            .run_pending_migrations(POSTGRES_MIGRATIONS)
-            .map_err(boxed)?
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
-        AnyConnection::Sqlite(c) => c
-            .run_pending_migrations(SQLITE_MIGRATIONS)
-            .map_err(boxed)?
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
-    };
-    Ok(done)
-}
-
-/// Runs `f` in one write transaction: `BEGIN IMMEDIATE` on SQLite (take the write lock up
-/// front, so concurrent writers queue on `busy_timeout` instead of deadlocking on a lock
-/// upgrade), a normal transaction on PostgreSQL. Any error rolls everything back.
-pub(crate) fn write_tx<T>(
-    conn: &mut AnyConnection,
-    f: impl FnOnce(&mut AnyConnection) -> StoreResult<T>,
-) -> StoreResult<T> {
-    if let AnyConnection::Sqlite(c) = conn {
-        AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
-        let result = f(conn);
-        let AnyConnection::Sqlite(c) = conn else {
-            return Err(StoreError::Backend("connection changed backend".into()));
-        };
-        return match result {
-            Ok(v) => {
-                <AnsiTransactionManager as TransactionManager<SqliteConnection>>::commit_transaction(c)?;
-                Ok(v)
-            }
-            Err(e) => {
-                // The original error matters more than a failed rollback; a failed
-                // rollback marks the connection broken, and the pool discards it.
-                let _ = <AnsiTransactionManager as TransactionManager<SqliteConnection>>::rollback_transaction(c);
-                Err(e)
-            }
-        };
-    }
-    conn.transaction(f)
-}
-
-/// Runs a whole write transaction again when it lost an optimistic-concurrency race that
-/// the caller did not ask to detect (`expected_version` was `None`): a concurrent writer
-/// committed between our read and our `UPDATE … WHERE version = ?`.
-pub(crate) fn retry_unconditional<T>(
-    expected_version: Option<i64>,
-    mut attempt: impl FnMut() -> StoreResult<T>,
-) -> StoreResult<T> {
-    let mut tries: u32 = 0;
-    loop {
-        match attempt() {
-            Err(StoreError::VersionMismatch)
-                if expected_version.is_none() && tries < MAX_UNCONDITIONAL_RETRIES =>
-            {
-                tries += 1;
-                // Several writers racing on one row (PostgreSQL, READ COMMITTED) would
-                // otherwise retry in lockstep: back off a little, with jitter.
-                let jitter = u64::from(
-                    std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map(|d| d.subsec_nanos())
-                        .unwrap_or(0)
-                        % 1000,
-                );
-                let micros = 200 * u64::from(tries.min(20)) + jitter;
-                std::thread::sleep(std::time::Duration::from_micros(micros));
-            }
-            other => return other,
-        }
-    }
-}
-
-/// How often an unconditional write is re-run after losing a race before the conflict is
-/// reported (as `VersionMismatch`).
-const MAX_UNCONDITIONAL_RETRIES: u32 = 50;
-
-impl From<DieselError> for StoreError {
-    /// Maps a diesel error; its text stays in the `source` chain, never in `Display`.
-    fn from(e: DieselError) -> Self {
-        match e {
-            DieselError::NotFound => StoreError::NotFound,
-            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, ref info) => {
-                let name = info.constraint_name().unwrap_or_default().to_string();
-                let text = format!("{name} {}", info.message());
-                StoreError::Conflict {
-                    attribute: conflict_attribute(&text).into(),
-                }
-            }
-            // A row of a tenant that does not exist.
-            DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
-                StoreError::NotFound
-            }
-            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
-            | DieselError::BrokenTransactionManager => StoreError::Unavailable(Box::new(e)),
-            other => StoreError::Backend(Box::new(other)),
-        }
-    }
-}
-
-/// The SCIM attribute a unique index protects, from its name (PostgreSQL reports the
-/// index name; SQLite reports the columns).
-fn conflict_attribute(text: &str) -> &'static str {
-    if text.contains("user_name") {
-        "userName"
-    } else if text.contains("display_name") {
-        "displayName"
-    } else if text.contains("external_id") {
-        "externalId"
-    } else {
-        "id"
-    }
-}
-
 /// The current time, truncated to milliseconds (the precision SCIM renders).
 pub(crate) fn now_ms() -> NaiveDateTime {
     truncate_ms(Utc::now().naive_utc())
@@ -554,6 +268,11 @@ pub(crate) fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
 }
 
+/// The stored name of a resource kind (`User`, `Group`).
+pub(crate) fn kind_name(kind: ResourceKind) -> &'static str {
+    kind.as_str()
+}
+
 /// A new opaque id (UUID v4).
 pub(crate) fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
@@ -561,9 +280,9 @@ pub(crate) fn new_id() -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::tx::conflict_attribute;
     use super::*;
     use crate::{ListParams, ResourceRepo, TenantRepo};
-    use scim_core::ResourceKind;
 
     #[test]
     fn urls_select_the_backend() {

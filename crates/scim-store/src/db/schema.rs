@@ -117,3 +117,13 @@ diesel::table! {
         at -> Timestamp,
     }
 }
+
+diesel::table! {
+    resource_counts (tenant_id, resource_type, shard) {
+        tenant_id -> Text,
+        resource_type -> Text,
+        shard -> Integer,
+        inserted -> BigInt,
+        deleted -> BigInt,
+    }
+}

@@ -4,8 +4,8 @@
 use super::schema::{provisioning_log, server_settings, tenants};
 use super::{AnyConnection, DieselStore, new_id, now_ms, truncate_ms, utc};
 use crate::{
-    LogEntry, LogOperation, LogQuery, LogRepo, SettingsRepo, Store, StoreError, StoreResult,
-    Tenant, TenantRepo, TokenRecord,
+    LogEntry, LogOperation, LogQuery, LogRepo, SettingsRepo, StoreError, StoreResult, Tenant,
+    TenantRepo, TokenRecord,
 };
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -68,7 +68,7 @@ fn ms(t: DateTime<Utc>) -> NaiveDateTime {
 
 impl TenantRepo for DieselStore {
     fn create_tenant(&self, name: &str) -> StoreResult<Tenant> {
-        let mut conn = self.conn()?;
+        let mut conn = self.write_conn()?;
         let id = new_id();
         let created = now_ms();
         diesel::insert_into(tenants::table)
@@ -87,12 +87,7 @@ impl TenantRepo for DieselStore {
     }
 
     fn get_tenant(&self, tenant_id: &str) -> StoreResult<Tenant> {
-        let mut conn = self.conn()?;
-        let row: TenantRow = tenants::table
-            .filter(tenants::id.eq(tenant_id))
-            .select(TENANT_COLUMNS)
-            .first(&mut *conn)?;
-        Ok(tenant_from_row(row))
+        read_tenant(&mut *self.conn()?, tenant_id)
     }
 
     fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
@@ -110,7 +105,7 @@ impl TenantRepo for DieselStore {
         token_id: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<TokenRecord> {
-        let mut conn = self.conn()?;
+        let mut conn = self.write_conn()?;
         let at = ms(at);
         let n = diesel::update(tenants::table.filter(tenants::id.eq(tenant_id)))
             .set((
@@ -135,24 +130,41 @@ impl TenantRepo for DieselStore {
         token_id: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let mut conn = self.conn()?;
-        let at = ms(at);
-        // One conditional UPDATE: only the current token, and only when the stored time is
-        // missing or older than the resolution (keeps authentication cheap).
-        diesel::update(
-            tenants::table
-                .filter(tenants::id.eq(tenant_id))
-                .filter(tenants::current_token_id.eq(token_id))
-                .filter(
-                    tenants::token_last_used_at
-                        .is_null()
-                        .or(tenants::token_last_used_at.le(at - TOKEN_USE_RESOLUTION)),
-                ),
-        )
-        .set(tenants::token_last_used_at.eq(at))
-        .execute(&mut *conn)?;
-        Ok(())
+        record_token_use(&mut *self.conn()?, tenant_id, token_id, at)
     }
+}
+
+/// One tenant with its current token record.
+pub(crate) fn read_tenant(conn: &mut AnyConnection, tenant_id: &str) -> StoreResult<Tenant> {
+    let row: TenantRow = tenants::table
+        .filter(tenants::id.eq(tenant_id))
+        .select(TENANT_COLUMNS)
+        .first(conn)?;
+    Ok(tenant_from_row(row))
+}
+
+/// Records a token use with one conditional UPDATE: only the current token, and only when
+/// the stored time is missing or older than the resolution (keeps authentication cheap).
+pub(crate) fn record_token_use(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    token_id: &str,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    let at = ms(at);
+    diesel::update(
+        tenants::table
+            .filter(tenants::id.eq(tenant_id))
+            .filter(tenants::current_token_id.eq(token_id))
+            .filter(
+                tenants::token_last_used_at
+                    .is_null()
+                    .or(tenants::token_last_used_at.le(at - TOKEN_USE_RESOLUTION)),
+            ),
+    )
+    .set(tenants::token_last_used_at.eq(at))
+    .execute(conn)?;
+    Ok(())
 }
 
 impl SettingsRepo for DieselStore {
@@ -262,18 +274,6 @@ impl LogRepo for DieselStore {
                 },
             )
             .collect()
-    }
-}
-
-impl Store for DieselStore {
-    fn ping(&self) -> StoreResult<()> {
-        let mut conn = self.conn()?;
-        diesel::sql_query("SELECT 1").execute(&mut *conn)?;
-        Ok(())
-    }
-
-    fn backend_name(&self) -> &'static str {
-        self.backend()
     }
 }
 

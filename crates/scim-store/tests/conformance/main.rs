@@ -15,6 +15,7 @@ mod support;
 
 mod admin;
 mod crud;
+mod deltas;
 mod filters;
 mod isolation;
 mod members;
@@ -64,6 +65,13 @@ conformance!(
     crud::migrations_are_idempotent_and_newer_schema_is_refused,
     crud::errors_never_show_backend_text,
     crud::concurrent_unconditional_replaces_all_apply,
+    deltas::member_deltas_equal_full_recomputation,
+    deltas::member_delta_rejects_bad_references,
+    deltas::member_delta_with_attribute_change,
+    deltas::concurrent_member_adds_all_land,
+    deltas::deleting_a_user_while_it_is_added_leaves_no_dangling_row,
+    deltas::update_is_one_transaction,
+    deltas::create_many_is_all_or_nothing_and_counted,
     isolation::same_user_name_in_two_tenants,
     isolation::cross_tenant_access_is_not_found,
     members::members_and_groups_are_derived,

@@ -1,0 +1,93 @@
+//! Transactions and errors: the write transaction (`BEGIN IMMEDIATE` on SQLite), and the
+//! mapping of diesel errors to [`StoreError`] (uniqueness → the SCIM attribute, busy and
+//! deadlock → `Busy`, read-only → `Unavailable`).
+
+use super::conn::AnyConnection;
+use crate::{StoreError, StoreResult};
+use diesel::Connection;
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::sqlite::SqliteConnection;
+
+/// Runs `f` in one write transaction: `BEGIN IMMEDIATE` on SQLite (take the write lock up
+/// front, so concurrent writers queue on `busy_timeout` instead of deadlocking on a lock
+/// upgrade), a normal transaction on PostgreSQL. Any error rolls everything back.
+pub(crate) fn write_tx<T>(
+    conn: &mut AnyConnection,
+    f: impl FnOnce(&mut AnyConnection) -> StoreResult<T>,
+) -> StoreResult<T> {
+    if let AnyConnection::Sqlite(c) = conn {
+        AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+        let result = f(conn);
+        let AnyConnection::Sqlite(c) = conn else {
+            return Err(StoreError::Backend("connection changed backend".into()));
+        };
+        return match result {
+            Ok(v) => {
+                <AnsiTransactionManager as TransactionManager<SqliteConnection>>::commit_transaction(c)?;
+                Ok(v)
+            }
+            Err(e) => {
+                // The original error matters more than a failed rollback; a failed
+                // rollback marks the connection broken, and the pool discards it.
+                let _ = <AnsiTransactionManager as TransactionManager<SqliteConnection>>::rollback_transaction(c);
+                Err(e)
+            }
+        };
+    }
+    conn.transaction(f)
+}
+
+impl From<DieselError> for StoreError {
+    /// Maps a diesel error; its text stays in the `source` chain, never in `Display`.
+    fn from(e: DieselError) -> Self {
+        match e {
+            DieselError::NotFound => StoreError::NotFound,
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, ref info) => {
+                let name = info.constraint_name().unwrap_or_default().to_string();
+                let text = format!("{name} {}", info.message());
+                StoreError::Conflict {
+                    attribute: conflict_attribute(&text).into(),
+                }
+            }
+            // A row of a tenant that does not exist.
+            DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
+                StoreError::NotFound
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+            | DieselError::BrokenTransactionManager => StoreError::Unavailable(Box::new(e)),
+            DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+                StoreError::Busy(Box::new(e))
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::ReadOnlyTransaction, _) => {
+                StoreError::Unavailable(Box::new(e))
+            }
+            DieselError::DatabaseError(_, ref info) if is_busy(info.message()) => {
+                StoreError::Busy(Box::new(e))
+            }
+            other => StoreError::Backend(Box::new(other)),
+        }
+    }
+}
+
+/// Whether a database message says "busy, try again": SQLite's lock timeout
+/// (`SQLITE_BUSY`, reported without a kind) and PostgreSQL's deadlock (40P01).
+fn is_busy(message: &str) -> bool {
+    message.contains("database is locked")
+        || message.contains("database table is locked")
+        || message.contains("deadlock detected")
+}
+
+/// The SCIM attribute a unique index protects, from its name (PostgreSQL reports the
+/// index name; SQLite reports the columns).
+pub(crate) fn conflict_attribute(text: &str) -> &'static str {
+    if text.contains("user_name") {
+        "userName"
+    } else if text.contains("display_name") {
+        "displayName"
+    } else if text.contains("external_id") {
+        "externalId"
+    } else {
+        "id"
+    }
+}
