@@ -77,10 +77,8 @@ pub fn attributes(kind: ResourceKind, body: &Value) -> StoreResult<Attributes> {
     parse_resource(kind, body).map_err(|e| StoreError::Config(format!("bad seed body: {e}")))
 }
 
-/// Creates `batch` in order and returns the new ids in the same order.
-///
-/// The store's batched create (`ResourceRepo::create_many`, one transaction per call) is
-/// not on this branch yet; until it is, this calls `create` once per resource.
+/// Creates `batch` in order, in one transaction, and returns the new ids in the same order
+/// (the store's `create_many`; this wrapper only keeps the call sites short).
 pub fn create_batch(
     repo: &dyn ResourceRepo,
     actor: &Actor,
@@ -88,10 +86,7 @@ pub fn create_batch(
     kind: ResourceKind,
     batch: Vec<Attributes>,
 ) -> StoreResult<Vec<String>> {
-    batch
-        .into_iter()
-        .map(|attrs| repo.create(actor, tenant_id, kind, attrs).map(|r| r.id))
-        .collect()
+    repo.create_many(actor, tenant_id, kind, batch)
 }
 
 #[cfg(test)]
