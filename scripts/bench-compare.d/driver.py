@@ -314,7 +314,9 @@ def seed_scim2(port, token, start_i, end_i, ids_out, parallel=8):
 
 
 def fmt_rps(r):
-    return "—" if not r or r.get("failed") else f"{r['rps']:,.0f}".replace(",", " ")
+    if not r or r.get("failed"):
+        return "—"
+    return f"{r['rps']:.1f}" if r["rps"] < 10 else f"{r['rps']:,.0f}".replace(",", " ")
 
 
 def failures(r):
@@ -329,7 +331,7 @@ def pct(a, b):
     if not a or not b or a.get("failed") or b.get("failed") or not b["rps"]:
         return ""
     v = 100 * a["rps"] / b["rps"]
-    return f" ({v:.1f} %)" if v < 10 else f" ({v:.0f} %)"
+    return f" ({v:.2f} %)" if v < 0.1 else f" ({v:.1f} %)" if v < 10 else f" ({v:.0f} %)"
 
 
 def ratio(a, b):
@@ -348,7 +350,14 @@ def main():
                     help="seconds after which an import walk stops (reported as unfinished)")
     ap.add_argument("--scim2-max", type=int, default=100000)
     ap.add_argument("--results", help="directory for the JSON results and server logs")
+    ap.add_argument("--table-from", help="only print the tables of an earlier results.json")
     a = ap.parse_args()
+    if a.table_from:
+        with open(a.table_from) as f:
+            old = json.load(f)
+        names = [b for b in ("sqlite", "postgres") if any(b in r for r in old["runs"].values())]
+        print_tables(old, None, names)
+        return 0
     sizes = sorted(int(s) for s in a.sizes.split(",") if s)
     backends = [b for b in a.backends.split(",") if b]
     systems = set(s for s in a.systems.split(",") if s)
