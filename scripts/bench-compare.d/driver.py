@@ -353,10 +353,15 @@ def main():
     ap.add_argument("--table-from", help="only print the tables of an earlier results.json")
     a = ap.parse_args()
     if a.table_from:
-        with open(a.table_from) as f:
-            old = json.load(f)
-        names = [b for b in ("sqlite", "postgres") if any(b in r for r in old["runs"].values())]
-        print_tables(old, None, names)
+        olds = []
+        for path in a.table_from.split(","):
+            with open(path) as f:
+                olds.append(json.load(f))
+        names = [b for b in ("sqlite", "postgres") if any(b in r for r in olds[0]["runs"].values())]
+        if len(olds) == 1:
+            print_tables(olds[0], None, names)
+        else:
+            print_combined(olds, names)
         return 0
     sizes = sorted(int(s) for s in a.sizes.split(",") if s)
     backends = [b for b in a.backends.split(",") if b]
@@ -539,6 +544,68 @@ def run_ours(server_bin, bin_dir, backend, n, d, walk_limit):
     return res
 
 
+def print_combined(olds, backends):
+    """One table per size and backend with the runs' figures side by side ("run 1 / run 2")."""
+    def j(vals):
+        return " / ".join(vals)
+
+    for n in olds[0]["runs"]:
+        for backend in backends:
+            runs = [o["runs"].get(n, {}) for o in olds]
+            if not all(backend in r for r in runs):
+                continue
+            print(f"#### {int(n):,}".replace(",", " ") + f" users, {backend}: runs {j(str(i + 1) for i in range(len(runs)))}")
+            print()
+            print("| scenario | bare req/s | ours req/s | ours % of bare | ours p99 ms | ours server CPU µs/req | ours failures | scim2-server req/s | ours ÷ scim2 |")
+            print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+            keys = [k for k in runs[0][backend] if k[:1] in "ABCEF" and k != "F-concurrent" and not k.startswith("Fseq")]
+            for k in keys:
+                cells = {c: [] for c in ("b", "o", "pct", "p99", "cpu", "fail", "s", "rs")}
+                for r in runs:
+                    o = r[backend].get(k)
+                    bare = r.get("bare", {})
+                    b = bare.get(k) or bare.get("E-random" if k.startswith("E") else "C")
+                    s2 = r.get("scim2", {}).get(k)
+                    ok = o and not o.get("failed")
+                    cells["b"].append(fmt_rps(b))
+                    cells["o"].append(fmt_rps(o))
+                    cells["pct"].append(pct(o, b).strip(" ()") or "—")
+                    cells["p99"].append(f"{o['p99_ms']:.0f}" if ok else "—")
+                    cells["cpu"].append(f"{o['cpu_us']:.0f}" if ok else "—")
+                    cells["fail"].append(failures(o) if o else "—")
+                    cells["s"].append(fmt_rps(s2) if s2 else "—")
+                    cells["rs"].append(ratio(o, s2).strip(" ()") or "—" if s2 else "—")
+                print(f"| {k} | " + " | ".join(j(cells[c]) for c in cells) + " |")
+            print()
+            for i, r in enumerate(runs):
+                o = r[backend]
+                sd = o.get("seed", {})
+                extra = []
+                if sd:
+                    extra.append(f"seeded {sd['users']} users at {sd['users_per_second']:.0f}/s, groups of {sd['group_members']}")
+                fc = o.get("F-concurrent")
+                if fc:
+                    extra.append(f"300 concurrent member adds: {fc['landed']} landed, statuses {fc['codes']}")
+                for k in [k for k in o if k.startswith("Fseq")]:
+                    extra.append(f"one {k[3:]} PATCH at a time: add {o[k]['add_ms']} ms, remove {o[k]['remove_ms']} ms")
+                w = o.get("walk-index")
+                if w and "pages" in w:
+                    extra.append(f"index walk {w['users']} users in {w['seconds']:.1f} s" + (" (unfinished)" if w.get("unfinished") else ""))
+                wc = o.get("walk-cursor")
+                if wc and "skipped" in wc:
+                    extra.append("cursor walk skipped (no nextCursor)")
+                elif wc and "pages" in wc:
+                    extra.append(f"cursor walk {wc['users']} users in {wc['seconds']:.1f} s")
+                m = o.get("memory", {})
+                if m:
+                    extra.append(f"ours VmHWM {m.get('VmHWM')} MB")
+                s2m = r.get("scim2", {}).get("memory")
+                if s2m:
+                    extra.append(f"scim2-server ({r['scim2']['users']} users) VmHWM {s2m.get('VmHWM')} MB")
+                print(f"- run {i + 1}: " + "; ".join(extra))
+            print()
+
+
 def print_tables(results, systems, backends):
     d = results["duration"]
     print()
@@ -550,7 +617,7 @@ def print_tables(results, systems, backends):
             if ours is None and not bare:
                 continue
             ours = ours or {}
-            print(f"### {int(n):,} users, {backend} (wrk -t1 -c16 -d{d})".replace(",", " "))
+            print(f"### {int(n):,}".replace(",", " ") + f" users, {backend} (wrk -t1 -c16 -d{d})")
             if "seed" in ours:
                 sd = ours["seed"]
                 print(f"seeded through the store: {sd['users']} users in {sd['user_seconds']:.1f} s "
