@@ -191,6 +191,18 @@ pub fn indexed_lookups_use_indexes(db: &TestDb) {
             !statements.iter().any(|q| q.contains("COUNT")),
             "{statements:#?}"
         );
+        // The user's groups: by the covering member index, never the tenant's memberships
+        // (SQLite once preferred the covering primary key searched by tenant alone).
+        let groups_of_user = statements
+            .iter()
+            .find(|q| q.contains("group_members"))
+            .expect("the groups of the hit are read");
+        let plan = explain_with(&store, groups_of_user, Pg::AsIs);
+        assert!(
+            plan.contains("group_members_member_idx"),
+            "{} groups of a user:\n{groups_of_user}\n{plan}",
+            db.backend()
+        );
         let miss = filter.replace('7', "7x");
         let (page, misses) = recording(&t, || list(&miss));
         assert_eq!(page.total_results, 0, "{miss}");
