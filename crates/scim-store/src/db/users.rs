@@ -94,7 +94,9 @@ pub(crate) fn insert_emails(
     Ok(())
 }
 
-/// Inserts a new user row (version 1) and its e-mail rows.
+/// Inserts a new user row (version 1) and its e-mail rows. (A single-row `INSERT` is a
+/// statement diesel caches; the multi-row one of [`insert_many`] is re-prepared per call,
+/// which is why the two are not one function.)
 pub(crate) fn insert(
     conn: &mut AnyConnection,
     tenant_id: &str,
