@@ -42,7 +42,9 @@ fn base(url: &str) -> &str {
 /// ETags are supported; bulk and password change are not; authentication is a bearer token.
 /// The `pagination` block (RFC 9865 §4) offers both index and cursor paging, index being the
 /// default (the RFC's advice for servers that already page by index: clients that know
-/// nothing of cursors keep working).
+/// nothing of cursors keep working). `securityEvents` (RFC 9967 §4) lists the event URIs
+/// every committed change produces (delivered by webhooks, NATS and the events API);
+/// asynchronous requests are not offered.
 pub fn service_provider_config(options: &DiscoveryOptions) -> Value {
     let mut doc = json!({
         "schemas": [SERVICE_PROVIDER_CONFIG_SCHEMA],
@@ -59,6 +61,10 @@ pub fn service_provider_config(options: &DiscoveryOptions) -> Value {
             "defaultPageSize": options.default_page_size.min(options.max_results),
             "maxPageSize": options.max_results,
             "cursorTimeout": options.cursor_timeout_secs,
+        },
+        "securityEvents": {
+            "asyncRequest": "none",
+            "eventUris": crate::events::EventType::all_uris(),
         },
         "authenticationSchemes": [{
             "type": "oauthbearertoken",
@@ -197,6 +203,19 @@ mod tests {
             })
         );
         assert_eq!(doc["authenticationSchemes"][0]["type"], "oauthbearertoken");
+        assert_eq!(doc["securityEvents"]["asyncRequest"], "none");
+        let uris = doc["securityEvents"]["eventUris"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        for uri in [
+            "urn:ietf:params:scim:event:prov:create:full",
+            "urn:ietf:params:scim:event:prov:patch:notice",
+            "urn:ietf:params:scim:event:prov:deactivate",
+            "urn:ietf:params:scim:event:feed:remove",
+        ] {
+            assert!(uris.contains(&json!(uri)), "{uri} advertised");
+        }
         assert_eq!(
             doc["meta"]["location"],
             "https://h/scim/v2/t/ServiceProviderConfig"

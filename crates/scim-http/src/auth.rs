@@ -40,6 +40,7 @@ impl Authenticated {
     pub fn actor(&self) -> scim_store::Actor {
         scim_store::Actor {
             token_id: Some(self.token_id.clone()),
+            ..Default::default()
         }
     }
 

@@ -44,6 +44,7 @@ fn percentile_ms(mut v: Vec<Duration>, p: f64) -> f64 {
 fn run(label: &str, store: &DieselStore, members: usize) {
     let actor = Actor {
         token_id: Some("bench".into()),
+        ..Default::default()
     };
     let t = store.create_tenant("bench").unwrap().id;
     let total = members + 1_000 + 100;

@@ -63,6 +63,7 @@ impl Rng {
 fn load(store: &DieselStore, tenant: &str, from: usize, to: usize) -> Duration {
     let actor = Actor {
         token_id: Some("bench".into()),
+        ..Default::default()
     };
     let start = Instant::now();
     std::thread::scope(|s| {
@@ -86,6 +87,7 @@ fn load(store: &DieselStore, tenant: &str, from: usize, to: usize) -> Duration {
 fn seed(store: &DieselStore, tenant: &str, from: usize, to: usize) -> Duration {
     let actor = Actor {
         token_id: Some("bench".into()),
+        ..Default::default()
     };
     let start = Instant::now();
     let mut i = from;

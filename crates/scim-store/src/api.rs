@@ -45,11 +45,16 @@ impl TokenRecord {
     }
 }
 
-/// Who made a change, recorded in the provisioning log.
+/// Who made a change and how, recorded in the provisioning log and the change's events.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Actor {
     /// The id of the token the request authenticated with, if any.
     pub token_id: Option<String>,
+    /// The request's transaction id: the `txn` claim of every event its change produces.
+    /// `None`: each write transaction gets a new one.
+    pub txn: Option<String>,
+    /// Whether [`Session::update`] is a PUT or a PATCH (`prov:put` or `prov:patch` events).
+    pub method: scim_core::events::UpdateMethod,
 }
 
 /// A position in the default order `(meta.created, id)`: the last resource of a page, after

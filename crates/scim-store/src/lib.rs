@@ -21,8 +21,10 @@ mod admin;
 mod api;
 mod db;
 mod error;
+mod events;
 
 pub use admin::{AdminAccount, AdminRepo, AdminStore};
 pub use api::*;
 pub use db::{DebugSql, DieselStore, StoreConfig, migrate};
 pub use error::{StoreError, StoreResult};
+pub use events::*;

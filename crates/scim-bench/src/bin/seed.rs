@@ -78,6 +78,7 @@ fn main() -> anyhow::Result<()> {
         .context("cannot generate the token")?;
     let actor = Actor {
         token_id: Some(token.token_id.clone()),
+        ..Default::default()
     };
 
     let started = Instant::now();

@@ -111,6 +111,7 @@ pub fn group_attrs(body: Value) -> Attributes {
 pub fn actor() -> Actor {
     Actor {
         token_id: Some("tok-1".into()),
+        ..Default::default()
     }
 }
 
