@@ -17,8 +17,9 @@
 //!   `create_many`) the general path upserts it.
 //! - **SQLite**: the one writer connection serialises every write transaction, so
 //!   `position = max(MAX(events.position) of the tenant, event_sequences.last_position) + 1`,
-//!   read inside the write transaction, is gap-free and in commit order without writing the
-//!   counter row (every page a commit dirties is written to the WAL in full). The counter
+//!   computed inside the write transaction (inside the `INSERT` of a single event,
+//!   [`outbox_sqlite`](super::outbox_sqlite)), is gap-free and in commit order without
+//!   writing the counter row (every page a commit dirties is written to the WAL in full). The counter
 //!   row is only written by [`prune`], before it deletes a prefix, so that positions are
 //!   never reused after the newest events are pruned. The rule: on SQLite nothing but
 //!   pruning writes `event_sequences`, and every reader of "the last position" takes that
