@@ -100,3 +100,50 @@ impl QueryFragment<Sqlite> for InsertOne<'_> {
 pub(crate) fn run(conn: &mut SqliteConnection, q: InsertOne<'_>) -> StoreResult<i64> {
     Ok(q.get_result::<i64>(conn)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{AnyConnection, DieselStore, StoreConfig};
+    use crate::{Actor, ResourceRepo, TenantRepo};
+    use diesel::Connection;
+    use diesel::connection::InstrumentationEvent;
+    use scim_core::ResourceKind;
+    use scim_core::resource::parse_resource;
+    use serde_json::json;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// The single-event insert is prepared once and reused: diesel reports a statement
+    /// when it puts it in its cache (never for the statements it does not cache), and
+    /// three creates on the one writer connection report this one once.
+    #[test]
+    fn the_single_event_insert_is_one_cached_statement() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("scim.db").display());
+        let store = DieselStore::open(&StoreConfig::new(url)).unwrap();
+        let t = store.create_tenant("t").unwrap().id;
+        let cached = Arc::new(AtomicUsize::new(0));
+        {
+            let mut conn = store.write_conn().unwrap();
+            let AnyConnection::Sqlite(c) = &mut *conn else {
+                panic!("not SQLite");
+            };
+            let seen = Arc::clone(&cached);
+            c.set_instrumentation(move |e: InstrumentationEvent<'_>| {
+                if let InstrumentationEvent::CacheQuery { sql, .. } = e
+                    && sql.starts_with("INSERT INTO events (tenant_id, position")
+                {
+                    seen.fetch_add(1, Ordering::SeqCst);
+                }
+            });
+        }
+        for i in 0..3 {
+            let user =
+                parse_resource(ResourceKind::User, &json!({"userName": format!("u{i}")})).unwrap();
+            store
+                .create(&Actor::default(), &t, ResourceKind::User, user)
+                .unwrap();
+        }
+        assert_eq!(cached.load(Ordering::SeqCst), 1);
+    }
+}
