@@ -16,11 +16,15 @@ mod support;
 mod admin;
 mod crud;
 mod deltas;
+mod events;
+mod feed_order;
 mod filters;
 mod isolation;
+mod leases;
 mod members;
 mod paging;
 mod plans;
+mod subscriptions;
 mod tokens_log;
 mod walks;
 
@@ -98,4 +102,24 @@ conformance!(
     filters::long_filters_stay_within_the_stack,
     plans::indexed_lookups_use_indexes,
     plans::keyset_pages_walk_the_created_index,
+    plans::event_pages_scan_the_feed_key,
+    events::each_write_produces_its_events,
+    events::member_delta_remove_and_readd,
+    events::create_many_appends_one_event_per_resource,
+    events::positions_are_per_tenant_and_gap_free,
+    events::failed_writes_append_nothing,
+    events::log_rows_carry_their_event_range,
+    events::large_changes_append_every_event,
+    events::missing_counter_row_loses_no_event,
+    feed_order::concurrent_writers_keep_the_feed_in_commit_order,
+    subscriptions::subscription_crud,
+    subscriptions::subscriptions_are_tenant_scoped,
+    subscriptions::replay_moves_the_cursor_within_the_feed,
+    leases::claims_take_due_subscriptions_with_work,
+    leases::leases_expire_and_fence_every_worker_write,
+    leases::attempts_move_the_cursor_or_back_off,
+    leases::delivery_log_pages_and_filters,
+    leases::prune_drops_old_prefixes_and_never_reuses_positions,
+    leases::concurrent_claimers_never_share_a_subscription,
+    leases::commit_listener_runs_after_commit,
 );
