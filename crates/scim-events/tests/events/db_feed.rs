@@ -1,6 +1,5 @@
 //! The scenarios on the real stores: SQLite always, PostgreSQL when configured.
 
-
 macro_rules! on_both {
     ($($name:ident),* $(,)?) => {
         mod sqlite {

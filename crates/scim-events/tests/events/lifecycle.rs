@@ -100,7 +100,10 @@ pub fn okta_walk(store: &dyn Store, tenant: &str) -> Vec<Expected> {
     )
     .unwrap();
 
-    let (u, g) = (format!("/Users/{}", user.id), format!("/Groups/{}", group.id));
+    let (u, g) = (
+        format!("/Users/{}", user.id),
+        format!("/Groups/{}", group.id),
+    );
     let e = |n: u32, event_type: EventType, subject: &str, group: Option<&str>| Expected {
         txn: txn(n),
         event_type,
@@ -135,7 +138,10 @@ pub fn check_sets(got: &[Value], want: &[Expected], mode: EventMode, issuer: &st
         assert_eq!(c["txn"], w.txn.as_str(), "one txn per request: {c}");
         assert_eq!(c["iss"], issuer);
         assert!(c["iat"].is_i64());
-        assert!(jtis.insert(c["jti"].as_str().unwrap().to_string()), "distinct jtis");
+        assert!(
+            jtis.insert(c["jti"].as_str().unwrap().to_string()),
+            "distinct jtis"
+        );
         match w.event_type {
             EventType::Create | EventType::Patch => {
                 assert!(payload["version"].is_string(), "{c}");
@@ -173,7 +179,13 @@ async fn webhook_walk(db: TestDb) {
     let rx = Receiver::start().await;
     let full = subscribe(&*db, &rx, "full", EventMode::Full, None);
     let notice = subscribe(&*db, &rx, "notice", EventMode::Notice, None);
-    subscribe(&*db, &rx, "deact", EventMode::Full, Some(vec![EventType::Deactivate]));
+    subscribe(
+        &*db,
+        &rx,
+        "deact",
+        EventMode::Full,
+        Some(vec![EventType::Deactivate]),
+    );
     let d = Arc::new(crate::support::deliverer(&*db, config("https://scim.example")).await);
     let worker = d.spawn();
 
@@ -190,14 +202,17 @@ async fn webhook_walk(db: TestDb) {
     worker.shutdown().await;
     assert!(rx.rejected().is_empty(), "{:?}", rx.rejected());
     let issuer = format!("https://scim.example/scim/v2/{}", db.tenant);
-    let claims = |name: &str| -> Vec<Value> {
-        rx.received_on(name).into_iter().map(|r| r.claims).collect()
-    };
+    let claims =
+        |name: &str| -> Vec<Value> { rx.received_on(name).into_iter().map(|r| r.claims).collect() };
     check_sets(&claims("full"), &want, EventMode::Full, &issuer);
     check_sets(&claims("notice"), &want, EventMode::Notice, &issuer);
     let deact = claims("deact");
     assert_eq!(deact.len(), 1, "{deact:#?}");
-    assert!(deact[0]["events"].get(EventType::Deactivate.uri(EventMode::Full)).is_some());
+    assert!(
+        deact[0]["events"]
+            .get(EventType::Deactivate.uri(EventMode::Full))
+            .is_some()
+    );
     // Every subscription got the same jti for the same event.
     let full_jtis: Vec<_> = claims("full").iter().map(|c| c["jti"].clone()).collect();
     let notice_jtis: Vec<_> = claims("notice").iter().map(|c| c["jti"].clone()).collect();

@@ -9,5 +9,6 @@ mod db_feed;
 mod lifecycle;
 mod memory_feed;
 mod nats_sink;
+mod replicas;
 mod scenarios;
 mod support;

@@ -60,12 +60,18 @@ async fn nats_walk(db: TestDb, url: String) {
     let mut messages = 0;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while messages < n {
-        assert!(std::time::Instant::now() < deadline, "stream has {messages} of {n}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "stream has {messages} of {n}"
+        );
         messages = stream.info().await.unwrap().state.messages;
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     worker.shutdown().await;
-    assert_eq!(messages, n, "one message per event (Nats-Msg-Id de-duplicates retries)");
+    assert_eq!(
+        messages, n,
+        "one message per event (Nats-Msg-Id de-duplicates retries)"
+    );
 
     let mut claims = Vec::new();
     for seq in 1..=n {

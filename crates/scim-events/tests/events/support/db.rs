@@ -69,9 +69,13 @@ fn required(var: &str, what: &str) -> Option<String> {
         Ok(v) if !v.is_empty() => Some(v),
         _ => {
             if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
-                panic!("{var} is not set: the {what} delivery tests cannot be skipped under CI=true");
+                panic!(
+                    "{var} is not set: the {what} delivery tests cannot be skipped under CI=true"
+                );
             }
-            eprintln!("\n*** SKIP: {var} is not set; {what} delivery test not run (use scripts/test) ***\n");
+            eprintln!(
+                "\n*** SKIP: {var} is not set; {what} delivery test not run (use scripts/test) ***\n"
+            );
             None
         }
     }
@@ -89,7 +93,11 @@ pub fn postgres() -> Option<TestDb> {
     let url = format!("{admin_url}{sep}options=-csearch_path%3D{schema}");
     let config = config(url);
     let store = DieselStore::open(&config).unwrap();
-    Some(with_tenant(store, config, Cleanup::Schema { admin_url, schema }))
+    Some(with_tenant(
+        store,
+        config,
+        Cleanup::Schema { admin_url, schema },
+    ))
 }
 
 /// The NATS server URL, or `None` (with a loud SKIP; a failure under `CI=true`).
