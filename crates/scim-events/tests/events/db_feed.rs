@@ -36,4 +36,6 @@ on_both!(
     redelivery_and_replay,
     send_test,
     latency,
+    lease_renewal,
+    prunes_at_start,
 );

@@ -63,3 +63,13 @@ async fn send_test() {
 async fn latency() {
     scenarios::latency(feed()).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lease_renewal() {
+    scenarios::lease_renewal(feed()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prunes_at_start() {
+    scenarios::prunes_at_start(feed()).await;
+}

@@ -425,3 +425,67 @@ pub async fn latency(feed: Arc<dyn Feed>) {
     );
     let _ = outbox(&*feed);
 }
+
+/// Two deliverers (different owners) on one store and a receiver slower than the lease
+/// allows for the whole backlog: the serving worker renews its lease, so the other never
+/// starts on the same subscription; everything arrives once, in order.
+pub async fn lease_renewal(feed: Arc<dyn Feed>) {
+    let rx = Receiver::start().await;
+    rx.set_delay(Duration::from_millis(300));
+    let sub = subscribe(&*feed, &rx, "slow", EventMode::Full, None);
+    for i in 0..12 {
+        feed.commit_one(&format!("u{i}"));
+    }
+    let cfg = |owner: &str| DeliveryConfig {
+        owner: owner.into(),
+        request_timeout: Duration::from_secs(1),
+        // The floor for a 1 s timeout (2 × timeout + 1 s): the backlog takes longer.
+        lease: Duration::from_secs(3),
+        ..config(PUBLIC)
+    };
+    let a = deliverer(&*feed, cfg("a")).await;
+    let b = deliverer(&*feed, cfg("b")).await;
+    assert_eq!(a.config().lease, Duration::from_secs(3));
+    let (wa, wb) = (a.spawn(), b.spawn());
+    let want = outbox_jtis(&*feed);
+    wait_until("the backlog", || async {
+        rx.received_on("slow").len() >= want.len()
+    })
+    .await;
+    wa.shutdown().await;
+    wb.shutdown().await;
+    assert_eq!(rx.overlaps(), 0, "the lease was renewed");
+    assert_eq!(jtis(&rx.received_on("slow")), want);
+    assert_eq!(subscription(&feed, &sub.id).cursor, 12);
+}
+
+/// At start (and hourly) events older than the retention are pruned; positions are not
+/// reused.
+pub async fn prunes_at_start(feed: Arc<dyn Feed>) {
+    for i in 0..3 {
+        feed.commit_one(&format!("old-{i}"));
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let d = deliverer(
+        &*feed,
+        DeliveryConfig {
+            retention: Duration::from_millis(10),
+            ..config(PUBLIC)
+        },
+    )
+    .await;
+    let worker = d.spawn();
+    let f = feed.clone();
+    wait_until("pruned", || {
+        let f = f.clone();
+        async move { blocking(move || outbox(&*f).is_empty()).await }
+    })
+    .await;
+    worker.shutdown().await;
+    let tenant = feed.tenant();
+    assert_eq!(feed.events().last_event_position(&tenant).unwrap(), 3);
+    feed.commit_one("new");
+    let left = outbox(&*feed);
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].position, 4, "positions are never reused");
+}

@@ -24,6 +24,8 @@ struct Inner {
     redeliveries: BTreeSet<(String, i64)>,
     deliveries: Vec<DeliveryAttempt>,
     settings: HashMap<String, String>,
+    /// The last position given out per tenant (never reused after pruning).
+    last: HashMap<String, i64>,
     next_id: i64,
 }
 
@@ -38,8 +40,9 @@ impl Memory {
     pub fn append(&self, tenant: &str, event_type: EventType, user: &str) -> i64 {
         let pos = {
             let mut g = self.inner.lock().unwrap();
+            let position = g.last.get(tenant).copied().unwrap_or(0) + 1;
+            g.last.insert(tenant.into(), position);
             let feed = g.events.entry(tenant.into()).or_default();
-            let position = feed.len() as i64 + 1;
             feed.push(EventRecord {
                 tenant_id: tenant.into(),
                 position,
@@ -143,11 +146,22 @@ impl EventRepo for Memory {
 
     fn last_event_position(&self, tenant_id: &str) -> StoreResult<i64> {
         let g = self.inner.lock().unwrap();
-        Ok(g.events.get(tenant_id).map_or(0, |f| f.len() as i64))
+        Ok(g.last.get(tenant_id).copied().unwrap_or(0))
     }
 
-    fn prune_events(&self, _before: DateTime<Utc>, _batch: u64) -> StoreResult<u64> {
-        Ok(0)
+    fn prune_events(&self, before: DateTime<Utc>, batch: u64) -> StoreResult<u64> {
+        let mut g = self.inner.lock().unwrap();
+        let mut pruned = 0u64;
+        for feed in g.events.values_mut() {
+            let old = feed
+                .iter()
+                .take_while(|r| r.event.issued_at < before)
+                .count()
+                .min((batch - pruned) as usize);
+            feed.drain(..old);
+            pruned += old as u64;
+        }
+        Ok(pruned)
     }
 
     fn set_commit_listener(&self, listener: CommitListener) {
@@ -297,11 +311,7 @@ impl EventRepo for Memory {
     ) -> StoreResult<Vec<Claim>> {
         let mut g = self.inner.lock().unwrap();
         let until = now + chrono::TimeDelta::from_std(lease).unwrap();
-        let last: HashMap<String, i64> = g
-            .events
-            .iter()
-            .map(|(t, f)| (t.clone(), f.len() as i64))
-            .collect();
+        let last = g.last.clone();
         let queued = g.redeliveries.clone();
         let mut out = Vec::new();
         for (s, l) in g.subs.iter_mut() {
