@@ -11,6 +11,9 @@ use std::sync::Arc;
 struct MemoryFeed(Arc<Memory>);
 
 impl Feed for MemoryFeed {
+    fn name(&self) -> &'static str {
+        "memory"
+    }
     fn events(&self) -> Arc<dyn EventRepo> {
         self.0.clone()
     }

@@ -167,3 +167,92 @@ async fn nats_without_a_server_fails_with_a_reason() {
     assert_eq!(s.cursor, 0);
     assert_eq!(s.last_error.as_deref(), Some("NATS is not configured"));
 }
+
+/// Until a stream captures the subject, publishing fails (and is retried with backoff);
+/// once one does, every event arrives in order, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nats_without_a_stream_is_retried_until_one_exists() {
+    let Some(url) = db::nats_url() else { return };
+    let db = Arc::new(db::sqlite());
+    let unique = uuid::Uuid::new_v4().simple().to_string();
+    let subject = format!("scim.late.{unique}");
+    let sub = db
+        .store
+        .create_subscription(
+            &db.tenant,
+            &NewSubscription {
+                sink: Sink::Nats {
+                    subject: subject.clone(),
+                },
+                mode: EventMode::Full,
+                events: None,
+                after: Some(0),
+            },
+        )
+        .unwrap();
+    for i in 0..3 {
+        crate::support::Feed::commit_one(&*db, &format!("u{i}"));
+    }
+    let d = crate::support::deliverer(
+        &*db,
+        DeliveryConfig {
+            nats_url: Some(url.clone()),
+            ..config("https://scim.example")
+        },
+    )
+    .await;
+    let worker = d.spawn();
+    let (store, tenant, id) = (db.store.clone(), db.tenant.clone(), sub.id.clone());
+    let failures = move || {
+        store
+            .list_deliveries(
+                &tenant,
+                &DeliveryFilter {
+                    subscription_id: Some(id.clone()),
+                    limit: 100,
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+    };
+    let f = failures.clone();
+    wait_until("two failed publishes", || {
+        let f = f.clone();
+        async move { blocking(move || f().len() >= 2).await }
+    })
+    .await;
+    let log = blocking(failures.clone()).await;
+    eprintln!("publish without a stream: {:?}", log[0].error);
+    assert!(
+        log.iter()
+            .all(|a| a.outcome == scim_store::DeliveryOutcome::Failed)
+    );
+
+    let js = jetstream::new(async_nats::connect(&url).await.unwrap());
+    let name = format!("SCIM_LATE_{unique}");
+    let mut stream = js
+        .create_stream(jetstream::stream::Config {
+            name: name.clone(),
+            subjects: vec![subject.clone()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while stream.info().await.unwrap().state.messages < 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the stream never got the events"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    worker.shutdown().await;
+    let want = crate::support::outbox_jtis(&*db);
+    let mut got = Vec::new();
+    for seq in 1..=stream.info().await.unwrap().state.messages {
+        let m = stream.get_raw_message(seq).await.unwrap();
+        got.push(m.headers.get("Nats-Msg-Id").unwrap().as_str().to_string());
+    }
+    assert_eq!(got, want);
+    js.delete_stream(&name).await.unwrap();
+}

@@ -8,7 +8,8 @@ use crate::support::{
 use scim_core::events::{EventMode, EventType};
 use scim_events::{DeliveryConfig, TEST_EVENT_URI};
 use scim_store::{
-    DeliveryFilter, DeliveryOutcome, NewSubscription, Sink, Subscription, SubscriptionUpdate,
+    DeliveryFilter, DeliveryOutcome, EventRepo, NewSubscription, Sink, Subscription,
+    SubscriptionUpdate,
 };
 use serde_json::Value;
 use std::sync::Arc;
@@ -394,16 +395,25 @@ pub async fn send_test(feed: Arc<dyn Feed>) {
 /// With the default settings (poll every second), a commit reaches a reachable receiver;
 /// the latency is printed (measured, not asserted).
 pub async fn latency(feed: Arc<dyn Feed>) {
+    let worker_store = feed.events();
+    latency_via(feed, worker_store, "same process").await;
+}
+
+/// [`latency`] with the worker on `worker_store`: the feed's own store (its commits wake
+/// the worker) or another replica's (only the poll finds them).
+pub async fn latency_via(feed: Arc<dyn Feed>, worker_store: Arc<dyn EventRepo>, how: &str) {
     let rx = Receiver::start().await;
     subscribe(&*feed, &rx, "l", EventMode::Full, None);
-    let d = deliverer(
-        &*feed,
+    let d = scim_events::Deliverer::with_repos(
+        worker_store,
+        feed.settings(),
         DeliveryConfig {
             public_url: PUBLIC.into(),
             ..DeliveryConfig::default()
         },
     )
-    .await;
+    .await
+    .unwrap();
     let worker = d.spawn();
     let mut latencies = Vec::new();
     for i in 0..5 {
@@ -417,7 +427,8 @@ pub async fn latency(feed: Arc<dyn Feed>) {
     worker.shutdown().await;
     latencies.sort();
     eprintln!(
-        "commit-to-receiver latency ({} commits, default settings): min {:?}, median {:?}, max {:?}",
+        "commit-to-receiver latency, {} ({how}), {} commits, default settings: min {:?}, median {:?}, max {:?}",
+        feed.name(),
         latencies.len(),
         latencies[0],
         latencies[latencies.len() / 2],

@@ -14,6 +14,9 @@ use std::time::Duration;
 struct MemoryFeed(Arc<Memory>);
 
 impl Feed for MemoryFeed {
+    fn name(&self) -> &'static str {
+        "memory"
+    }
     fn events(&self) -> Arc<dyn EventRepo> {
         self.0.clone()
     }
