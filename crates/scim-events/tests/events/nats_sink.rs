@@ -9,9 +9,39 @@ use crate::support::receiver::verify;
 use crate::support::{blocking, config, secret, wait_until};
 use async_nats::jetstream;
 use scim_core::events::{EventMode, EventType};
+use scim_events::Deliverer;
 use scim_events::DeliveryConfig;
-use scim_store::{DeliveryFilter, EventRepo, NewSubscription, Sink};
+use scim_store::{DeliveryFilter, EventRepo, NewSubscription, Sink, Subscription};
 use std::sync::Arc;
+
+/// A NATS subscription of the test tenant to `subject`, from the start of the feed.
+fn nats_subscription(db: &TestDb, subject: &str, mode: EventMode) -> Subscription {
+    db.store
+        .create_subscription(
+            &db.tenant,
+            &NewSubscription {
+                sink: Sink::Nats {
+                    subject: subject.to_string(),
+                },
+                mode,
+                events: None,
+                after: Some(0),
+            },
+        )
+        .unwrap()
+}
+
+/// A deliverer with the test NATS server configured.
+async fn nats_deliverer(db: &TestDb, url: &str) -> Deliverer {
+    crate::support::deliverer(
+        db,
+        DeliveryConfig {
+            nats_url: Some(url.to_string()),
+            ..config("https://scim.example")
+        },
+    )
+    .await
+}
 
 async fn nats_walk(db: TestDb, url: String) {
     let db = Arc::new(db);
@@ -29,29 +59,9 @@ async fn nats_walk(db: TestDb, url: String) {
         .await
         .unwrap();
 
-    let sub = db
-        .store
-        .create_subscription(
-            &db.tenant,
-            &NewSubscription {
-                sink: Sink::Nats {
-                    subject: subject.clone(),
-                },
-                mode: EventMode::Notice,
-                events: None,
-                after: Some(0),
-            },
-        )
-        .unwrap();
+    let sub = nats_subscription(&db, &subject, EventMode::Notice);
     let key = secret(&*db, &sub);
-    let d = crate::support::deliverer(
-        &*db,
-        DeliveryConfig {
-            nats_url: Some(url.clone()),
-            ..config("https://scim.example")
-        },
-    )
-    .await;
+    let d = nats_deliverer(&db, &url).await;
     let worker = d.spawn();
     let (store, tenant) = (db.store.clone(), db.tenant.clone());
     let want = blocking(move || okta_walk(&*store, &tenant)).await;
@@ -176,31 +186,11 @@ async fn nats_without_a_stream_is_retried_until_one_exists() {
     let db = Arc::new(db::sqlite());
     let unique = uuid::Uuid::new_v4().simple().to_string();
     let subject = format!("scim.late.{unique}");
-    let sub = db
-        .store
-        .create_subscription(
-            &db.tenant,
-            &NewSubscription {
-                sink: Sink::Nats {
-                    subject: subject.clone(),
-                },
-                mode: EventMode::Full,
-                events: None,
-                after: Some(0),
-            },
-        )
-        .unwrap();
+    let sub = nats_subscription(&db, &subject, EventMode::Full);
     for i in 0..3 {
         crate::support::Feed::commit_one(&*db, &format!("u{i}"));
     }
-    let d = crate::support::deliverer(
-        &*db,
-        DeliveryConfig {
-            nats_url: Some(url.clone()),
-            ..config("https://scim.example")
-        },
-    )
-    .await;
+    let d = nats_deliverer(&db, &url).await;
     let worker = d.spawn();
     let (store, tenant, id) = (db.store.clone(), db.tenant.clone(), sub.id.clone());
     let failures = move || {

@@ -2,38 +2,18 @@
 //! answers count as delivered, and what a failure records and logs.
 
 use crate::scenarios::subscribe;
-use crate::support::memory::Memory;
+use crate::support::memory::MemoryFeed;
 use crate::support::receiver::{Mode, Receiver};
 use crate::support::{Feed, config, secret, wait_until};
-use scim_core::events::{EventMode, EventType};
+use scim_core::events::EventMode;
 use scim_events::{Deliverer, DeliveryConfig};
-use scim_store::{DeliveryFilter, DeliveryOutcome, EventRepo, SettingsRepo};
+use scim_store::{DeliveryFilter, DeliveryOutcome, EventRepo};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-struct MemoryFeed(Arc<Memory>);
-
-impl Feed for MemoryFeed {
-    fn name(&self) -> &'static str {
-        "memory"
-    }
-    fn events(&self) -> Arc<dyn EventRepo> {
-        self.0.clone()
-    }
-    fn settings(&self) -> Arc<dyn SettingsRepo> {
-        self.0.clone()
-    }
-    fn tenant(&self) -> String {
-        "t-rules".into()
-    }
-    fn commit_one(&self, label: &str) {
-        self.0.append("t-rules", EventType::Create, label);
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_2xx_is_delivered_and_redirects_are_not_followed() {
-    let feed = MemoryFeed(Arc::new(Memory::default()));
+    let feed = MemoryFeed::new("t-rules");
     let rx = Receiver::start().await;
     let sub = subscribe(&feed, &rx, "s", EventMode::Full, None);
     let d = Deliverer::with_repos(feed.events(), feed.settings(), config("https://h"))
@@ -72,7 +52,7 @@ async fn only_2xx_is_delivered_and_redirects_are_not_followed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_receiver_times_out() {
-    let feed = MemoryFeed(Arc::new(Memory::default()));
+    let feed = MemoryFeed::new("t-rules");
     let rx = Receiver::start().await;
     rx.set_delay(Duration::from_millis(1500));
     let sub = subscribe(&feed, &rx, "s", EventMode::Full, None);
@@ -125,8 +105,8 @@ async fn failures_and_disables_are_logged_without_secrets() {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let memory = Arc::new(Memory::default());
-    let feed = MemoryFeed(memory.clone());
+    let feed = MemoryFeed::new("t-rules");
+    let memory = feed.memory.clone();
     let rx = Receiver::start().await;
     rx.set_mode(Mode::Status(500));
     let sub = memory

@@ -2,6 +2,7 @@
 //! test double for the worker's own rules (fast, and independent of the database), next
 //! to the same scenarios on the real stores.
 
+use super::Feed;
 use chrono::{DateTime, Utc};
 use scim_core::ResourceKind;
 use scim_core::events::{ChangeEvent, EventType, StoredEvent, Subject};
@@ -11,7 +12,7 @@ use scim_store::{
     SubscriptionUpdate,
 };
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 /// A lease: owner and end.
@@ -423,5 +424,38 @@ impl EventRepo for Memory {
                 s.cursor = s.cursor.max(position);
             })?
             .is_some())
+    }
+}
+
+/// A tenant's feed on a [`Memory`]: each commit appends one `prov:create`.
+pub struct MemoryFeed {
+    pub memory: Arc<Memory>,
+    tenant: String,
+}
+
+impl MemoryFeed {
+    pub fn new(tenant: &str) -> MemoryFeed {
+        MemoryFeed {
+            memory: Arc::new(Memory::default()),
+            tenant: tenant.into(),
+        }
+    }
+}
+
+impl Feed for MemoryFeed {
+    fn name(&self) -> &'static str {
+        "memory"
+    }
+    fn events(&self) -> Arc<dyn EventRepo> {
+        self.memory.clone()
+    }
+    fn settings(&self) -> Arc<dyn SettingsRepo> {
+        self.memory.clone()
+    }
+    fn tenant(&self) -> String {
+        self.tenant.clone()
+    }
+    fn commit_one(&self, label: &str) {
+        self.memory.append(&self.tenant, EventType::Create, label);
     }
 }
