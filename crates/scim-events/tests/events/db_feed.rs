@@ -38,4 +38,5 @@ on_both!(
     latency,
     lease_renewal,
     prunes_at_start,
+    shutdown_hands_over,
 );

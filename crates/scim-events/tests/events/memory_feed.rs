@@ -54,3 +54,8 @@ async fn lease_renewal() {
 async fn prunes_at_start() {
     scenarios::prunes_at_start(feed()).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_hands_over() {
+    scenarios::shutdown_hands_over(feed()).await;
+}

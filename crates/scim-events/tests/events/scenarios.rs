@@ -500,3 +500,40 @@ pub async fn prunes_at_start(feed: Arc<dyn Feed>) {
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].position, 4, "positions are never reused");
 }
+
+/// Shutting a worker down mid-backlog ends after the attempt in flight, records it and
+/// gives the lease back: another replica (a long lease, so a stranded one would stall it)
+/// carries on from the cursor at once, without a duplicate or a gap.
+pub async fn shutdown_hands_over(feed: Arc<dyn Feed>) {
+    let rx = Receiver::start().await;
+    rx.set_delay(Duration::from_millis(100));
+    let sub = subscribe(&*feed, &rx, "h", EventMode::Full, None);
+    for i in 0..10 {
+        feed.commit_one(&format!("u{i}"));
+    }
+    let cfg = |owner: &str| DeliveryConfig {
+        owner: owner.into(),
+        lease: Duration::from_secs(120),
+        ..config(PUBLIC)
+    };
+    let a = deliverer(&*feed, cfg("a")).await;
+    let wa = a.spawn();
+    wait_until("a few SETs", || async { rx.received_on("h").len() >= 3 }).await;
+    wa.shutdown().await;
+    let handed_over = rx.received_on("h").len();
+    assert!(handed_over < 10, "stopped mid-backlog");
+    assert_eq!(
+        subscription(&feed, &sub.id).cursor,
+        handed_over as i64,
+        "every SET sent was recorded"
+    );
+    let b = deliverer(&*feed, cfg("b")).await;
+    let wb = b.spawn();
+    let want = outbox_jtis(&*feed);
+    wait_until("the rest", || async {
+        rx.received_on("h").len() >= want.len()
+    })
+    .await;
+    wb.shutdown().await;
+    assert_eq!(jtis(&rx.received_on("h")), want, "no duplicate, no gap");
+}
