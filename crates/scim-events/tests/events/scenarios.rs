@@ -319,19 +319,28 @@ pub async fn redelivery_and_replay(feed: Arc<dyn Feed>) {
     assert_eq!(jtis(&rx.received_on("r"))[3], want[1]);
     let s = subscription(&feed, &sub.id);
     assert_eq!(s.cursor, 3, "a redelivery does not move the cursor");
-    let log = feed
-        .events()
-        .list_deliveries(
-            &feed.tenant(),
-            &DeliveryFilter {
-                subscription_id: Some(sub.id.clone()),
-                position: Some(2),
-                limit: 10,
-                ..Default::default()
-            },
-        )
-        .unwrap();
-    assert_eq!(log.len(), 2, "{log:?}");
+    // The receiver has the SET before the worker has the answer: wait for the record.
+    let (events, tenant, id) = (feed.events(), feed.tenant(), sub.id.clone());
+    let attempts_at_2 = move || {
+        events
+            .list_deliveries(
+                &tenant,
+                &DeliveryFilter {
+                    subscription_id: Some(id.clone()),
+                    position: Some(2),
+                    limit: 10,
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+    };
+    let a = attempts_at_2.clone();
+    wait_until("the redelivery's record", || {
+        let a = a.clone();
+        async move { blocking(move || a().len() == 2).await }
+    })
+    .await;
+    let log = attempts_at_2();
     assert!(log[0].redelivery && !log[1].redelivery, "newest first");
 
     feed.events()
