@@ -16,7 +16,9 @@ pub const PUBLIC: &str = "http://console.test";
 
 pub struct Console {
     pub admin: AdminState,
-    _dir: tempfile::TempDir,
+    /// The same store as `admin`'s, as the delivery worker takes it.
+    pub db: Arc<DieselStore>,
+    dir: tempfile::TempDir,
 }
 
 pub struct Resp {
@@ -70,8 +72,48 @@ impl Console {
             TokenSigner::from_secret(b"an-in-process-test-signing-key-of-32+bytes").unwrap();
         let store = Arc::new(store);
         let app = AppState::new(store.clone(), signer, PUBLIC, Limits::default());
-        let admin = AdminState::load(app, store).unwrap();
-        Console { admin, _dir: dir }
+        let admin = AdminState::load(app, store.clone()).unwrap();
+        Console {
+            admin,
+            db: store,
+            dir,
+        }
+    }
+
+    /// Every byte of the database files (the main file and its write-ahead log).
+    pub fn db_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(self.dir.path()).unwrap() {
+            out.extend(std::fs::read(entry.unwrap().path()).unwrap_or_default());
+        }
+        out
+    }
+
+    /// An admin API call with a JSON body (or none).
+    pub async fn api(
+        &self,
+        client: &mut Client,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+    ) -> Resp {
+        let mut req = TestRequest::default()
+            .method(method.parse().unwrap())
+            .uri(path);
+        if let Some(b) = body {
+            req = req
+                .insert_header(("Content-Type", "application/json"))
+                .set_payload(b.to_string());
+        }
+        self.send(client, req).await
+    }
+
+    /// An operator's API client.
+    pub fn operator_api(&self, email: &str) -> Client {
+        Client {
+            bearer: Some(self.api_token(email)),
+            ..Client::default()
+        }
     }
 
     pub fn store(&self) -> &dyn AdminStore {
