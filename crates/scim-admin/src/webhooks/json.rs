@@ -50,15 +50,19 @@ pub fn webhook_with_secret(sub: &Subscription, newest: i64, secret: &str) -> Val
     v
 }
 
-/// One delivery attempt.
+/// The `event_type` of a test delivery (position 0), whatever the log stored for it.
+pub const TEST_EVENT_TYPE: &str = "misc:test";
+
+/// One delivery attempt. A test delivery (position 0) is `misc:test`, never a redelivery.
 pub fn attempt(a: &DeliveryAttempt) -> Value {
+    let test = a.position == 0;
     json!({
         "id": a.id,
         "position": a.position.to_string(),
         "jti": a.jti,
-        "event_type": a.event_type.name(),
+        "event_type": if test { TEST_EVENT_TYPE } else { a.event_type.name() },
         "attempt": a.attempt,
-        "redelivery": a.redelivery,
+        "redelivery": a.redelivery && !test,
         "at": a.at.to_rfc3339(),
         "outcome": a.outcome.as_str(),
         "status_code": a.status_code,

@@ -342,11 +342,17 @@ pub async fn send_test(
 ) -> Result<DeliveryAttempt, AdminError> {
     let (w, t, i) = (who.clone(), tenant_id.to_string(), id.to_string());
     state.run(move |s| check_visible(s, &w, &t, &i)).await?;
-    // TEMPORARY until scim-events has its Deliverer.
-    let _ = who;
-    Err(AdminError::Unavailable(
-        "This server runs without a delivery worker (--no-delivery), so it cannot send a test event. Use a replica that delivers events.",
-    ))
+    let Some(deliverer) = state.deliverer() else {
+        return Err(AdminError::Unavailable(
+            "This server runs without a delivery worker (--no-delivery), so it cannot send a test event. Use a replica that delivers events.",
+        ));
+    };
+    let attempt = deliverer
+        .send_test(tenant_id, id)
+        .await
+        .map_err(events_error)?;
+    tracing::info!(tenant_id, subscription_id = %id, admin = %who.account.id, outcome = attempt.outcome.as_str(), "admin console: test event sent");
+    Ok(attempt)
 }
 
 #[cfg(test)]

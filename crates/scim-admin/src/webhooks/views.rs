@@ -199,10 +199,9 @@ fn deliveries_table(t: &Tenant, s: &Subscription, rows: &[DeliveryAttempt], csrf
                 @for a in rows {
                     tr {
                         td {
-                            @if a.position == 0 { "test" } @else { (a.position) }
-                            " " code { (a.event_type.name()) }
+                            @if a.position == 0 { "test event" } @else { (a.position) " " code { (a.event_type.name()) } }
                         }
-                        td { (a.attempt) @if a.redelivery { " (redelivery)" } }
+                        td { (a.attempt) @if a.redelivery && a.position > 0 { " (redelivery)" } }
                         td { (when(&a.at)) }
                         td { @match a.outcome {
                             DeliveryOutcome::Delivered => span.badge.ok { "delivered" },

@@ -80,6 +80,26 @@ impl Console {
         }
     }
 
+    /// A console whose process runs a delivery worker (spawned: it delivers on its own),
+    /// with small backoffs so that retries in tests come quickly.
+    pub async fn delivering() -> (Console, scim_events::Deliverer, scim_events::WorkerHandle) {
+        let mut c = Console::new();
+        let config = scim_events::DeliveryConfig {
+            public_url: PUBLIC.into(),
+            owner: "console-test".into(),
+            poll_interval: std::time::Duration::from_millis(100),
+            min_backoff: std::time::Duration::from_millis(50),
+            max_backoff: std::time::Duration::from_millis(200),
+            request_timeout: std::time::Duration::from_secs(5),
+            ..scim_events::DeliveryConfig::default()
+        };
+        let store: Arc<dyn scim_store::Store> = c.db.clone();
+        let deliverer = scim_events::Deliverer::new(store, config).await.unwrap();
+        let worker = deliverer.spawn();
+        c.admin = c.admin.clone().with_deliverer(deliverer.clone());
+        (c, deliverer, worker)
+    }
+
     /// Every byte of the database files (the main file and its write-ahead log).
     pub fn db_bytes(&self) -> Vec<u8> {
         let mut out = Vec::new();

@@ -7,8 +7,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod helpers;
+mod receiver;
 
 mod access;
+mod delivery;
 mod events;
 mod pages;
 mod tokens;
