@@ -27,7 +27,11 @@ struct World {
 }
 
 async fn world() -> (World, scim_events::WorkerHandle) {
-    let (c, _deliverer, worker) = Console::delivering().await;
+    world_with(Duration::from_secs(72 * 3600)).await
+}
+
+async fn world_with(retry_window: Duration) -> (World, scim_events::WorkerHandle) {
+    let (c, _deliverer, worker) = Console::delivering_with(retry_window).await;
     let org = c.tenant("Acme");
     let token = scim_http::generate_token(c.store(), &c.admin.app.signer, &org)
         .unwrap()
@@ -172,6 +176,28 @@ async fn test_event_redelivery_and_replay_reach_the_receiver() {
         assert_eq!(a["redelivery"], false);
     }
     assert_eq!(log[0]["jti"], want[2].as_str());
+    // The log pages by `before` (keyset): one row at a time, newest first, no repeats.
+    let mut paged = Vec::new();
+    let mut before = String::new();
+    loop {
+        let r =
+            w.c.get(
+                &mut w.api,
+                &format!("{}/{id}/deliveries?limit=1{before}", hooks(&w.org)),
+            )
+            .await;
+        r.expect(200);
+        let v = r.json();
+        let rows = v["deliveries"].as_array().unwrap().clone();
+        assert!(rows.len() <= 1);
+        paged.extend(rows);
+        match v["next_before"].as_i64() {
+            Some(n) => before = format!("&before={n}"),
+            None => break,
+        }
+    }
+    let paged: Vec<&Value> = paged.iter().filter(|a| a["position"] != "0").collect();
+    assert_eq!(paged, log.iter().collect::<Vec<_>>());
     // The console's log shows them, with Redeliver on feed events only.
     let o = format!("/admin/organizations/{}", w.org);
     let page = w.c.get(&mut w.op, &format!("{o}/webhooks/{id}")).await;
@@ -335,5 +361,74 @@ async fn activity_shows_pending_and_no_subscribers() {
         "{}",
         activity.body
     );
+    worker.shutdown().await;
+}
+
+#[actix_web::test]
+async fn disabled_after_the_retry_window_then_re_enabled_from_the_page() {
+    let (mut w, worker) = world_with(Duration::from_millis(300)).await;
+    let rx = Receiver::start();
+    rx.answer(503);
+    let (id, secret) = w.subscribe(&rx.url, "0").await;
+    w.user("ada").await;
+    eventually("the worker disables the subscription", || {
+        w.c.store()
+            .get_subscription(&w.org, &id)
+            .is_ok_and(|s| !s.enabled)
+    })
+    .await;
+    let o = format!("/admin/organizations/{}", w.org);
+    let list = w.c.get(&mut w.op, &format!("{o}/webhooks")).await;
+    assert!(list.body.contains("Disabled"), "{}", list.body);
+    assert!(list.body.contains("failing since"), "{}", list.body);
+    assert!(list.body.contains("HTTP 503"), "{}", list.body);
+    let v =
+        w.c.get(&mut w.api, &format!("{}/{id}", hooks(&w.org)))
+            .await
+            .json();
+    assert_eq!(v["enabled"], false);
+    assert!(
+        v["disabled_reason"].as_str().unwrap().contains("HTTP 503"),
+        "{v}"
+    );
+    // Activity: a disabled subscription is no subscriber.
+    let activity = w.c.get(&mut w.op, &format!("{o}/activity")).await;
+    assert!(
+        activity.body.contains("no subscribers"),
+        "{}",
+        activity.body
+    );
+    // Re-enable from the edit form: delivery resumes from the cursor.
+    rx.answer(202);
+    let page = w.c.get(&mut w.op, &format!("{o}/webhooks/{id}")).await;
+    let csrf = page.csrf();
+    let r =
+        w.c.post_form(
+            &mut w.op,
+            &format!("{o}/webhooks/{id}"),
+            &[
+                ("csrf", &csrf),
+                ("url", &rx.url),
+                ("mode", "full"),
+                ("enabled", "yes"),
+            ],
+        )
+        .await;
+    r.expect(303);
+    eventually("delivered after re-enabling", || {
+        w.c.store()
+            .get_subscription(&w.org, &id)
+            .is_ok_and(|s| s.enabled && s.cursor == 1)
+    })
+    .await;
+    let last = rx.pushes().last().cloned().unwrap();
+    let claims = verify(&last, &secret);
+    assert!(
+        claims["events"]
+            .get("urn:ietf:params:scim:event:prov:create:full")
+            .is_some()
+    );
+    let page = w.c.get(&mut w.op, &format!("{o}/webhooks/{id}")).await;
+    assert!(page.body.contains("Active"), "{}", page.body);
     worker.shutdown().await;
 }

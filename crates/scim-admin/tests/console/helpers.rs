@@ -83,6 +83,14 @@ impl Console {
     /// A console whose process runs a delivery worker (spawned: it delivers on its own),
     /// with small backoffs so that retries in tests come quickly.
     pub async fn delivering() -> (Console, scim_events::Deliverer, scim_events::WorkerHandle) {
+        Self::delivering_with(std::time::Duration::from_secs(72 * 3600)).await
+    }
+
+    /// [`Console::delivering`] with a retry window (after it, failing subscriptions are
+    /// disabled).
+    pub async fn delivering_with(
+        retry_window: std::time::Duration,
+    ) -> (Console, scim_events::Deliverer, scim_events::WorkerHandle) {
         let mut c = Console::new();
         let config = scim_events::DeliveryConfig {
             public_url: PUBLIC.into(),
@@ -91,6 +99,7 @@ impl Console {
             min_backoff: std::time::Duration::from_millis(50),
             max_backoff: std::time::Duration::from_millis(200),
             request_timeout: std::time::Duration::from_secs(5),
+            retry_window,
             ..scim_events::DeliveryConfig::default()
         };
         let store: Arc<dyn scim_store::Store> = c.db.clone();
