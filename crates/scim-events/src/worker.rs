@@ -20,7 +20,7 @@ use scim_store::{
     Subscription,
 };
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, watch};
@@ -344,13 +344,10 @@ pub(crate) async fn run(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
                 .await
             {
                 Ok(claims) => {
-                    let busy: HashSet<&String> = running.values().collect();
-                    let fresh: Vec<Claim> = claims
-                        .into_iter()
-                        // Already being served here (the claim renewed our own lease).
-                        .filter(|c| !busy.contains(&c.subscription.id))
-                        .collect();
-                    for claim in fresh {
+                    // A claim never returns a live lease, so a subscription still listed
+                    // in `running` has already given its lease back (its task is ending):
+                    // serving it again now is safe.
+                    for claim in claims {
                         let id = claim.subscription.id.clone();
                         let handle = tasks.spawn(serve_claim(core.clone(), claim, stop.clone()));
                         running.insert(handle.id(), id);

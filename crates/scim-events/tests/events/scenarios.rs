@@ -117,7 +117,7 @@ pub async fn outage(feed: Arc<dyn Feed>) {
     feed.commit_one("u0");
     wait_until("first SET", || async { rx.received_on("o").len() == 1 }).await;
 
-    rx.stop();
+    rx.stop().await;
     for i in 1..4 {
         feed.commit_one(&format!("u{i}"));
     }
@@ -377,7 +377,7 @@ pub async fn send_test(feed: Arc<dyn Feed>) {
     assert_eq!(log.len(), 1);
     assert_eq!((log[0].position, &log[0].jti), (0, &attempt.jti));
 
-    rx.stop();
+    rx.stop().await;
     let failed = d.send_test(&feed.tenant(), &sub.id).await.unwrap();
     assert_eq!(failed.outcome, DeliveryOutcome::Failed);
     assert_eq!(failed.error.as_deref(), Some("connection refused"));

@@ -287,6 +287,7 @@ impl EventRepo for Memory {
             .collect())
     }
 
+    /// Like the store's: a live lease (whoever holds it) is never claimed.
     fn claim_subscriptions(
         &self,
         owner: &str,
@@ -307,7 +308,7 @@ impl EventRepo for Memory {
             if out.len() >= limit {
                 break;
             }
-            let free = l.as_ref().is_none_or(|(o, u)| o == owner || *u <= now);
+            let free = l.as_ref().is_none_or(|(_, u)| *u <= now);
             let due = s.next_attempt.is_none_or(|n| n <= now);
             let redeliveries: Vec<i64> = queued
                 .iter()

@@ -1,5 +1,6 @@
 //! What the delivery tests share: a real receiver, the feeds they run on, waiting.
 
+pub mod db;
 pub mod memory;
 pub mod receiver;
 
