@@ -81,14 +81,9 @@ impl Console {
     }
 
     /// A console whose process runs a delivery worker (spawned: it delivers on its own),
-    /// with small backoffs so that retries in tests come quickly.
-    pub async fn delivering() -> (Console, scim_events::Deliverer, scim_events::WorkerHandle) {
-        Self::delivering_with(std::time::Duration::from_secs(72 * 3600)).await
-    }
-
-    /// [`Console::delivering`] with a retry window (after it, failing subscriptions are
-    /// disabled).
-    pub async fn delivering_with(
+    /// with small backoffs so that retries in tests come quickly, and `retry_window` (after
+    /// it, failing subscriptions are disabled).
+    pub async fn delivering(
         retry_window: std::time::Duration,
     ) -> (Console, scim_events::Deliverer, scim_events::WorkerHandle) {
         let mut c = Console::new();
