@@ -214,6 +214,19 @@ pub(crate) fn organizations(
     )
 }
 
+/// A secret shown once (a tenant token, a webhook signing secret): a read-only field with
+/// a Copy button, `id` naming the field.
+pub(crate) fn shown_once(id: &str, label: &str, hint: &str, value: &str) -> Markup {
+    html! {
+        label for=(id) { (label) }
+        p.hint { (hint) }
+        div.copyrow {
+            input #(id) type="text" value=(value) readonly autocomplete="off" spellcheck="false";
+            button.secondary type="button" data-copy=(id) hidden { "Copy" }
+        }
+    }
+}
+
 /// A token just generated, shown once.
 pub(crate) struct FreshToken<'a> {
     pub token: &'a str,
@@ -251,12 +264,7 @@ pub(crate) fn settings(
                         p { strong { "New secret token generated." } " Copy it into your identity provider now: it is shown only this once and cannot be shown again." }
                         @if f.replaced { p { "The previous token has stopped working." } }
                     }
-                    label for="secret-token" { "Secret token" }
-                    p.hint { "Okta: API Token. Microsoft Entra ID: Secret Token." }
-                    div.copyrow {
-                        input #secret-token type="text" value=(f.token) readonly autocomplete="off" spellcheck="false";
-                        button.secondary type="button" data-copy="secret-token" hidden { "Copy" }
-                    }
+                    (shown_once("secret-token", "Secret token", "Okta: API Token. Microsoft Entra ID: Secret Token.", f.token))
                 }
                 @match &t.token {
                     None => p #token-state { "This organization has no secret token yet. Press Generate to create one." },

@@ -4,7 +4,7 @@
 
 use super::service::Listed;
 use crate::session::Principal;
-use crate::views::{Tab, csrf_field, enc, layout, org_path, when};
+use crate::views::{Tab, csrf_field, enc, layout, org_path, shown_once, when};
 use maud::{Markup, html};
 use scim_core::events::{EventMode, EventType};
 use scim_store::{DeliveryAttempt, DeliveryOutcome, Subscription, Tenant};
@@ -155,12 +155,7 @@ fn secret_notice(f: &FreshSecret<'_>) -> Markup {
                 " Copy the signing secret into your receiver now: it is shown only this once and cannot be shown again." }
             @if f.rotated { p { "The previous secret has stopped working: events are signed with the new one from now on." } }
         }
-        label for="signing-secret" { "Signing secret" }
-        p.hint { "Verify each event as an HS256 JWS with this secret (any JWT library)." }
-        div.copyrow {
-            input #signing-secret type="text" value=(f.secret) readonly autocomplete="off" spellcheck="false";
-            button.secondary type="button" data-copy="signing-secret" hidden { "Copy" }
-        }
+        (shown_once("signing-secret", "Signing secret", "Verify each event as an HS256 JWS with this secret (any JWT library).", f.secret))
     }
 }
 

@@ -32,10 +32,7 @@ async fn world() -> (World, scim_events::WorkerHandle) {
 
 async fn world_with(retry_window: Duration) -> (World, scim_events::WorkerHandle) {
     let (c, _deliverer, worker) = Console::delivering(retry_window).await;
-    let org = c.tenant("Acme");
-    let token = scim_http::generate_token(c.store(), &c.admin.app.signer, &org)
-        .unwrap()
-        .token;
+    let (org, token) = c.tenant_with_token("Acme");
     c.account("op@example.test", None);
     let api = c.operator_api("op@example.test");
     let op = c.signed_in("op@example.test").await;

@@ -9,10 +9,7 @@ const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 /// An organization with a tenant token and an operator API client.
 async fn set_up() -> (Console, String, String, Client) {
     let c = Console::new();
-    let org = c.tenant("Acme");
-    let token = scim_http::generate_token(c.store(), &c.admin.app.signer, &org)
-        .unwrap()
-        .token;
+    let (org, token) = c.tenant_with_token("Acme");
     c.account("op@example.test", None);
     let api = c.operator_api("op@example.test");
     (c, org, token, api)
@@ -178,10 +175,7 @@ async fn bad_events_queries_are_400_with_a_json_error() {
 #[actix_web::test]
 async fn events_are_per_organization() {
     let (c, org, token, mut api) = set_up().await;
-    let other = c.tenant("Other");
-    let other_token = scim_http::generate_token(c.store(), &c.admin.app.signer, &other)
-        .unwrap()
-        .token;
+    let (other, other_token) = c.tenant_with_token("Other");
     create_user(&c, &org, &token, "ada").await;
     create_user(&c, &other, &other_token, "bob").await;
     create_user(&c, &other, &other_token, "cy").await;

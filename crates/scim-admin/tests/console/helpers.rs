@@ -48,6 +48,16 @@ impl Resp {
     }
 }
 
+/// The value of the input with id `id` (a secret shown once: a token, a signing secret).
+pub fn input_value(html: &str, id: &str) -> String {
+    let marker = format!("id=\"{id}\" type=\"text\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {id} in {html}"))
+        + marker.len();
+    html[start..start + html[start..].find('"').unwrap()].to_string()
+}
+
 /// The value of the hidden input `name` in `html`.
 pub fn hidden(html: &str, name: &str) -> Option<String> {
     let marker = format!("name=\"{name}\" value=\"");
@@ -146,6 +156,15 @@ impl Console {
 
     pub fn tenant(&self, name: &str) -> String {
         self.store().create_tenant(name).unwrap().id
+    }
+
+    /// An organization with its SCIM token: `(id, token)`.
+    pub fn tenant_with_token(&self, name: &str) -> (String, String) {
+        let org = self.tenant(name);
+        let token = scim_http::generate_token(self.store(), &self.admin.app.signer, &org)
+            .unwrap()
+            .token;
+        (org, token)
     }
 
     pub fn account(&self, email: &str, tenant: Option<&str>) {

@@ -9,12 +9,7 @@ use serde_json::{Value, json};
 
 /// The signing secret on a create or rotate page (the `signing-secret` input).
 fn secret_in(html: &str) -> String {
-    let marker = "id=\"signing-secret\" type=\"text\" value=\"";
-    let start = html
-        .find(marker)
-        .unwrap_or_else(|| panic!("no secret in {html}"))
-        + marker.len();
-    html[start..start + html[start..].find('"').unwrap()].to_string()
+    input_value(html, "signing-secret")
 }
 
 fn api_routes(org: &str, wid: &str) -> Vec<(&'static str, String, Option<&'static str>)> {
@@ -73,13 +68,10 @@ fn page_posts(org: &str, wid: &str) -> Vec<(String, Vec<(&'static str, &'static 
 /// An operator, an organization with one event and a subscription made through the API.
 async fn set_up() -> (Console, String, Client, Client, Value) {
     let c = Console::new();
-    let org = c.tenant("Acme");
+    let (org, token) = c.tenant_with_token("Acme");
     c.account("op@example.test", None);
     let op = c.signed_in("op@example.test").await;
     let mut api = c.operator_api("op@example.test");
-    let token = scim_http::generate_token(c.store(), &c.admin.app.signer, &org)
-        .unwrap()
-        .token;
     c.scim(
         &token,
         "POST",
