@@ -26,12 +26,12 @@ struct World {
     op: Client,
 }
 
-async fn world() -> (World, scim_events::WorkerHandle) {
-    world_with(Duration::from_secs(72 * 3600)).await
+async fn world(b: Backend) -> (World, scim_events::WorkerHandle) {
+    world_with(b, Duration::from_secs(72 * 3600)).await
 }
 
-async fn world_with(retry_window: Duration) -> (World, scim_events::WorkerHandle) {
-    let (c, _deliverer, worker) = Console::delivering(retry_window).await;
+async fn world_with(b: Backend, retry_window: Duration) -> (World, scim_events::WorkerHandle) {
+    let (c, _deliverer, worker) = Console::delivering(b, retry_window).await;
     let (org, token) = c.tenant_with_token("Acme");
     c.account("op@example.test", None);
     let api = c.operator_api("op@example.test");
@@ -112,7 +112,13 @@ fn jti(claims: &Value) -> String {
 
 #[actix_web::test]
 async fn test_event_redelivery_and_replay_reach_the_receiver() {
-    let (mut w, worker) = world().await;
+    for b in backends() {
+        test_event_redelivery_and_replay_reach_the_receiver_on(b).await;
+    }
+}
+
+async fn test_event_redelivery_and_replay_reach_the_receiver_on(b: Backend) {
+    let (mut w, worker) = world(b).await;
     let rx = Receiver::start();
     let (id, secret) = w.subscribe(&rx.url, "0").await;
     // Send test event (API): delivered synchronously, signed, in the delivery log.
@@ -268,7 +274,13 @@ async fn test_event_redelivery_and_replay_reach_the_receiver() {
 
 #[actix_web::test]
 async fn a_failing_receiver_shows_on_the_pages() {
-    let (mut w, worker) = world().await;
+    for b in backends() {
+        a_failing_receiver_shows_on_the_pages_on(b).await;
+    }
+}
+
+async fn a_failing_receiver_shows_on_the_pages_on(b: Backend) {
+    let (mut w, worker) = world(b).await;
     let rx = Receiver::start();
     rx.answer(500);
     let (id, secret) = w.subscribe(&rx.url, "0").await;
@@ -329,7 +341,13 @@ async fn a_failing_receiver_shows_on_the_pages() {
 
 #[actix_web::test]
 async fn activity_shows_pending_and_no_subscribers() {
-    let (mut w, worker) = world().await;
+    for b in backends() {
+        activity_shows_pending_and_no_subscribers_on(b).await;
+    }
+}
+
+async fn activity_shows_pending_and_no_subscribers_on(b: Backend) {
+    let (mut w, worker) = world(b).await;
     let o = format!("/admin/organizations/{}", w.org);
     w.user("ada").await;
     let activity = w.c.get(&mut w.op, &format!("{o}/activity")).await;
@@ -358,7 +376,13 @@ async fn activity_shows_pending_and_no_subscribers() {
 
 #[actix_web::test]
 async fn disabled_after_the_retry_window_then_re_enabled_from_the_page() {
-    let (mut w, worker) = world_with(Duration::from_millis(300)).await;
+    for b in backends() {
+        disabled_after_the_retry_window_then_re_enabled_from_the_page_on(b).await;
+    }
+}
+
+async fn disabled_after_the_retry_window_then_re_enabled_from_the_page_on(b: Backend) {
+    let (mut w, worker) = world_with(b, Duration::from_millis(300)).await;
     let rx = Receiver::start();
     rx.answer(503);
     let (id, secret) = w.subscribe(&rx.url, "0").await;

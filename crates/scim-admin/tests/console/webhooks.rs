@@ -13,7 +13,12 @@ fn secret_in(html: &str) -> String {
 
 /// An operator, an organization with one event and a subscription made through the API.
 pub async fn set_up() -> (Console, String, Client, Client, Value) {
-    let c = Console::new();
+    set_up_on(Backend::Sqlite).await
+}
+
+/// [`set_up`] on `b`.
+pub async fn set_up_on(b: Backend) -> (Console, String, Client, Client, Value) {
+    let c = Console::on(b);
     let (org, token) = c.tenant_with_token("Acme");
     c.account("op@example.test", None);
     let op = c.signed_in("op@example.test").await;
@@ -40,7 +45,13 @@ pub async fn set_up() -> (Console, String, Client, Client, Value) {
 
 #[actix_web::test]
 async fn api_shapes() {
-    let (c, org, _op, mut api, created) = set_up().await;
+    for b in backends() {
+        api_shapes_on(b).await;
+    }
+}
+
+async fn api_shapes_on(b: Backend) {
+    let (c, org, _op, mut api, created) = set_up_on(b).await;
     let base = format!("/admin/api/organizations/{org}/webhooks");
     let id = created["id"].as_str().unwrap().to_string();
     let secret = created["secret"].as_str().unwrap().to_string();
