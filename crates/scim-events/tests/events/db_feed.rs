@@ -36,4 +36,7 @@ on_both!(
     redelivery_and_replay,
     send_test,
     latency,
+    lease_renewal,
+    prunes_at_start,
+    shutdown_hands_over,
 );

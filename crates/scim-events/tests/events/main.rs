@@ -12,3 +12,4 @@ mod nats_sink;
 mod replicas;
 mod scenarios;
 mod support;
+mod webhook_rules;

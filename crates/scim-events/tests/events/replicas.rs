@@ -225,3 +225,13 @@ impl scim_store::EventRepo for Counting {
         self.inner.record_test_attempt(a)
     }
 }
+
+/// Delivery latency when the commit happens on another replica: only the poll (default
+/// 1 s) finds it. Measured and printed, not asserted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn latency_from_another_replica() {
+    for db in [Some(db::sqlite()), db::postgres()].into_iter().flatten() {
+        let replica = db.replica();
+        crate::scenarios::latency_via(Arc::new(db), replica, "other replica, poll only").await;
+    }
+}

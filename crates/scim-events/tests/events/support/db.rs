@@ -113,6 +113,9 @@ impl TestDb {
 }
 
 impl Feed for TestDb {
+    fn name(&self) -> &'static str {
+        self.store.backend()
+    }
     fn events(&self) -> Arc<dyn EventRepo> {
         self.store.clone()
     }

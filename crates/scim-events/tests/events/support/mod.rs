@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 /// A tenant's feed on some store: where the scenarios commit changes and read the outbox.
 pub trait Feed: Send + Sync {
+    /// The backend, for measurements: `memory`, `sqlite`, `postgres`.
+    fn name(&self) -> &'static str;
     fn events(&self) -> Arc<dyn EventRepo>;
     fn settings(&self) -> Arc<dyn SettingsRepo>;
     fn tenant(&self) -> String;
