@@ -2,7 +2,7 @@
 //! its forms and delivery log, the one-time secret page) and the Activity page's delivery
 //! state. Views get plain data and return markup; they never touch the store.
 
-use super::service::Listed;
+use super::service::{Listed, backlog};
 use crate::session::Principal;
 use crate::views::{Tab, csrf_field, enc, layout, org_path, shown_once, when};
 use maud::{Markup, html};
@@ -95,13 +95,12 @@ pub(crate) fn list(
                     thead { tr { th scope="col" { "Target" } th scope="col" { "Mode" } th.opt scope="col" { "Events" } th scope="col" { "State" } th scope="col" { "Backlog" } } }
                     tbody {
                         @for s in subs {
-                            @let l = Listed { subscription: s.clone(), newest };
                             tr {
                                 td { a.mono href=(hook_path(t, &s.id)) { (s.sink.target()) } }
                                 td { (s.mode.as_str()) }
                                 td.opt { (filter_text(s.events.as_deref())) }
                                 td { (state_badge(s)) }
-                                td { (l.backlog()) span.hint { " (cursor " (s.cursor) ")" } }
+                                td { (backlog(s, newest)) span.hint { " (cursor " (s.cursor) ")" } }
                             }
                         }
                     }
