@@ -208,7 +208,7 @@ fn deliveries_table(t: &Tenant, s: &Subscription, rows: &[DeliveryAttempt], csrf
                             @if a.position > 0 {
                                 form.inline method="post" action={ (hook_path(t, &s.id)) "/deliveries/" (a.position) "/redeliver" } {
                                     (csrf_field(csrf))
-                                    button.secondary type="submit" { "Redeliver" }
+                                    button.secondary type="submit" aria-label={ "Redeliver event " (a.position) } { "Redeliver" }
                                 }
                             }
                         }
