@@ -1,11 +1,14 @@
-//! The HTML of every console page (maud templates, compiled into the binary). Views get
-//! plain data and return markup; they never touch the store.
+//! The HTML of the console's pages (maud templates, compiled into the binary): the frame,
+//! sign-in, set-up, Organizations, Settings, Users and Groups; the provisioning log's are in
+//! [`activity`](crate::activity), the Webhooks pages' in `webhooks::views`. Views get plain
+//! data and return markup; they never touch the store.
 
+use crate::activity::history;
 use crate::session::Principal;
 use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, html};
 use scim_core::resource::Resource;
-use scim_store::{LogEntry, LogOperation, Tenant};
+use scim_store::{LogEntry, Tenant};
 use serde_json::Value;
 
 /// The organization tab being shown.
@@ -15,6 +18,7 @@ pub(crate) enum Tab {
     Users,
     Groups,
     Activity,
+    Webhooks,
 }
 
 pub(crate) fn when(t: &DateTime<Utc>) -> String {
@@ -38,7 +42,7 @@ pub(crate) fn enc(s: &str) -> String {
     out
 }
 
-fn csrf_field(csrf: &str) -> Markup {
+pub(crate) fn csrf_field(csrf: &str) -> Markup {
     html! { input type="hidden" name="csrf" value=(csrf); }
 }
 
@@ -83,7 +87,7 @@ pub(crate) fn layout(
                         p.crumbs { a href="/admin/organizations" { "Organizations" } " › " (t.name) }
                         h1 { (t.name) }
                         nav.tabs aria-label="Organization" {
-                            @for (label, suffix, this) in [("Settings › SAML/SCIM", "settings", Tab::Settings), ("Users", "users", Tab::Users), ("Groups", "groups", Tab::Groups), ("Activity", "activity", Tab::Activity)] {
+                            @for (label, suffix, this) in [("Settings › SAML/SCIM", "settings", Tab::Settings), ("Users", "users", Tab::Users), ("Groups", "groups", Tab::Groups), ("Activity", "activity", Tab::Activity), ("Webhooks", "webhooks", Tab::Webhooks)] {
                                 a href={ (org_path(&t.id)) "/" (suffix) } aria-current=[(tab == this).then_some("page")] { (label) }
                             }
                         }
@@ -102,7 +106,7 @@ pub(crate) fn error_page(status: u16, message: &str, signed_in: bool) -> Markup 
         None,
         html! {
             div.card.narrow {
-                h1 { @match status { 404 => "Not found", 403 => "Not allowed", 429 => "Too many attempts", 401 => "Sign-in required", 400 => "Check your input", _ => "Error" } }
+                h1 { @match status { 404 => "Not found", 403 => "Not allowed", 429 => "Too many attempts", 401 => "Sign-in required", 400 => "Check your input", 503 => "Not available here", _ => "Error" } }
                 p { (message) }
                 p { @if signed_in { a href="/admin" { "Back to the console" } } @else { a href="/admin/sign-in" { "Sign in" } } }
             }
@@ -213,6 +217,19 @@ pub(crate) fn organizations(
     )
 }
 
+/// A secret shown once (a tenant token, a webhook signing secret): a read-only field with
+/// a Copy button, `id` naming the field.
+pub(crate) fn shown_once(id: &str, label: &str, hint: &str, value: &str) -> Markup {
+    html! {
+        label for=(id) { (label) }
+        p.hint { (hint) }
+        div.copyrow {
+            input #(id) type="text" value=(value) readonly autocomplete="off" spellcheck="false";
+            button.secondary type="button" data-copy=(id) hidden { "Copy" }
+        }
+    }
+}
+
 /// A token just generated, shown once.
 pub(crate) struct FreshToken<'a> {
     pub token: &'a str,
@@ -250,12 +267,7 @@ pub(crate) fn settings(
                         p { strong { "New secret token generated." } " Copy it into your identity provider now: it is shown only this once and cannot be shown again." }
                         @if f.replaced { p { "The previous token has stopped working." } }
                     }
-                    label for="secret-token" { "Secret token" }
-                    p.hint { "Okta: API Token. Microsoft Entra ID: Secret Token." }
-                    div.copyrow {
-                        input #secret-token type="text" value=(f.token) readonly autocomplete="off" spellcheck="false";
-                        button.secondary type="button" data-copy="secret-token" hidden { "Copy" }
-                    }
+                    (shown_once("secret-token", "Secret token", "Okta: API Token. Microsoft Entra ID: Secret Token.", f.token))
                 }
                 @match &t.token {
                     None => p #token-state { "This organization has no secret token yet. Press Generate to create one." },
@@ -399,50 +411,6 @@ pub(crate) fn users(
     )
 }
 
-fn history(t: &Tenant, entries: &[LogEntry]) -> Markup {
-    html! {
-        h2 { "Provisioning history" }
-        @if entries.is_empty() { p { "Nothing recorded." } } @else {
-            (log_table(t, entries, false))
-        }
-    }
-}
-
-fn log_table(t: &Tenant, entries: &[LogEntry], with_resource: bool) -> Markup {
-    html! {
-        div.tablewrap { table #log {
-            thead { tr { th scope="col" { "When" } th scope="col" { "Operation" } @if with_resource { th scope="col" { "Resource" } } th scope="col" { "Summary" } } }
-            tbody {
-                @for e in entries {
-                    tr {
-                        td { (when(&e.at)) }
-                        td { span.badge.(op_class(e.operation)) { (e.operation.as_str()) } }
-                        @if with_resource {
-                            td {
-                                (e.resource_kind.as_str()) " "
-                                @if e.operation == LogOperation::Delete {
-                                    span.mono { (e.resource_id) }
-                                } @else {
-                                    a.mono href={ (org_path(&t.id)) @if e.resource_kind == scim_core::ResourceKind::User { "/users/" } @else { "/groups/" } (enc(&e.resource_id)) } { (e.resource_id) }
-                                }
-                            }
-                        }
-                        td { (e.summary) }
-                    }
-                }
-            }
-        } }
-    }
-}
-
-fn op_class(op: LogOperation) -> &'static str {
-    match op {
-        LogOperation::Deactivate | LogOperation::Delete => "off",
-        LogOperation::Create | LogOperation::Reactivate => "ok",
-        _ => "neutral",
-    }
-}
-
 fn document(r: &Resource, tenant_url: &str) -> Markup {
     let json = serde_json::to_string_pretty(&r.to_json(tenant_url)).unwrap_or_default();
     html! {
@@ -547,66 +515,6 @@ pub(crate) fn group(
             }
             (history(t, entries))
             (document(g, tenant_url))
-        },
-    )
-}
-
-pub(crate) fn activity(
-    who: &Principal,
-    t: &Tenant,
-    filter: &crate::service::LogFilter,
-    result: Result<&[LogEntry], &str>,
-    page_size: u64,
-) -> Markup {
-    let op = filter.operation.clone().unwrap_or_default();
-    let kind = filter.kind.clone().unwrap_or_default();
-    let ops = [
-        "create",
-        "update",
-        "deactivate",
-        "reactivate",
-        "delete",
-        "group-membership",
-    ];
-    layout(
-        "Activity",
-        Some(who),
-        Some((t, Tab::Activity)),
-        html! {
-            form.card method="get" action={ (org_path(&t.id)) "/activity" } {
-                div.row {
-                    div {
-                        label for="operation" { "Operation" }
-                        select #operation name="operation" {
-                            option value="" selected[op.is_empty()] { "Any" }
-                            @for o in ops { option value=(o) selected[op == o] { (o) } }
-                        }
-                    }
-                    div {
-                        label for="kind" { "Resource kind" }
-                        select #kind name="kind" {
-                            option value="" selected[kind.is_empty()] { "Any" }
-                            @for k in ["User", "Group"] { option value=(k) selected[kind == k] { (k) } }
-                        }
-                    }
-                    div { button type="submit" { "Filter" } }
-                }
-            }
-            @match result {
-                Err(e) => p.notice.error role="alert" { (e) },
-                Ok(entries) => {
-                    @if entries.is_empty() { p { "Nothing recorded." } } @else {
-                        (log_table(t, entries, true))
-                        @if entries.len() as u64 >= page_size {
-                            @if let Some(last) = entries.last() {
-                                nav.pager aria-label="Pages" {
-                                    a.button.secondary rel="next" href={ (org_path(&t.id)) "/activity?operation=" (enc(&op)) "&kind=" (enc(&kind)) "&before=" (last.id) } { "Older entries" }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
         },
     )
 }
