@@ -196,6 +196,9 @@ pub struct LogEntry {
     pub resource_id: String,
     /// A short, secret-free summary, e.g. `userName=ada@example.com; active: true -> false`.
     pub summary: String,
+    /// The positions `(first, last)` of the events the change produced in the tenant's
+    /// feed (`None`: it produced none, e.g. a change of `schemas` only).
+    pub events: Option<(i64, i64)>,
 }
 
 /// A query over the provisioning log, newest first.
@@ -418,7 +421,7 @@ pub trait Session {
 }
 
 /// Everything the server needs from storage.
-pub trait Store: TenantRepo + ResourceRepo + LogRepo + SettingsRepo {
+pub trait Store: TenantRepo + ResourceRepo + LogRepo + SettingsRepo + crate::EventRepo {
     /// A unit of work on one pooled connection (see [`Session`]).
     fn session(&self, access: Access) -> StoreResult<Box<dyn Session + '_>>;
     /// How many sessions can run at once.

@@ -5,14 +5,18 @@ use crate::helpers::TestApp;
 use chrono::{DateTime, Utc};
 use scim_core::ResourceKind;
 use scim_core::ScimError;
+use scim_core::events::EventType;
 use scim_core::patch::MemberDelta;
 use scim_core::resource::{Attributes, Resource};
 use scim_http::AppState;
 use scim_store::{
-    Access, Actor, ListParams, LogEntry, LogQuery, LogRepo, Page, ResourceRepo, Session,
-    SessionCapacity, SettingsRepo, Store, StoreError, StoreResult, Tenant, TenantRepo, TokenRecord,
+    Access, Actor, Claim, CommitListener, DeliveryAttempt, DeliveryFilter, EventRecord, EventRepo,
+    ListParams, LogEntry, LogQuery, LogRepo, NewSubscription, Page, ResourceRepo, Session,
+    SessionCapacity, SettingsRepo, Store, StoreError, StoreResult, Subscription,
+    SubscriptionUpdate, Tenant, TenantRepo, TokenRecord,
 };
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// Which session operations fail, and how.
 #[derive(Clone, Copy, Default)]
@@ -285,6 +289,89 @@ impl SettingsRepo for Spy {
     }
     fn get_or_init_setting(&self, key: &str, value: &str) -> StoreResult<String> {
         self.inner.get_or_init_setting(key, value)
+    }
+}
+
+// Delegated unchanged: scim-http does not use the outbox (the store appends events itself).
+impl EventRepo for Spy {
+    fn list_events(
+        &self,
+        t: &str,
+        after: i64,
+        limit: u64,
+        types: Option<&[EventType]>,
+    ) -> StoreResult<Vec<EventRecord>> {
+        self.inner.list_events(t, after, limit, types)
+    }
+    fn get_event(&self, t: &str, position: i64) -> StoreResult<EventRecord> {
+        self.inner.get_event(t, position)
+    }
+    fn last_event_position(&self, t: &str) -> StoreResult<i64> {
+        self.inner.last_event_position(t)
+    }
+    fn prune_events(&self, before: DateTime<Utc>, batch: u64) -> StoreResult<u64> {
+        self.inner.prune_events(before, batch)
+    }
+    fn set_commit_listener(&self, listener: CommitListener) {
+        self.inner.set_commit_listener(listener)
+    }
+    fn create_subscription(&self, t: &str, new: &NewSubscription) -> StoreResult<Subscription> {
+        self.inner.create_subscription(t, new)
+    }
+    fn list_subscriptions(&self, t: &str) -> StoreResult<Vec<Subscription>> {
+        self.inner.list_subscriptions(t)
+    }
+    fn get_subscription(&self, t: &str, id: &str) -> StoreResult<Subscription> {
+        self.inner.get_subscription(t, id)
+    }
+    fn find_subscription(&self, id: &str) -> StoreResult<Subscription> {
+        self.inner.find_subscription(id)
+    }
+    fn update_subscription(
+        &self,
+        t: &str,
+        id: &str,
+        change: &SubscriptionUpdate,
+    ) -> StoreResult<Subscription> {
+        self.inner.update_subscription(t, id, change)
+    }
+    fn delete_subscription(&self, t: &str, id: &str) -> StoreResult<()> {
+        self.inner.delete_subscription(t, id)
+    }
+    fn replay_subscription(&self, t: &str, id: &str, after: i64) -> StoreResult<()> {
+        self.inner.replay_subscription(t, id, after)
+    }
+    fn queue_redelivery(&self, t: &str, id: &str, position: i64) -> StoreResult<()> {
+        self.inner.queue_redelivery(t, id, position)
+    }
+    fn list_deliveries(&self, t: &str, f: &DeliveryFilter) -> StoreResult<Vec<DeliveryAttempt>> {
+        self.inner.list_deliveries(t, f)
+    }
+    fn claim_subscriptions(
+        &self,
+        owner: &str,
+        lease: Duration,
+        limit: usize,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Claim>> {
+        self.inner.claim_subscriptions(owner, lease, limit, now)
+    }
+    fn renew_lease(&self, owner: &str, id: &str, until: DateTime<Utc>) -> StoreResult<bool> {
+        self.inner.renew_lease(owner, id, until)
+    }
+    fn release_lease(&self, owner: &str, id: &str) -> StoreResult<()> {
+        self.inner.release_lease(owner, id)
+    }
+    fn record_attempt(
+        &self,
+        owner: &str,
+        attempt: &DeliveryAttempt,
+        disable: Option<&str>,
+    ) -> StoreResult<bool> {
+        self.inner.record_attempt(owner, attempt, disable)
+    }
+    fn skip_to(&self, owner: &str, id: &str, position: i64) -> StoreResult<bool> {
+        self.inner.skip_to(owner, id, position)
     }
 }
 

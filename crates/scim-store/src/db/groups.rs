@@ -5,16 +5,17 @@
 //! `ON CONFLICT DO NOTHING`, and removed ids deleted in batches; nothing reads the whole
 //! member list unless the membership is replaced wholesale.
 
-use super::AnyConnection;
 use super::relations::IN_CHUNK;
 use super::rows::str_attr;
 use super::schema::{group_members, groups, users};
+use super::{AnyConnection, kind_from_name};
 use crate::{StoreError, StoreResult};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use scim_core::ResourceKind;
 use scim_core::resource::Attributes;
 use serde_json::Value;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// The member ids a group document asks for, without duplicates, in order.
 pub(crate) fn requested_members(attrs: &Attributes) -> StoreResult<Vec<String>> {
@@ -93,14 +94,15 @@ pub(crate) fn resolve_members(
         .collect()
 }
 
-/// Inserts membership rows, skipping those that exist; returns how many were new.
+/// Inserts membership rows, skipping those that exist; returns the members that were
+/// new, in `members`' order, with their kind (`RETURNING` names the rows really inserted).
 pub(crate) fn insert_members(
     conn: &mut AnyConnection,
     tenant_id: &str,
     group_id: &str,
     members: &[(String, &'static str)],
-) -> StoreResult<usize> {
-    let mut inserted = 0;
+) -> StoreResult<Vec<(String, ResourceKind)>> {
+    let mut inserted: HashSet<String> = HashSet::new();
     for chunk in members.chunks(IN_CHUNK / 4) {
         let rows: Vec<_> = chunk
             .iter()
@@ -114,38 +116,58 @@ pub(crate) fn insert_members(
             })
             .collect();
         // ON CONFLICT needs the concrete backend (the multi-backend has no such clause).
-        inserted += match conn {
+        let ids: Vec<String> = match conn {
             AnyConnection::Postgresql(c) => diesel::insert_into(group_members::table)
                 .values(&rows)
                 .on_conflict_do_nothing()
-                .execute(c)?,
+                .returning(group_members::member_id)
+                .get_results(c)?,
             AnyConnection::Sqlite(c) => diesel::insert_into(group_members::table)
                 .values(&rows)
                 .on_conflict_do_nothing()
-                .execute(c)?,
+                .returning(group_members::member_id)
+                .get_results(c)?,
         };
+        inserted.extend(ids);
     }
-    Ok(inserted)
+    members
+        .iter()
+        .filter(|(id, _)| inserted.contains(id))
+        .map(|(id, ty)| Ok((id.clone(), kind_from_name(ty)?)))
+        .collect()
 }
 
-/// Deletes the memberships of `member_ids` in the group; returns how many existed.
+/// Deletes the memberships of `member_ids` in the group; returns the members that
+/// existed, in `member_ids`' order, with their kind (from `RETURNING`).
 pub(crate) fn delete_members(
     conn: &mut AnyConnection,
     tenant_id: &str,
     group_id: &str,
     member_ids: &[String],
-) -> StoreResult<usize> {
-    let mut deleted = 0;
+) -> StoreResult<Vec<(String, ResourceKind)>> {
+    let mut deleted: HashMap<String, String> = HashMap::new();
     for chunk in member_ids.chunks(IN_CHUNK) {
-        deleted += diesel::delete(
-            group_members::table
-                .filter(group_members::tenant_id.eq(tenant_id))
-                .filter(group_members::group_id.eq(group_id))
-                .filter(group_members::member_id.eq_any(chunk)),
-        )
-        .execute(conn)?;
+        let target = group_members::table
+            .filter(group_members::tenant_id.eq(tenant_id))
+            .filter(group_members::group_id.eq(group_id))
+            .filter(group_members::member_id.eq_any(chunk));
+        let rows: Vec<(String, String)> = match conn {
+            AnyConnection::Postgresql(c) => diesel::delete(target)
+                .returning((group_members::member_id, group_members::member_type))
+                .get_results(c)?,
+            AnyConnection::Sqlite(c) => diesel::delete(target)
+                .returning((group_members::member_id, group_members::member_type))
+                .get_results(c)?,
+        };
+        deleted.extend(rows);
     }
-    Ok(deleted)
+    let mut out = Vec::with_capacity(deleted.len());
+    for id in member_ids {
+        if let Some(ty) = deleted.remove(id) {
+            out.push((id.clone(), kind_from_name(&ty)?));
+        }
+    }
+    Ok(out)
 }
 
 /// Every member id the group has now (for a wholesale replacement only).

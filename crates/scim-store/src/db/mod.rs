@@ -18,14 +18,17 @@
 mod admin;
 mod conn;
 mod counts;
+mod event_repo;
 mod filter_sql;
 mod groups;
 mod list;
 mod migrate;
+mod outbox;
 mod relations;
 mod rows;
 pub(crate) mod schema;
 mod session;
+mod subscriptions;
 mod tenants;
 mod tx;
 mod users;
@@ -37,12 +40,13 @@ pub(crate) use conn::{AnyConnection, Db, DbManager, SessionInit, Target, establi
 pub(crate) use migrate::{check_schema_current, run_migrations};
 pub(crate) use tx::write_tx;
 
-use crate::{StoreError, StoreResult};
+use crate::{CommitListener, StoreError, StoreResult};
 use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
 use diesel::RunQueryDsl;
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{Pool, PooledConnection};
 use scim_core::ResourceKind;
+use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
 
 /// How to reach the database, and how the pool behaves.
@@ -102,6 +106,32 @@ pub struct DieselStore {
     target: Target,
     /// Where sequential index-paging walks continue (see `list::hints`).
     hints: list::KeysetHints,
+    /// Told after the commit of every transaction that appended events.
+    listener: ListenerSlot,
+}
+
+/// The store's [`CommitListener`] slot (one per store; replaced by a later registration).
+#[derive(Default)]
+pub(crate) struct ListenerSlot(RwLock<Option<CommitListener>>);
+
+impl ListenerSlot {
+    /// Registers `listener`, replacing any earlier one.
+    pub(crate) fn set(&self, listener: CommitListener) {
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = Some(listener);
+    }
+
+    /// Calls the listener, if any, with the tenant whose events committed (outside the
+    /// lock, so a slow listener never blocks a registration).
+    pub(crate) fn notify(&self, tenant_id: &str) {
+        let listener = self
+            .0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(listener) = listener {
+            listener(tenant_id);
+        }
+    }
 }
 
 impl std::fmt::Debug for DieselStore {
@@ -169,6 +199,7 @@ impl DieselStore {
             writer,
             target,
             hints: list::KeysetHints::default(),
+            listener: ListenerSlot::default(),
         };
         if memory {
             let mut conn = store.conn()?;
@@ -281,6 +312,17 @@ pub(crate) fn utc(t: NaiveDateTime) -> DateTime<Utc> {
 /// The stored name of a resource kind (`User`, `Group`).
 pub(crate) fn kind_name(kind: ResourceKind) -> &'static str {
     kind.as_str()
+}
+
+/// The resource kind of a stored name (`User`, `Group`).
+pub(crate) fn kind_from_name(name: &str) -> StoreResult<ResourceKind> {
+    match name {
+        "User" => Ok(ResourceKind::User),
+        "Group" => Ok(ResourceKind::Group),
+        other => Err(StoreError::Backend(
+            format!("unknown stored resource type '{other}'").into(),
+        )),
+    }
 }
 
 /// A new opaque id (UUID v4).

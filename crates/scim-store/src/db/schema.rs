@@ -84,6 +84,8 @@ diesel::table! {
         resource_type -> Text,
         resource_id -> Text,
         summary -> Text,
+        event_first -> Nullable<BigInt>,
+        event_last -> Nullable<BigInt>,
     }
 }
 
@@ -127,3 +129,87 @@ diesel::table! {
         deleted -> BigInt,
     }
 }
+
+diesel::table! {
+    events (tenant_id, position) {
+        tenant_id -> Text,
+        position -> BigInt,
+        jti -> Text,
+        txn -> Text,
+        event_type -> Text,
+        resource_type -> Text,
+        resource_id -> Text,
+        external_id -> Nullable<Text>,
+        version -> Nullable<BigInt>,
+        data -> Nullable<Text>,
+        attributes -> Text,
+        group_id -> Nullable<Text>,
+        group_external_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    event_sequences (tenant_id) {
+        tenant_id -> Text,
+        last_position -> BigInt,
+    }
+}
+
+diesel::table! {
+    event_subscriptions (tenant_id, id) {
+        id -> Text,
+        tenant_id -> Text,
+        target -> Text,
+        mode -> Text,
+        events -> Nullable<Text>,
+        enabled -> Bool,
+        disabled_reason -> Nullable<Text>,
+        secret_version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        cursor -> BigInt,
+        attempts -> BigInt,
+        failing_since -> Nullable<Timestamp>,
+        next_attempt -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    event_deliveries (id) {
+        id -> BigInt,
+        tenant_id -> Text,
+        subscription_id -> Text,
+        position -> BigInt,
+        jti -> Text,
+        event_type -> Text,
+        attempt -> BigInt,
+        redelivery -> Bool,
+        at -> Timestamp,
+        outcome -> Text,
+        status_code -> Nullable<Integer>,
+        error -> Nullable<Text>,
+        duration_ms -> BigInt,
+        next_try -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    event_redeliveries (subscription_id, position) {
+        subscription_id -> Text,
+        position -> BigInt,
+        tenant_id -> Text,
+        queued_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    events,
+    event_sequences,
+    event_subscriptions,
+    event_deliveries,
+    event_redeliveries
+);

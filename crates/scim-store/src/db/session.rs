@@ -11,7 +11,7 @@ use super::relations::with_relations;
 use super::rows::{bare_resource, read_row};
 use super::tenants::{read_tenant, record_token_use};
 use super::writes::{self, Writer};
-use super::{AnyConnection, DbManager, DieselStore, write_tx};
+use super::{AnyConnection, DbManager, DieselStore, ListenerSlot, write_tx};
 use crate::{
     Access, Actor, ListParams, Page, ResourceRepo, Session, SessionCapacity, Store, StoreError,
     StoreResult, Tenant,
@@ -22,6 +22,7 @@ use diesel::r2d2::PooledConnection;
 use scim_core::patch::MemberDelta;
 use scim_core::resource::{Attributes, Resource};
 use scim_core::{ResourceKind, ScimError};
+use std::cell::Cell;
 
 /// How many times a transaction that hit a deadlock or serialization failure is re-run.
 const BUSY_RETRIES: u32 = 2;
@@ -31,38 +32,57 @@ pub(crate) struct DieselSession<'a> {
     conn: PooledConnection<DbManager>,
     /// The store's index-paging keyset hints.
     hints: &'a KeysetHints,
+    /// The store's commit listener.
+    listener: &'a ListenerSlot,
 }
 
 impl<'a> DieselSession<'a> {
-    pub(crate) fn new(conn: PooledConnection<DbManager>, hints: &'a KeysetHints) -> Self {
-        DieselSession { conn, hints }
+    pub(crate) fn new(
+        conn: PooledConnection<DbManager>,
+        hints: &'a KeysetHints,
+        listener: &'a ListenerSlot,
+    ) -> Self {
+        DieselSession {
+            conn,
+            hints,
+            listener,
+        }
     }
 
-    /// Runs `f` in one write transaction, re-running it after a deadlock or
-    /// serialization failure.
+    /// Runs `f` in one write transaction for `actor` in `tenant_id`, re-running it after a
+    /// deadlock or serialization failure; once a transaction that appended events has
+    /// committed (never inside it), tells the commit listener.
     fn write<T>(
         &mut self,
-        mut f: impl FnMut(&mut AnyConnection) -> StoreResult<T>,
+        actor: &Actor,
+        tenant_id: &str,
+        mut f: impl FnMut(&mut AnyConnection, Writer<'_>) -> StoreResult<T>,
     ) -> StoreResult<T> {
+        let appended = Cell::new(false);
+        let w = Writer {
+            tenant_id,
+            token: actor.token_id.as_deref(),
+            txn: actor.txn.as_deref(),
+            method: actor.method,
+            appended: &appended,
+        };
         let mut retries = 0;
-        loop {
-            match write_tx(&mut self.conn, &mut f) {
+        let result = loop {
+            appended.set(false);
+            match write_tx(&mut self.conn, |c| f(c, w)) {
                 Err(StoreError::Busy(_))
                     if retries < BUSY_RETRIES
                         && matches!(*self.conn, AnyConnection::Postgresql(_)) =>
                 {
                     retries += 1;
                 }
-                other => return other,
+                other => break other,
             }
+        };
+        if result.is_ok() && appended.get() {
+            self.listener.notify(tenant_id);
         }
-    }
-}
-
-fn writer<'a>(actor: &'a Actor, tenant_id: &'a str) -> Writer<'a> {
-    Writer {
-        tenant_id,
-        token: actor.token_id.as_deref(),
+        result
     }
 }
 
@@ -111,9 +131,10 @@ impl Session for DieselSession<'_> {
         kind: ResourceKind,
         attributes: Attributes,
     ) -> StoreResult<Resource> {
-        let w = writer(actor, tenant_id);
         // A retried transaction starts again from the same attributes.
-        self.write(|c| writes::create(c, w, kind, attributes.clone(), true))
+        self.write(actor, tenant_id, |c, w| {
+            writes::create(c, w, kind, attributes.clone(), true)
+        })
     }
 
     fn create_many(
@@ -123,8 +144,9 @@ impl Session for DieselSession<'_> {
         kind: ResourceKind,
         batch: Vec<Attributes>,
     ) -> StoreResult<Vec<String>> {
-        let w = writer(actor, tenant_id);
-        self.write(|c| writes::create_many(c, w, kind, &batch))
+        self.write(actor, tenant_id, |c, w| {
+            writes::create_many(c, w, kind, &batch)
+        })
     }
 
     fn update(
@@ -136,8 +158,9 @@ impl Session for DieselSession<'_> {
         relations: bool,
         change: &mut dyn FnMut(&Resource) -> Result<Option<Attributes>, ScimError>,
     ) -> StoreResult<Resource> {
-        let w = writer(actor, tenant_id);
-        self.write(|c| writes::update(c, w, kind, id, relations, change))
+        self.write(actor, tenant_id, |c, w| {
+            writes::update(c, w, kind, id, relations, change)
+        })
     }
 
     fn change_members(
@@ -148,8 +171,9 @@ impl Session for DieselSession<'_> {
         delta: &MemberDelta,
         change: &mut dyn FnMut(&Resource) -> Result<Option<Attributes>, ScimError>,
     ) -> StoreResult<Resource> {
-        let w = writer(actor, tenant_id);
-        self.write(|c| writes::change_members(c, w, group_id, delta, change))
+        self.write(actor, tenant_id, |c, w| {
+            writes::change_members(c, w, group_id, delta, change)
+        })
     }
 
     fn delete(
@@ -160,8 +184,9 @@ impl Session for DieselSession<'_> {
         id: &str,
         check: &mut dyn FnMut(&Resource) -> Result<(), ScimError>,
     ) -> StoreResult<()> {
-        let w = writer(actor, tenant_id);
-        self.write(|c| writes::delete(c, w, kind, id, check))
+        self.write(actor, tenant_id, |c, w| {
+            writes::delete(c, w, kind, id, check)
+        })
     }
 }
 
@@ -253,7 +278,11 @@ impl Store for DieselStore {
             Access::Read => self.conn()?,
             Access::Write => self.write_conn()?,
         };
-        Ok(Box::new(DieselSession::new(conn, &self.hints)))
+        Ok(Box::new(DieselSession::new(
+            conn,
+            &self.hints,
+            &self.listener,
+        )))
     }
 
     fn capacity(&self) -> SessionCapacity {

@@ -2,7 +2,7 @@
 //! and the `Store` glue (`ping`, `backend_name`) of [`DieselStore`].
 
 use super::schema::{provisioning_log, server_settings, tenants};
-use super::{AnyConnection, DieselStore, new_id, now_ms, truncate_ms, utc};
+use super::{AnyConnection, DieselStore, kind_from_name, new_id, now_ms, truncate_ms, utc};
 use crate::{
     LogEntry, LogOperation, LogQuery, LogRepo, SettingsRepo, StoreError, StoreResult, Tenant,
     TenantRepo, TokenRecord,
@@ -208,6 +208,8 @@ type LogRow = (
     String,
     String,
     String,
+    Option<i64>,
+    Option<i64>,
 );
 
 impl LogRepo for DieselStore {
@@ -242,25 +244,19 @@ impl LogRepo for DieselStore {
                 provisioning_log::resource_type,
                 provisioning_log::resource_id,
                 provisioning_log::summary,
+                provisioning_log::event_first,
+                provisioning_log::event_last,
             ))
             .order(provisioning_log::id.desc())
             .limit(i64::try_from(limit).unwrap_or(i64::MAX))
             .load(&mut *conn)?;
         rows.into_iter()
             .map(
-                |(id, tenant_id, at, token_id, op, rt, resource_id, summary)| {
+                |(id, tenant_id, at, token_id, op, rt, resource_id, summary, first, last)| {
                     let operation = LogOperation::parse(&op).ok_or_else(|| {
                         StoreError::Backend(format!("unknown log operation '{op}'").into())
                     })?;
-                    let resource_kind = match rt.as_str() {
-                        "User" => ResourceKind::User,
-                        "Group" => ResourceKind::Group,
-                        other => {
-                            return Err(StoreError::Backend(
-                                format!("unknown log resource type '{other}'").into(),
-                            ));
-                        }
-                    };
+                    let resource_kind = kind_from_name(&rt)?;
                     Ok(LogEntry {
                         id,
                         tenant_id,
@@ -270,6 +266,7 @@ impl LogRepo for DieselStore {
                         resource_kind,
                         resource_id,
                         summary,
+                        events: first.zip(last),
                     })
                 },
             )
@@ -278,6 +275,7 @@ impl LogRepo for DieselStore {
 }
 
 /// Writes one provisioning-log row (inside the caller's transaction).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn write_log(
     conn: &mut AnyConnection,
     tenant_id: &str,
@@ -286,6 +284,7 @@ pub(crate) fn write_log(
     kind: ResourceKind,
     resource_id: &str,
     summary: &str,
+    events: Option<(i64, i64)>,
 ) -> StoreResult<()> {
     let summary = shorten(summary, 300);
     diesel::insert_into(provisioning_log::table)
@@ -297,25 +296,30 @@ pub(crate) fn write_log(
             provisioning_log::resource_type.eq(kind.as_str()),
             provisioning_log::resource_id.eq(resource_id),
             provisioning_log::summary.eq(summary),
+            provisioning_log::event_first.eq(events.map(|e| e.0)),
+            provisioning_log::event_last.eq(events.map(|e| e.1)),
         ))
         .execute(conn)?;
     Ok(())
 }
 
-/// Writes many provisioning-log rows at once (inside the caller's transaction):
-/// `(operation, resource id, summary)` each.
+/// One row of [`write_logs`]: operation, resource id, summary, and the positions of the
+/// events the change produced.
+pub(crate) type LogLine = (LogOperation, String, String, Option<(i64, i64)>);
+
+/// Writes many provisioning-log rows at once (inside the caller's transaction).
 pub(crate) fn write_logs(
     conn: &mut AnyConnection,
     tenant_id: &str,
     token_id: Option<&str>,
     kind: ResourceKind,
-    entries: &[(LogOperation, String, String)],
+    entries: &[LogLine],
 ) -> StoreResult<()> {
     let at = now_ms();
     for chunk in entries.chunks(128) {
         let rows: Vec<_> = chunk
             .iter()
-            .map(|(op, id, summary)| {
+            .map(|(op, id, summary, events)| {
                 (
                     provisioning_log::tenant_id.eq(tenant_id),
                     provisioning_log::at.eq(at),
@@ -324,6 +328,8 @@ pub(crate) fn write_logs(
                     provisioning_log::resource_type.eq(kind.as_str()),
                     provisioning_log::resource_id.eq(id.as_str()),
                     provisioning_log::summary.eq(shorten(summary, 300)),
+                    provisioning_log::event_first.eq(events.map(|e| e.0)),
+                    provisioning_log::event_last.eq(events.map(|e| e.1)),
                 )
             })
             .collect();

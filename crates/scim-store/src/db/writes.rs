@@ -1,42 +1,174 @@
 //! The write transactions behind [`Session`](crate::Session): create, update, change a
 //! group's membership by delta, delete. Each runs inside the caller's transaction
 //! ([`write_tx`](super::write_tx)): it reads and locks the row once, lets the caller's pure
-//! function decide, writes only what changed, keeps the resource counters, writes the
-//! provisioning-log row, and builds the answer from what is in memory.
+//! function decide, writes only what changed, keeps the resource counters, appends the
+//! change's events to the outbox ([`outbox::append`], the last statement before the log
+//! row), writes the provisioning-log row with the events' positions, and builds the answer
+//! from what is in memory.
 
+use super::outbox;
 use super::relations::with_relations;
 use super::rows::{
     bare_resource, parse_document, read_row_for_update, render_document, stored_document, str_attr,
 };
-use super::tenants::{write_log, write_logs};
+use super::tenants::{LogLine, write_log, write_logs};
 use super::{AnyConnection, counts, groups, new_id, now_ms, users, utc};
 use crate::{LogOperation, StoreError, StoreResult};
+use chrono::NaiveDateTime;
+use scim_core::events::{Change, ChangeEvent, Subject, UpdateMethod, events_for};
 use scim_core::patch::MemberDelta;
 use scim_core::resource::{Attributes, Meta, Resource};
 use scim_core::{ResourceKind, ScimError};
 use serde_json::Value;
+use std::cell::Cell;
 use std::collections::HashSet;
 
-/// Who writes, for the log rows.
+/// Who writes and how, for the log rows and the events.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Writer<'a> {
     /// The tenant written to.
     pub tenant_id: &'a str,
     /// The token the change is made with.
     pub token: Option<&'a str>,
+    /// The request's transaction id (`None`: a new one per transaction).
+    pub txn: Option<&'a str>,
+    /// PUT or PATCH, for the update events.
+    pub method: UpdateMethod,
+    /// Set when the transaction appended events, so the session tells the commit listener
+    /// once it committed.
+    pub appended: &'a Cell<bool>,
 }
 
 impl Writer<'_> {
-    fn log(
+    /// Appends the transaction's events (at most once per transaction: one `txn` and one
+    /// position allocation) and returns their positions.
+    fn append(
         &self,
         conn: &mut AnyConnection,
+        now: NaiveDateTime,
+        events: &[ChangeEvent],
+    ) -> StoreResult<Option<(i64, i64)>> {
+        let txn = self.txn.map_or_else(outbox::new_event_id, str::to_string);
+        let range = outbox::append(conn, self.tenant_id, &txn, now, events)?;
+        if range.is_some() {
+            self.appended.set(true);
+        }
+        Ok(range)
+    }
+
+    /// Appends the change's events, then writes its log row with their positions.
+    #[allow(clippy::too_many_arguments)]
+    fn finish(
+        &self,
+        conn: &mut AnyConnection,
+        now: NaiveDateTime,
+        events: &[ChangeEvent],
         op: LogOperation,
         kind: ResourceKind,
         id: &str,
         summary: &str,
     ) -> StoreResult<()> {
-        write_log(conn, self.tenant_id, self.token, op, kind, id, summary)
+        let range = self.append(conn, now, events)?;
+        write_log(
+            conn,
+            self.tenant_id,
+            self.token,
+            op,
+            kind,
+            id,
+            summary,
+            range,
+        )
     }
+}
+
+/// The group a feed event names.
+fn group_subject(id: &str, doc: &Attributes) -> Subject {
+    Subject {
+        kind: ResourceKind::Group,
+        id: id.to_string(),
+        external_id: str_attr(doc, "externalId"),
+    }
+}
+
+/// The events of a membership change (none when nothing changed).
+fn membership_events(
+    group: &Subject,
+    added: &[(String, ResourceKind)],
+    removed: &[(String, ResourceKind)],
+) -> Vec<ChangeEvent> {
+    if added.is_empty() && removed.is_empty() {
+        return Vec::new();
+    }
+    events_for(Change::Membership {
+        group,
+        added,
+        removed,
+    })
+}
+
+/// One resource written by [`insert_one`]: the resource (without relations), its log
+/// summary and its events.
+struct Inserted {
+    resource: Resource,
+    /// Whether a group was created with members.
+    with_members: bool,
+    summary: String,
+    events: Vec<ChangeEvent>,
+}
+
+/// Inserts one resource (a group with its members) and derives its events: `prov:create`,
+/// then one `feed:add` per member of a new group. No counters, events or log rows yet.
+fn insert_one(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    kind: ResourceKind,
+    attributes: Attributes,
+    now: NaiveDateTime,
+) -> StoreResult<Inserted> {
+    let id = new_id();
+    let wanted = match kind {
+        ResourceKind::Group => groups::requested_members(&attributes)?,
+        ResourceKind::User => Vec::new(),
+    };
+    let doc = stored_document(kind, attributes);
+    let text = render_document(&doc)?;
+    let (summary, added) = match kind {
+        ResourceKind::User => {
+            let cols = users::insert(conn, tenant_id, &id, &doc, &text, now)?;
+            (format!("userName={}", cols.user_name), Vec::new())
+        }
+        ResourceKind::Group => {
+            let members = groups::resolve_members(conn, tenant_id, &id, &wanted)?;
+            let name = groups::insert(conn, tenant_id, &id, &doc, &text, now)?;
+            let added = groups::insert_members(conn, tenant_id, &id, &members)?;
+            (
+                format!("displayName={name}; members={}", added.len()),
+                added,
+            )
+        }
+    };
+    let resource = Resource {
+        kind,
+        id,
+        attributes: doc,
+        meta: Meta {
+            created: utc(now),
+            last_modified: utc(now),
+            version: 1,
+        },
+    };
+    let mut events = events_for(Change::Created(&resource));
+    if !added.is_empty() {
+        let group = group_subject(&resource.id, &resource.attributes);
+        events.extend(membership_events(&group, &added, &[]));
+    }
+    Ok(Inserted {
+        with_members: !added.is_empty(),
+        resource,
+        summary,
+        events,
+    })
 }
 
 /// Creates one resource. A Group's `members` are resolved and written; with
@@ -48,39 +180,20 @@ pub(crate) fn create(
     attributes: Attributes,
     read_back: bool,
 ) -> StoreResult<Resource> {
-    let id = new_id();
     let now = now_ms();
-    let wanted = match kind {
-        ResourceKind::Group => groups::requested_members(&attributes)?,
-        ResourceKind::User => Vec::new(),
-    };
-    let doc = stored_document(kind, attributes);
-    let text = render_document(&doc)?;
-    let summary = match kind {
-        ResourceKind::User => {
-            let cols = users::insert(conn, w.tenant_id, &id, &doc, &text, now)?;
-            format!("userName={}", cols.user_name)
-        }
-        ResourceKind::Group => {
-            let members = groups::resolve_members(conn, w.tenant_id, &id, &wanted)?;
-            let name = groups::insert(conn, w.tenant_id, &id, &doc, &text, now)?;
-            groups::insert_members(conn, w.tenant_id, &id, &members)?;
-            format!("displayName={name}; members={}", members.len())
-        }
-    };
+    let one = insert_one(conn, w.tenant_id, kind, attributes, now)?;
     counts::record(conn, w.tenant_id, kind, 1, 0)?;
-    w.log(conn, LogOperation::Create, kind, &id, &summary)?;
-    let created = Resource {
+    let (created, has_members) = (one.resource, one.with_members);
+    w.finish(
+        conn,
+        now,
+        &one.events,
+        LogOperation::Create,
         kind,
-        id,
-        attributes: doc,
-        meta: Meta {
-            created: utc(now),
-            last_modified: utc(now),
-            version: 1,
-        },
-    };
-    if read_back && kind == ResourceKind::Group && !wanted.is_empty() {
+        &created.id,
+        &one.summary,
+    )?;
+    if read_back && has_members {
         let row = super::rows::read_row(conn, w.tenant_id, kind, &created.id)?
             .ok_or(StoreError::NotFound)?;
         return with_relations(conn, w.tenant_id, kind, &row);
@@ -89,44 +202,73 @@ pub(crate) fn create(
 }
 
 /// Creates a batch of resources (see [`Session::create_many`](crate::Session::create_many)):
-/// users with multi-row statements, groups one by one (their members need resolving).
+/// users with multi-row statements, groups one by one (their members need resolving); one
+/// counter update, one event append and multi-row log rows for the whole batch.
 pub(crate) fn create_many(
     conn: &mut AnyConnection,
     w: Writer<'_>,
     kind: ResourceKind,
     batch: &[Attributes],
 ) -> StoreResult<Vec<String>> {
-    if kind == ResourceKind::Group {
-        return batch
-            .iter()
-            .map(|a| create(conn, w, kind, a.clone(), false).map(|r| r.id))
-            .collect();
-    }
     let now = now_ms();
-    let docs = batch
-        .iter()
-        .map(|a| {
-            let doc = stored_document(kind, a.clone());
-            let text = render_document(&doc)?;
-            Ok((new_id(), doc, text))
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
-    let cols = users::insert_many(conn, w.tenant_id, &docs, now)?;
-    let n = i64::try_from(docs.len()).unwrap_or(i64::MAX);
+    // Per resource: its id, log summary and events.
+    let written: Vec<(String, String, Vec<ChangeEvent>)> = match kind {
+        ResourceKind::Group => batch
+            .iter()
+            .map(|a| {
+                insert_one(conn, w.tenant_id, kind, a.clone(), now)
+                    .map(|one| (one.resource.id, one.summary, one.events))
+            })
+            .collect::<StoreResult<_>>()?,
+        ResourceKind::User => {
+            let docs = batch
+                .iter()
+                .map(|a| {
+                    let doc = stored_document(kind, a.clone());
+                    let text = render_document(&doc)?;
+                    Ok((new_id(), doc, text))
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+            let cols = users::insert_many(conn, w.tenant_id, &docs, now)?;
+            docs.into_iter()
+                .zip(&cols)
+                .map(|((id, doc, _), c)| {
+                    let resource = Resource {
+                        kind,
+                        id,
+                        attributes: doc,
+                        meta: Meta {
+                            created: utc(now),
+                            last_modified: utc(now),
+                            version: 1,
+                        },
+                    };
+                    let events = events_for(Change::Created(&resource));
+                    (resource.id, format!("userName={}", c.user_name), events)
+                })
+                .collect()
+        }
+    };
+    let n = i64::try_from(written.len()).unwrap_or(i64::MAX);
     counts::record(conn, w.tenant_id, kind, n, 0)?;
-    let entries: Vec<_> = docs
+    let all: Vec<ChangeEvent> = written
         .iter()
-        .zip(&cols)
-        .map(|((id, _, _), c)| {
-            (
-                LogOperation::Create,
-                id.clone(),
-                format!("userName={}", c.user_name),
-            )
-        })
+        .flat_map(|(_, _, e)| e.iter().cloned())
         .collect();
+    let range = w.append(conn, now, &all)?;
+    // Each log row gets the positions of its own resource's events.
+    let mut next = range.map_or(0, |(first, _)| first);
+    let mut entries: Vec<LogLine> = Vec::with_capacity(written.len());
+    let mut ids = Vec::with_capacity(written.len());
+    for (id, summary, events) in written {
+        let len = i64::try_from(events.len()).unwrap_or(i64::MAX);
+        let own = (len > 0).then(|| (next, next + len - 1));
+        next += len;
+        entries.push((LogOperation::Create, id.clone(), summary, own));
+        ids.push(id);
+    }
     write_logs(conn, w.tenant_id, w.token, kind, &entries)?;
-    Ok(docs.into_iter().map(|(id, _, _)| id).collect())
+    Ok(ids)
 }
 
 /// Reads and locks a resource, asks `change` for its new attributes and writes them (see
@@ -174,50 +316,9 @@ pub(crate) fn update(
             if was != is {
                 summary.push_str(&format!("; active: {was} -> {is}"));
             }
-            w.log(conn, op, kind, id, &summary)?;
             // The user's groups did not change: keep the ones read.
             let groups = current.attributes.remove(kind.relation_attribute());
-            let mut attributes = doc;
-            if let Some(g) = groups {
-                attributes.insert(kind.relation_attribute().into(), g);
-            }
-            Ok(Resource {
-                kind,
-                id: id.to_string(),
-                attributes,
-                meta: Meta {
-                    created: utc(row.created),
-                    last_modified: utc(now),
-                    version: row.version + 1,
-                },
-            })
-        }
-        ResourceKind::Group => {
-            let wanted = groups::requested_members(&new)?;
-            let doc = stored_document(kind, new);
-            let existing = groups::current_member_ids(conn, w.tenant_id, id)?;
-            let (added, removed) = set_difference(&existing, &wanted);
-            let doc_changed = doc != old;
-            let changed = write_membership(conn, w, id, &added, &removed)?;
-            if !doc_changed && changed == (0, 0) {
-                return Ok(current);
-            }
-            finish_group(
-                conn,
-                w,
-                id,
-                &row,
-                &old,
-                doc_changed.then_some(&doc),
-                changed,
-                now,
-            )?;
-            if relations {
-                let row = super::rows::read_row(conn, w.tenant_id, kind, id)?
-                    .ok_or(StoreError::NotFound)?;
-                return with_relations(conn, w.tenant_id, kind, &row);
-            }
-            Ok(Resource {
+            let mut updated = Resource {
                 kind,
                 id: id.to_string(),
                 attributes: doc,
@@ -226,7 +327,45 @@ pub(crate) fn update(
                     last_modified: utc(now),
                     version: row.version + 1,
                 },
-            })
+            };
+            let events = events_for(Change::Updated {
+                method: w.method,
+                before: &old,
+                after: &updated,
+            });
+            w.finish(conn, now, &events, op, kind, id, &summary)?;
+            if let Some(g) = groups {
+                updated
+                    .attributes
+                    .insert(kind.relation_attribute().into(), g);
+            }
+            Ok(updated)
+        }
+        ResourceKind::Group => {
+            let wanted = groups::requested_members(&new)?;
+            let doc = stored_document(kind, new);
+            let existing = groups::current_member_ids(conn, w.tenant_id, id)?;
+            let (added, removed) = set_difference(&existing, &wanted);
+            let doc_changed = doc != old;
+            let changed = write_membership(conn, w, id, &added, &removed)?;
+            if !doc_changed && changed.is_empty() {
+                return Ok(current);
+            }
+            let updated = finish_group(
+                conn,
+                w,
+                &row,
+                &old,
+                doc_changed.then_some(doc),
+                &changed,
+                now,
+            )?;
+            if relations {
+                let row = super::rows::read_row(conn, w.tenant_id, kind, id)?
+                    .ok_or(StoreError::NotFound)?;
+                return with_relations(conn, w.tenant_id, kind, &row);
+            }
+            Ok(updated)
         }
     }
 }
@@ -245,7 +384,9 @@ pub(crate) fn change_members(
     let current = bare_resource(kind, &row)?;
     let new = change(&current).map_err(StoreError::Rejected)?;
     let old = &current.attributes;
-    let doc = new.map(|a| stored_document(kind, a)).filter(|d| d != old);
+    let doc = new
+        .map(|a| stored_document(kind, a))
+        .filter(|d| d != &current.attributes);
     let (added, removed) = match &delta.replace_all {
         Some(_) => {
             let existing = groups::current_member_ids(conn, w.tenant_id, id)?;
@@ -254,21 +395,11 @@ pub(crate) fn change_members(
         None => (delta.add.clone(), delta.remove.clone()),
     };
     let changed = write_membership(conn, w, id, &added, &removed)?;
-    if doc.is_none() && changed == (0, 0) {
+    if doc.is_none() && changed.is_empty() {
         return Ok(current);
     }
     let now = now_ms();
-    finish_group(conn, w, id, &row, old, doc.as_ref(), changed, now)?;
-    Ok(Resource {
-        kind,
-        id: id.to_string(),
-        attributes: doc.unwrap_or(current.attributes),
-        meta: Meta {
-            created: utc(row.created),
-            last_modified: utc(now),
-            version: row.version + 1,
-        },
-    })
+    finish_group(conn, w, &row, old, doc, &changed, now)
 }
 
 /// Reads and locks a resource, lets `check` accept it, and deletes it with its
@@ -303,7 +434,9 @@ pub(crate) fn delete(
         }
     };
     counts::record(conn, w.tenant_id, kind, 0, 1)?;
-    w.log(conn, LogOperation::Delete, kind, id, &summary)
+    // One `prov:delete`; the memberships it ends get no `feed:remove` (RFC 9967 §2.4.4).
+    let events = events_for(Change::Deleted(&current));
+    w.finish(conn, now, &events, LogOperation::Delete, kind, id, &summary)
 }
 
 /// `(wanted − existing, existing − wanted)`, each in its list's order.
@@ -323,59 +456,98 @@ fn set_difference(existing: &[String], wanted: &[String]) -> (Vec<String>, Vec<S
     (added, removed)
 }
 
-/// Resolves and inserts `added`, deletes `removed`; returns how many rows each really
-/// changed (re-adding a member or removing a non-member changes nothing).
+/// The members a membership write really added and removed, with their kinds.
+#[derive(Debug, Default)]
+struct MembershipChange {
+    added: Vec<(String, ResourceKind)>,
+    removed: Vec<(String, ResourceKind)>,
+}
+
+impl MembershipChange {
+    fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// Resolves and inserts `added`, deletes `removed`; returns the rows that really changed
+/// (re-adding a member or removing a non-member changes nothing).
 fn write_membership(
     conn: &mut AnyConnection,
     w: Writer<'_>,
     group_id: &str,
     added: &[String],
     removed: &[String],
-) -> StoreResult<(usize, usize)> {
+) -> StoreResult<MembershipChange> {
     let resolved = groups::resolve_members(conn, w.tenant_id, group_id, added)?;
-    let n_added = groups::insert_members(conn, w.tenant_id, group_id, &resolved)?;
-    let n_removed = groups::delete_members(conn, w.tenant_id, group_id, removed)?;
-    Ok((n_added, n_removed))
+    Ok(MembershipChange {
+        added: groups::insert_members(conn, w.tenant_id, group_id, &resolved)?,
+        removed: groups::delete_members(conn, w.tenant_id, group_id, removed)?,
+    })
 }
 
-/// Bumps a changed group's version (writing its document when it changed) and logs it.
-#[allow(clippy::too_many_arguments)]
+/// Bumps a changed group's version (writing its document when it changed), appends its
+/// events (`prov:put|patch` when the document changed, then one `feed:add` / `feed:remove`
+/// per member that really joined or left) and logs it. Returns the group without members.
 fn finish_group(
     conn: &mut AnyConnection,
     w: Writer<'_>,
-    id: &str,
     row: &super::rows::StoredRow,
     old: &Attributes,
-    doc: Option<&Attributes>,
-    (added, removed): (usize, usize),
-    now: chrono::NaiveDateTime,
-) -> StoreResult<()> {
-    let text = doc.map(render_document).transpose()?;
+    doc: Option<Attributes>,
+    changed: &MembershipChange,
+    now: NaiveDateTime,
+) -> StoreResult<Resource> {
+    let id = row.id.as_str();
+    let text = doc.as_ref().map(render_document).transpose()?;
     groups::bump(
         conn,
         w.tenant_id,
         id,
         row.version,
-        doc.zip(text.as_deref()),
+        doc.as_ref().zip(text.as_deref()),
         now,
     )?;
-    let name = match doc {
-        Some(d) => groups::display_name(d)?,
-        None => groups::display_name(old)?,
+    let doc_changed = doc.is_some();
+    let updated = Resource {
+        kind: ResourceKind::Group,
+        id: id.to_string(),
+        attributes: doc.unwrap_or_else(|| old.clone()),
+        meta: Meta {
+            created: utc(row.created),
+            last_modified: utc(now),
+            version: row.version + 1,
+        },
     };
+    let name = groups::display_name(&updated.attributes)?;
     let mut summary = format!("displayName={name}");
-    if let Some(d) = doc {
-        summary.push_str(&format!("; changed: {}", changed_names(old, d).join(", ")));
+    let mut events = Vec::new();
+    if doc_changed {
+        summary.push_str(&format!(
+            "; changed: {}",
+            changed_names(old, &updated.attributes).join(", ")
+        ));
+        events = events_for(Change::Updated {
+            method: w.method,
+            before: old,
+            after: &updated,
+        });
     }
+    let (added, removed) = (changed.added.len(), changed.removed.len());
     if added + removed > 0 {
         summary.push_str(&format!("; members +{added} -{removed}"));
     }
-    let op = if doc.is_some() {
+    events.extend(membership_events(
+        &group_subject(id, &updated.attributes),
+        &changed.added,
+        &changed.removed,
+    ));
+    let op = if doc_changed {
         LogOperation::Update
     } else {
         LogOperation::GroupMembership
     };
-    w.log(conn, op, ResourceKind::Group, id, &summary)
+    w.finish(conn, now, &events, op, ResourceKind::Group, id, &summary)?;
+    Ok(updated)
 }
 
 /// Top-level attribute names whose values differ (extension objects by their

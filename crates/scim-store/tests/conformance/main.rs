@@ -16,11 +16,13 @@ mod support;
 mod admin;
 mod crud;
 mod deltas;
+mod events;
 mod filters;
 mod isolation;
 mod members;
 mod paging;
 mod plans;
+mod subscriptions;
 mod tokens_log;
 mod walks;
 
@@ -98,4 +100,15 @@ conformance!(
     filters::long_filters_stay_within_the_stack,
     plans::indexed_lookups_use_indexes,
     plans::keyset_pages_walk_the_created_index,
+    plans::event_pages_scan_the_feed_key,
+    events::each_write_produces_its_events,
+    events::member_delta_remove_and_readd,
+    events::create_many_appends_one_event_per_resource,
+    events::positions_are_per_tenant_and_gap_free,
+    events::failed_writes_append_nothing,
+    events::log_rows_carry_their_event_range,
+    events::concurrent_writers_keep_the_feed_in_commit_order,
+    subscriptions::subscription_crud,
+    subscriptions::subscriptions_are_tenant_scoped,
+    subscriptions::replay_moves_the_cursor_within_the_feed,
 );

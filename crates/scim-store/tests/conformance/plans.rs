@@ -392,3 +392,43 @@ pub fn keyset_pages_walk_the_created_index(db: &TestDb) {
         }
     }
 }
+
+/// "Events after position N, limit L" (the events API page and every worker poll) is a
+/// range scan of the feed's primary key from N on, without a sort or a table scan.
+pub fn event_pages_scan_the_feed_key(db: &TestDb) {
+    use scim_store::EventRepo;
+    let store = instrumented(db);
+    let t = tenant(db);
+    fill(&store, &t);
+    if store.backend() == "postgres" {
+        store
+            .with_connection(|c| c.execute_sql("ANALYZE events;"))
+            .unwrap();
+    }
+    let (page, statements) = recording(&t, || store.list_events(&t, 1500, 100, None).unwrap());
+    assert_eq!(page.len(), 100);
+    assert_eq!(page[0].position, 1501);
+    let found: Vec<&String> = statements
+        .iter()
+        .filter(|q| q.contains("events") && q.to_uppercase().starts_with("SELECT"))
+        .collect();
+    assert_eq!(found.len(), 1, "{statements:#?}");
+    for &mode in modes(db) {
+        let plan = explain_with(&store, found[0], mode);
+        println!("[{}] events page\n{}\n{plan}\n", db.backend(), found[0]);
+        assert!(
+            !plan.contains("Seq Scan")
+                && !plan.contains("Sort")
+                && !plan.contains("TEMP B-TREE")
+                && !plan
+                    .lines()
+                    .any(|l| l.trim_start().starts_with("SCAN events")),
+            "events page scans or sorts:\n{plan}"
+        );
+        let bound = plan.lines().any(|l| {
+            (l.contains("events_pkey") || l.contains("Index Cond") && l.contains("position >"))
+                || (l.contains("sqlite_autoindex_events") && l.contains("position>"))
+        });
+        assert!(bound, "the position does not bound the key range:\n{plan}");
+    }
+}

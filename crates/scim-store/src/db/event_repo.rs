@@ -1,0 +1,125 @@
+//! [`EventRepo`] for [`DieselStore`]: the feed reads ([`outbox`]), the subscriptions and
+//! their delivery log ([`subscriptions`]). Reads use a reader connection; writes use the
+//! writer (SQLite's one writer connection, a pooled connection on PostgreSQL).
+
+use super::{DieselStore, outbox, subscriptions};
+use crate::{
+    Claim, CommitListener, DeliveryAttempt, DeliveryFilter, EventRecord, EventRepo,
+    NewSubscription, StoreError, StoreResult, Subscription, SubscriptionUpdate,
+};
+use chrono::{DateTime, Utc};
+use scim_core::events::EventType;
+use std::time::Duration;
+
+impl EventRepo for DieselStore {
+    fn list_events(
+        &self,
+        tenant_id: &str,
+        after: i64,
+        limit: u64,
+        types: Option<&[EventType]>,
+    ) -> StoreResult<Vec<EventRecord>> {
+        outbox::list(&mut *self.conn()?, tenant_id, after, limit, types)
+    }
+
+    fn get_event(&self, tenant_id: &str, position: i64) -> StoreResult<EventRecord> {
+        outbox::get(&mut *self.conn()?, tenant_id, position)
+    }
+
+    fn last_event_position(&self, tenant_id: &str) -> StoreResult<i64> {
+        outbox::last_position(&mut *self.conn()?, tenant_id)
+    }
+
+    fn prune_events(&self, _before: DateTime<Utc>, _batch: u64) -> StoreResult<u64> {
+        Err(StoreError::Unsupported("prune_events: milestone 2"))
+    }
+
+    fn set_commit_listener(&self, listener: CommitListener) {
+        self.listener.set(listener);
+    }
+
+    fn create_subscription(
+        &self,
+        tenant_id: &str,
+        new: &NewSubscription,
+    ) -> StoreResult<Subscription> {
+        subscriptions::create(&mut *self.write_conn()?, tenant_id, new)
+    }
+
+    fn list_subscriptions(&self, tenant_id: &str) -> StoreResult<Vec<Subscription>> {
+        subscriptions::list(&mut *self.conn()?, tenant_id)
+    }
+
+    fn get_subscription(&self, tenant_id: &str, id: &str) -> StoreResult<Subscription> {
+        subscriptions::get(&mut *self.conn()?, tenant_id, id)
+    }
+
+    fn find_subscription(&self, id: &str) -> StoreResult<Subscription> {
+        subscriptions::find(&mut *self.conn()?, id)
+    }
+
+    fn update_subscription(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        change: &SubscriptionUpdate,
+    ) -> StoreResult<Subscription> {
+        subscriptions::update(&mut *self.write_conn()?, tenant_id, id, change)
+    }
+
+    fn delete_subscription(&self, tenant_id: &str, id: &str) -> StoreResult<()> {
+        subscriptions::delete(&mut *self.write_conn()?, tenant_id, id)
+    }
+
+    fn replay_subscription(&self, tenant_id: &str, id: &str, after: i64) -> StoreResult<()> {
+        subscriptions::replay(&mut *self.write_conn()?, tenant_id, id, after)
+    }
+
+    fn queue_redelivery(&self, tenant_id: &str, id: &str, position: i64) -> StoreResult<()> {
+        subscriptions::queue_redelivery(&mut *self.write_conn()?, tenant_id, id, position)
+    }
+
+    fn list_deliveries(
+        &self,
+        tenant_id: &str,
+        filter: &DeliveryFilter,
+    ) -> StoreResult<Vec<DeliveryAttempt>> {
+        subscriptions::list_deliveries(&mut *self.conn()?, tenant_id, filter)
+    }
+
+    fn claim_subscriptions(
+        &self,
+        _owner: &str,
+        _lease: Duration,
+        _limit: usize,
+        _now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Claim>> {
+        Err(StoreError::Unsupported("claim_subscriptions: milestone 2"))
+    }
+
+    fn renew_lease(
+        &self,
+        _owner: &str,
+        _subscription_id: &str,
+        _until: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        Err(StoreError::Unsupported("renew_lease: milestone 2"))
+    }
+
+    fn release_lease(&self, _owner: &str, _subscription_id: &str) -> StoreResult<()> {
+        Err(StoreError::Unsupported("release_lease: milestone 2"))
+    }
+
+    fn record_attempt(
+        &self,
+        _owner: &str,
+        _attempt: &DeliveryAttempt,
+        _disable: Option<&str>,
+    ) -> StoreResult<bool> {
+        Err(StoreError::Unsupported("record_attempt: milestone 2"))
+    }
+
+    fn skip_to(&self, _owner: &str, _subscription_id: &str, _position: i64) -> StoreResult<bool> {
+        Err(StoreError::Unsupported("skip_to: milestone 2"))
+    }
+}

@@ -1,0 +1,319 @@
+//! The outbox: appending a write transaction's events to its tenant's feed, and reading
+//! the feed back.
+//!
+//! [`append`] runs inside the change's own transaction, after every other statement of it
+//! but the provisioning-log row: it allocates the transaction's positions with **one**
+//! upsert of the tenant's `event_sequences` row (`last_position += n RETURNING
+//! last_position`) and inserts the events with those positions. On PostgreSQL the upsert
+//! takes the counter row's lock and holds it until commit, so the tenant's positions are
+//! handed out in commit order and without gaps: a transaction either commits all of its
+//! positions or none, and a later one waits for the lock, so it can never commit a lower
+//! position after a reader has seen a higher one. Taking it last keeps the lock for the
+//! commit only (the change's own row lock is taken first, always in that order, so the two
+//! cannot deadlock). On SQLite the one writer serialises everything anyway.
+
+use super::schema::{event_sequences, events};
+use super::{AnyConnection, kind_from_name, utc};
+use crate::{EventRecord, StoreError, StoreResult};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::upsert::excluded;
+use scim_core::ResourceKind;
+use scim_core::events::{ChangeEvent, EventType, StoredEvent, Subject};
+use serde_json::Value;
+
+/// Rows per multi-row event `INSERT` (14 binds a row: far below every backend's limit).
+const INSERT_CHUNK: usize = 64;
+
+/// The default and the largest page of [`list`].
+pub(crate) const EVENTS_DEFAULT_LIMIT: u64 = 100;
+/// See [`EVENTS_DEFAULT_LIMIT`].
+pub(crate) const EVENTS_MAX_LIMIT: u64 = 1000;
+
+/// A new event id (the SET's `jti`, and a new `txn`): a UUID v4 in its simple form.
+pub(crate) fn new_event_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// Appends `events` to the tenant's feed (inside the caller's write transaction, as its
+/// last statements before the log row): allocates their positions, inserts them with
+/// `txn`, a new `jti` each, and `created_at = now`. Returns the positions `(first, last)`,
+/// or `None` (writing nothing) when there are no events.
+pub(crate) fn append(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    txn: &str,
+    now: NaiveDateTime,
+    events: &[ChangeEvent],
+) -> StoreResult<Option<(i64, i64)>> {
+    if events.is_empty() {
+        return Ok(None);
+    }
+    let n = i64::try_from(events.len()).map_err(|e| StoreError::Backend(Box::new(e)))?;
+    let last = allocate(conn, tenant_id, n)?;
+    let first = last - n + 1;
+    let rows = events
+        .iter()
+        .zip(first..)
+        .map(|(e, position)| EventRow::new(e, position))
+        .collect::<StoreResult<Vec<_>>>()?;
+    macro_rules! values {
+        ($r:expr) => {
+            (
+                events::tenant_id.eq(tenant_id),
+                events::position.eq($r.position),
+                events::jti.eq(new_event_id()),
+                events::txn.eq(txn),
+                events::event_type.eq($r.event_type),
+                events::resource_type.eq($r.resource_type),
+                events::resource_id.eq($r.resource_id),
+                events::external_id.eq($r.external_id),
+                events::version.eq($r.version),
+                events::data.eq($r.data.as_deref()),
+                events::attributes.eq($r.attributes.as_str()),
+                events::group_id.eq($r.group_id),
+                events::group_external_id.eq($r.group_external_id),
+                events::created_at.eq(now),
+            )
+        };
+    }
+    if let [one] = rows.as_slice() {
+        // A single-row INSERT is a statement diesel caches (the common case: one event).
+        diesel::insert_into(events::table)
+            .values(values!(one))
+            .execute(conn)?;
+    } else {
+        for chunk in rows.chunks(INSERT_CHUNK) {
+            let values: Vec<_> = chunk.iter().map(|r| values!(r)).collect();
+            // Multi-row VALUES need the concrete backend.
+            match conn {
+                AnyConnection::Postgresql(c) => diesel::insert_into(events::table)
+                    .values(&values)
+                    .execute(c)?,
+                AnyConnection::Sqlite(c) => diesel::insert_into(events::table)
+                    .values(&values)
+                    .execute(c)?,
+            };
+        }
+    }
+    Ok(Some((first, last)))
+}
+
+/// Adds `n` to the tenant's last position and returns the new last position (one upsert;
+/// on PostgreSQL it locks the counter row until commit).
+fn allocate(conn: &mut AnyConnection, tenant_id: &str, n: i64) -> StoreResult<i64> {
+    macro_rules! upsert {
+        ($c:expr) => {
+            diesel::insert_into(event_sequences::table)
+                .values((
+                    event_sequences::tenant_id.eq(tenant_id),
+                    event_sequences::last_position.eq(n),
+                ))
+                .on_conflict(event_sequences::tenant_id)
+                .do_update()
+                .set(
+                    event_sequences::last_position
+                        .eq(event_sequences::last_position
+                            + excluded(event_sequences::last_position)),
+                )
+                .returning(event_sequences::last_position)
+                .get_result::<i64>($c)
+        };
+    }
+    // Upserts need the concrete backend (the multi-backend has no ON CONFLICT clause).
+    Ok(match conn {
+        AnyConnection::Postgresql(c) => upsert!(c),
+        AnyConnection::Sqlite(c) => upsert!(c),
+    }?)
+}
+
+/// One event as inserted.
+struct EventRow<'a> {
+    position: i64,
+    event_type: &'static str,
+    resource_type: &'static str,
+    resource_id: &'a str,
+    external_id: Option<&'a str>,
+    version: Option<i64>,
+    data: Option<String>,
+    attributes: String,
+    group_id: Option<&'a str>,
+    group_external_id: Option<&'a str>,
+}
+
+impl<'a> EventRow<'a> {
+    fn new(e: &'a ChangeEvent, position: i64) -> StoreResult<Self> {
+        let json = |v: &Value| serde_json::to_string(v).map_err(|e| StoreError::Backend(e.into()));
+        let attributes =
+            serde_json::to_string(&e.attributes).map_err(|e| StoreError::Backend(Box::new(e)))?;
+        Ok(EventRow {
+            position,
+            event_type: e.event_type.name(),
+            resource_type: e.subject.kind.as_str(),
+            resource_id: &e.subject.id,
+            external_id: e.subject.external_id.as_deref(),
+            version: e.version,
+            data: e.data.as_ref().map(json).transpose()?,
+            attributes,
+            group_id: e.group.as_ref().map(|g| g.id.as_str()),
+            group_external_id: e.group.as_ref().and_then(|g| g.external_id.as_deref()),
+        })
+    }
+}
+
+/// The columns read back, in [`EventTuple`] order.
+type EventColumns = (
+    events::tenant_id,
+    events::position,
+    events::jti,
+    events::txn,
+    events::event_type,
+    events::resource_type,
+    events::resource_id,
+    events::external_id,
+    events::version,
+    events::data,
+    events::attributes,
+    events::group_id,
+    events::group_external_id,
+    events::created_at,
+);
+
+const EVENT_COLUMNS: EventColumns = (
+    events::tenant_id,
+    events::position,
+    events::jti,
+    events::txn,
+    events::event_type,
+    events::resource_type,
+    events::resource_id,
+    events::external_id,
+    events::version,
+    events::data,
+    events::attributes,
+    events::group_id,
+    events::group_external_id,
+    events::created_at,
+);
+
+/// An event row as read.
+type EventTuple = (
+    String,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<String>,
+    NaiveDateTime,
+);
+
+fn to_record(row: EventTuple) -> StoreResult<EventRecord> {
+    let (
+        tenant_id,
+        position,
+        jti,
+        txn,
+        event_type,
+        resource_type,
+        resource_id,
+        external_id,
+        version,
+        data,
+        attributes,
+        group_id,
+        group_external_id,
+        created_at,
+    ) = row;
+    let backend = |e: serde_json::Error| StoreError::Backend(Box::new(e));
+    let event_type = EventType::parse(&event_type).ok_or_else(|| {
+        StoreError::Backend(format!("unknown stored event type '{event_type}'").into())
+    })?;
+    Ok(EventRecord {
+        tenant_id,
+        position,
+        event: StoredEvent {
+            jti,
+            txn,
+            issued_at: utc(created_at),
+            event: ChangeEvent {
+                event_type,
+                subject: Subject {
+                    kind: kind_from_name(&resource_type)?,
+                    id: resource_id,
+                    external_id,
+                },
+                version,
+                data: data
+                    .map(|d| serde_json::from_str(&d))
+                    .transpose()
+                    .map_err(backend)?,
+                attributes: serde_json::from_str(&attributes).map_err(backend)?,
+                group: group_id.map(|id| Subject {
+                    kind: ResourceKind::Group,
+                    id,
+                    external_id: group_external_id,
+                }),
+            },
+        },
+    })
+}
+
+/// Up to `limit` events of the tenant after `after`, in position order (a range scan of
+/// the primary key); with `types`, only those.
+pub(crate) fn list(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    after: i64,
+    limit: u64,
+    types: Option<&[EventType]>,
+) -> StoreResult<Vec<EventRecord>> {
+    let limit = match limit {
+        0 => EVENTS_DEFAULT_LIMIT,
+        n => n.min(EVENTS_MAX_LIMIT),
+    };
+    let mut q = events::table
+        .filter(events::tenant_id.eq(tenant_id.to_string()))
+        .filter(events::position.gt(after))
+        .into_boxed();
+    if let Some(types) = types {
+        let names: Vec<&'static str> = types.iter().map(|t| t.name()).collect();
+        q = q.filter(events::event_type.eq_any(names));
+    }
+    let rows: Vec<EventTuple> = q
+        .select(EVENT_COLUMNS)
+        .order(events::position.asc())
+        .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+        .load(conn)?;
+    rows.into_iter().map(to_record).collect()
+}
+
+/// One event of the tenant by position.
+pub(crate) fn get(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    position: i64,
+) -> StoreResult<EventRecord> {
+    let row: EventTuple = events::table
+        .filter(events::tenant_id.eq(tenant_id))
+        .filter(events::position.eq(position))
+        .select(EVENT_COLUMNS)
+        .first(conn)?;
+    to_record(row)
+}
+
+/// The tenant's last allocated position (0 before its first event).
+pub(crate) fn last_position(conn: &mut AnyConnection, tenant_id: &str) -> StoreResult<i64> {
+    Ok(event_sequences::table
+        .filter(event_sequences::tenant_id.eq(tenant_id))
+        .select(event_sequences::last_position)
+        .first::<i64>(conn)
+        .optional()?
+        .unwrap_or(0))
+}
