@@ -21,6 +21,7 @@ use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest, web};
 use chrono::Utc;
 use scim_core::ScimError;
+use scim_core::events::UpdateMethod;
 use scim_store::{Access, Session, StoreError};
 use std::future::{Ready, ready};
 
@@ -33,14 +34,20 @@ pub struct Authenticated {
     pub tenant_id: String,
     /// The id of the token used (recorded in the provisioning log).
     pub token_id: String,
+    /// This request's transaction id (a new random UUID, simple form, per request): the
+    /// `txn` claim of every event the request's change produces (RFC 9967), so a receiver
+    /// can tell which events one request made.
+    pub txn: String,
 }
 
 impl Authenticated {
-    /// The store actor for changes made by this caller.
-    pub fn actor(&self) -> scim_store::Actor {
+    /// The store actor for the change this request makes: its token, its transaction id,
+    /// and whether an update is a PATCH or a PUT (`prov:patch` or `prov:put` events).
+    pub fn actor(&self, method: UpdateMethod) -> scim_store::Actor {
         scim_store::Actor {
             token_id: Some(self.token_id.clone()),
-            ..Default::default()
+            txn: Some(self.txn.clone()),
+            method,
         }
     }
 
@@ -106,6 +113,7 @@ pub fn verify(
     Ok(Authenticated {
         tenant_id: tenant_id.to_string(),
         token_id: claims.jti,
+        txn: uuid::Uuid::new_v4().simple().to_string(),
     })
 }
 

@@ -10,6 +10,7 @@ use crate::auth::Authenticated;
 use crate::error::{ApiError, store_error_for};
 use crate::state::AppState;
 use scim_core::ScimError;
+use scim_core::events::UpdateMethod;
 use scim_core::patch::{MemberSplit, PatchRequest, apply_patch, split_member_ops};
 use scim_core::projection::Projection;
 use scim_core::replace::replace_resource;
@@ -28,7 +29,7 @@ pub async fn create(
     projection: Projection,
 ) -> Result<Rendered, ApiError> {
     let attributes = parse_resource(kind, &body)?;
-    let (actor, tenant) = (auth.actor(), auth.tenant_id.clone());
+    let (actor, tenant) = (auth.actor(UpdateMethod::Put), auth.tenant_id.clone());
     let base = state.tenant_url(&auth.tenant_id);
     authorized(state, auth, Access::Write, move |s| {
         let created = s.create(&actor, &tenant, kind, attributes)?;
@@ -38,18 +39,21 @@ pub async fn create(
 }
 
 /// Changes one resource with `change` (after the `If-Match` check) in one transaction and
-/// renders it. Groups are read with their members (a PUT or a general PATCH rewrites them);
-/// users with their groups only when the response shows them.
+/// renders it; `method` says which event (`prov:put` or `prov:patch`) the change makes.
+/// Groups are read with their members (a PUT or a general PATCH rewrites them); users with
+/// their groups only when the response shows them.
+#[allow(clippy::too_many_arguments)]
 async fn update(
     state: &AppState,
     auth: &Authenticated,
+    method: UpdateMethod,
     kind: ResourceKind,
     id: &str,
     if_match: Option<String>,
     projection: Projection,
     mut change: impl FnMut(&Resource) -> Result<Option<Attributes>, ScimError> + Send + 'static,
 ) -> Result<Rendered, ApiError> {
-    let (actor, tenant, rid) = (auth.actor(), auth.tenant_id.clone(), id.to_string());
+    let (actor, tenant, rid) = (auth.actor(method), auth.tenant_id.clone(), id.to_string());
     let base = state.tenant_url(&auth.tenant_id);
     authorized(state, auth, Access::Write, move |s| {
         let relations = kind == ResourceKind::Group || wants_relations(kind, &projection);
@@ -81,6 +85,7 @@ pub async fn replace(
     update(
         state,
         auth,
+        UpdateMethod::Put,
         kind,
         id,
         if_match,
@@ -138,6 +143,7 @@ pub async fn patch(
         let r = update(
             state,
             auth,
+            UpdateMethod::Patch,
             kind,
             id,
             if_match,
@@ -151,7 +157,13 @@ pub async fn patch(
             Patched::Resource(r)
         });
     };
-    let (actor, tenant, rid) = (auth.actor(), auth.tenant_id.clone(), id.to_string());
+    // The member delta and the remaining operations are one PATCH: `prov:patch` for the
+    // group's own attributes, feed events for the members.
+    let (actor, tenant, rid) = (
+        auth.actor(UpdateMethod::Patch),
+        auth.tenant_id.clone(),
+        id.to_string(),
+    );
     let base = state.tenant_url(&auth.tenant_id);
     authorized(state, auth, Access::Write, move |s| {
         let not_found = |e| store_error_for(kind, &rid, e);
@@ -185,7 +197,11 @@ pub async fn delete(
     id: &str,
     if_match: Option<String>,
 ) -> Result<(), ApiError> {
-    let (actor, tenant, rid) = (auth.actor(), auth.tenant_id.clone(), id.to_string());
+    let (actor, tenant, rid) = (
+        auth.actor(UpdateMethod::Put),
+        auth.tenant_id.clone(),
+        id.to_string(),
+    );
     authorized(state, auth, Access::Write, move |s| {
         s.delete(&actor, &tenant, kind, &rid, &mut |current| {
             check_if_match(if_match.as_deref(), current)

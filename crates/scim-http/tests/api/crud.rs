@@ -179,6 +179,30 @@ async fn discovery_endpoints() {
         .expect(200);
     assert_eq!(spc["patch"]["supported"], true);
     assert_eq!(spc["bulk"]["supported"], false);
+    // RFC 9967 §4: the security events this server emits, every one of them.
+    assert_eq!(spc["securityEvents"]["asyncRequest"], "none");
+    let uris: Vec<&str> = spc["securityEvents"]["eventUris"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u.as_str().unwrap())
+        .collect();
+    for uri in [
+        "urn:ietf:params:scim:event:prov:create:full",
+        "urn:ietf:params:scim:event:prov:create:notice",
+        "urn:ietf:params:scim:event:prov:patch:full",
+        "urn:ietf:params:scim:event:prov:patch:notice",
+        "urn:ietf:params:scim:event:prov:put:full",
+        "urn:ietf:params:scim:event:prov:put:notice",
+        "urn:ietf:params:scim:event:prov:delete",
+        "urn:ietf:params:scim:event:prov:activate",
+        "urn:ietf:params:scim:event:prov:deactivate",
+        "urn:ietf:params:scim:event:feed:add",
+        "urn:ietf:params:scim:event:feed:remove",
+    ] {
+        assert!(uris.contains(&uri), "{uri} missing from {uris:?}");
+    }
+    assert_eq!(uris.len(), 11, "{uris:?}");
     let rts = app.call("GET", "/ResourceTypes", None).await.expect(200);
     assert_eq!(rts["totalResults"], 2);
     let user = app
