@@ -1,15 +1,19 @@
 //! `scim-server`: the binary. Configuration, command line, logging and wiring of
-//! `scim-store` and `scim-http`.
+//! `scim-store`, `scim-http`, the admin console and the event delivery worker.
 
 mod commands;
 mod config;
+mod duration;
 mod telemetry;
+mod webhooks;
 
 use actix_web::middleware::NormalizePath;
 use actix_web::{App, HttpServer};
 use anyhow::Context as _;
 use clap::Parser as _;
-use config::{AdminCommand, Cli, Command, Config, TenantCommand, TokenCommand};
+use config::{
+    AdminCommand, Cli, Command, Config, EventsCommand, TenantCommand, TokenCommand, WebhookCommand,
+};
 use scim_http::AppState;
 use scim_http::telemetry::ScimRootSpanBuilder;
 use scim_store::Store as _;
@@ -23,7 +27,12 @@ fn main() -> std::process::ExitCode {
             // The whole cause chain on one line, without a backtrace: this is read by
             // administrators, not developers.
             eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
+            if e.is::<webhooks::UsageError>() {
+                // Bad input, like clap's own parse errors.
+                std::process::ExitCode::from(2)
+            } else {
+                std::process::ExitCode::FAILURE
+            }
         }
     }
 }
@@ -45,6 +54,25 @@ fn run() -> anyhow::Result<()> {
             commands::admin_create(&cli.config, &email, tenant.as_deref())
         }
         Command::Admin(AdminCommand::Token { email }) => commands::admin_token(&cli.config, &email),
+        Command::Webhook(WebhookCommand::Add {
+            tenant,
+            url,
+            mode,
+            events,
+            json,
+        }) => webhooks::webhook_add(&cli.config, &tenant, &url, &mode, events.as_deref(), json),
+        Command::Webhook(WebhookCommand::List { tenant, json }) => {
+            webhooks::webhook_list(&cli.config, &tenant, json)
+        }
+        Command::Webhook(WebhookCommand::Remove { id }) => {
+            webhooks::webhook_remove(&cli.config, &id)
+        }
+        Command::Events(EventsCommand::List {
+            tenant,
+            after,
+            limit,
+            json,
+        }) => webhooks::events_list(&cli.config, &tenant, after.as_deref(), &limit, json),
     }
 }
 
@@ -94,12 +122,11 @@ fn serve(config: Config) -> anyhow::Result<()> {
         if let Some(workers) = config.workers.filter(|w| *w > 0) {
             server = server.workers(workers);
         }
-        server
-            .bind(&config.bind)
-            .with_context(|| format!("cannot listen on {}", config.bind))?
-            .run()
-            .await
-            .context("the HTTP server failed")?;
+        let served = match server.bind(&config.bind) {
+            Ok(bound) => bound.run().await.context("the HTTP server failed"),
+            Err(e) => Err(e).with_context(|| format!("cannot listen on {}", config.bind)),
+        };
+        served?;
         tracing::info!("scim-server stopped");
         Ok(())
     })

@@ -82,15 +82,7 @@ impl Drop for TestDb {
 
 /// Runs the CLI against `db` and returns its standard output (panics on failure).
 pub fn cli(db_url: &str, public_url: &str, args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .args(args)
-        .env("SCIM_DATABASE_URL", db_url)
-        .env("SCIM_PUBLIC_URL", public_url)
-        .env("SCIM_LOG_LEVEL", "warn")
-        .env_remove("RUST_LOG")
-        .env_remove("SCIM_TOKEN_SIGNING_KEY")
-        .output()
-        .unwrap();
+    let out = cli_output(db_url, public_url, args);
     assert!(
         out.status.success(),
         "scim-server {args:?} failed: {}\n{}",
@@ -98,6 +90,19 @@ pub fn cli(db_url: &str, public_url: &str, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
+}
+
+/// Runs the CLI against `db` and returns whatever it did (exit status, stdout, stderr).
+pub fn cli_output(db_url: &str, public_url: &str, args: &[&str]) -> std::process::Output {
+    Command::new(BIN)
+        .args(args)
+        .env("SCIM_DATABASE_URL", db_url)
+        .env("SCIM_PUBLIC_URL", public_url)
+        .env("SCIM_LOG_LEVEL", "warn")
+        .env_remove("RUST_LOG")
+        .env_remove("SCIM_TOKEN_SIGNING_KEY")
+        .output()
+        .unwrap()
 }
 
 fn free_port() -> u16 {

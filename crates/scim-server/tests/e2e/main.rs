@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod entra;
+mod events;
+mod feed;
 mod harness;
 mod isolation;
 mod okta;
