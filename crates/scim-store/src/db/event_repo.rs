@@ -1,11 +1,12 @@
-//! [`EventRepo`] for [`DieselStore`]: the feed reads ([`outbox`]), the subscriptions and
-//! their delivery log ([`subscriptions`]). Reads use a reader connection; writes use the
+//! [`EventRepo`] for [`DieselStore`]: the feed reads and pruning ([`outbox`]), the
+//! subscriptions and their delivery log ([`subscriptions`]), the worker's leases
+//! ([`leases`]). Reads use a reader connection; writes use the
 //! writer (SQLite's one writer connection, a pooled connection on PostgreSQL).
 
-use super::{DieselStore, outbox, subscriptions};
+use super::{DieselStore, leases, outbox, subscriptions, truncate_ms};
 use crate::{
     Claim, CommitListener, DeliveryAttempt, DeliveryFilter, EventRecord, EventRepo,
-    NewSubscription, StoreError, StoreResult, Subscription, SubscriptionUpdate,
+    NewSubscription, StoreResult, Subscription, SubscriptionUpdate,
 };
 use chrono::{DateTime, Utc};
 use scim_core::events::EventType;
@@ -30,8 +31,12 @@ impl EventRepo for DieselStore {
         outbox::last_position(&mut *self.conn()?, tenant_id)
     }
 
-    fn prune_events(&self, _before: DateTime<Utc>, _batch: u64) -> StoreResult<u64> {
-        Err(StoreError::Unsupported("prune_events: milestone 2"))
+    fn prune_events(&self, before: DateTime<Utc>, batch: u64) -> StoreResult<u64> {
+        outbox::prune(
+            &mut *self.write_conn()?,
+            truncate_ms(before.naive_utc()),
+            batch,
+        )
     }
 
     fn set_commit_listener(&self, listener: CommitListener) {
@@ -89,37 +94,37 @@ impl EventRepo for DieselStore {
 
     fn claim_subscriptions(
         &self,
-        _owner: &str,
-        _lease: Duration,
-        _limit: usize,
-        _now: DateTime<Utc>,
+        owner: &str,
+        lease: Duration,
+        limit: usize,
+        now: DateTime<Utc>,
     ) -> StoreResult<Vec<Claim>> {
-        Err(StoreError::Unsupported("claim_subscriptions: milestone 2"))
+        leases::claim(&mut *self.write_conn()?, owner, lease, limit, now)
     }
 
     fn renew_lease(
         &self,
-        _owner: &str,
-        _subscription_id: &str,
-        _until: DateTime<Utc>,
+        owner: &str,
+        subscription_id: &str,
+        until: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        Err(StoreError::Unsupported("renew_lease: milestone 2"))
+        leases::renew(&mut *self.write_conn()?, owner, subscription_id, until)
     }
 
-    fn release_lease(&self, _owner: &str, _subscription_id: &str) -> StoreResult<()> {
-        Err(StoreError::Unsupported("release_lease: milestone 2"))
+    fn release_lease(&self, owner: &str, subscription_id: &str) -> StoreResult<()> {
+        leases::release(&mut *self.write_conn()?, owner, subscription_id)
     }
 
     fn record_attempt(
         &self,
-        _owner: &str,
-        _attempt: &DeliveryAttempt,
-        _disable: Option<&str>,
+        owner: &str,
+        attempt: &DeliveryAttempt,
+        disable: Option<&str>,
     ) -> StoreResult<bool> {
-        Err(StoreError::Unsupported("record_attempt: milestone 2"))
+        leases::record_attempt(&mut *self.write_conn()?, owner, attempt, disable)
     }
 
-    fn skip_to(&self, _owner: &str, _subscription_id: &str, _position: i64) -> StoreResult<bool> {
-        Err(StoreError::Unsupported("skip_to: milestone 2"))
+    fn skip_to(&self, owner: &str, subscription_id: &str, position: i64) -> StoreResult<bool> {
+        leases::skip_to(&mut *self.write_conn()?, owner, subscription_id, position)
     }
 }

@@ -21,6 +21,7 @@ mod counts;
 mod event_repo;
 mod filter_sql;
 mod groups;
+mod leases;
 mod list;
 mod migrate;
 mod outbox;

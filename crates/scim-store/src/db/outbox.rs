@@ -12,8 +12,8 @@
 //! commit only (the change's own row lock is taken first, always in that order, so the two
 //! cannot deadlock). On SQLite the one writer serialises everything anyway.
 
-use super::schema::{event_sequences, events};
-use super::{AnyConnection, kind_from_name, utc};
+use super::schema::{event_deliveries, event_redeliveries, event_sequences, events};
+use super::{AnyConnection, kind_from_name, utc, write_tx};
 use crate::{EventRecord, StoreError, StoreResult};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -316,4 +316,68 @@ pub(crate) fn last_position(conn: &mut AnyConnection, tenant_id: &str) -> StoreR
         .first::<i64>(conn)
         .optional()?
         .unwrap_or(0))
+}
+
+/// Deletes events committed before `before`, at most `batch` per call, as whole prefixes
+/// of each tenant's feed in position order (so a cursor never sees a hole), with their
+/// delivery-log rows and queued redeliveries. Each tenant's cut is found by reading at
+/// most `batch` keys from the start of its feed (never a scan by time), and each delete is
+/// a key range `position <= cut` in its own short transaction. The counter rows stay, so
+/// positions are never reused.
+pub(crate) fn prune(
+    conn: &mut AnyConnection,
+    before: NaiveDateTime,
+    batch: u64,
+) -> StoreResult<u64> {
+    let mut left = i64::try_from(batch).unwrap_or(i64::MAX);
+    let mut pruned = 0_u64;
+    let tenants: Vec<String> = event_sequences::table
+        .select(event_sequences::tenant_id)
+        .order(event_sequences::tenant_id.asc())
+        .load(conn)?;
+    for tenant_id in tenants {
+        if left <= 0 {
+            break;
+        }
+        // The oldest keys of the feed; the prefix of those committed before `before`.
+        let oldest: Vec<(i64, NaiveDateTime)> = events::table
+            .filter(events::tenant_id.eq(&tenant_id))
+            .select((events::position, events::created_at))
+            .order(events::position.asc())
+            .limit(left)
+            .load(conn)?;
+        let Some(cut) = oldest
+            .iter()
+            .take_while(|(_, at)| *at < before)
+            .map(|(p, _)| *p)
+            .last()
+        else {
+            continue;
+        };
+        let n = write_tx(conn, |c| {
+            let n = diesel::delete(
+                events::table
+                    .filter(events::tenant_id.eq(&tenant_id))
+                    .filter(events::position.le(cut)),
+            )
+            .execute(c)?;
+            diesel::delete(
+                event_deliveries::table
+                    .filter(event_deliveries::tenant_id.eq(&tenant_id))
+                    .filter(event_deliveries::position.le(cut)),
+            )
+            .execute(c)?;
+            diesel::delete(
+                event_redeliveries::table
+                    .filter(event_redeliveries::tenant_id.eq(&tenant_id))
+                    .filter(event_redeliveries::position.le(cut)),
+            )
+            .execute(c)?;
+            Ok(n)
+        })?;
+        let n = i64::try_from(n).unwrap_or(i64::MAX);
+        left -= n;
+        pruned += u64::try_from(n).unwrap_or(0);
+    }
+    Ok(pruned)
 }

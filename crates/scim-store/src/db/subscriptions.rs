@@ -216,28 +216,29 @@ pub(crate) fn find(conn: &mut AnyConnection, id: &str) -> StoreResult<Subscripti
     Ok(to_subscription(row)?.0)
 }
 
-/// The columns an admin's change writes; `None` leaves a column as it is.
+/// The columns a change of a subscription writes; `None` leaves a column as it is.
 #[derive(AsChangeset, Default)]
 #[diesel(table_name = event_subscriptions)]
-struct Changes {
-    target: Option<String>,
-    mode: Option<&'static str>,
-    events: Option<Option<String>>,
-    enabled: Option<bool>,
-    disabled_reason: Option<Option<&'static str>>,
-    secret_version: Option<i64>,
-    updated_at: Option<NaiveDateTime>,
-    attempts: Option<i64>,
-    failing_since: Option<Option<NaiveDateTime>>,
-    next_attempt: Option<Option<NaiveDateTime>>,
-    last_error: Option<Option<String>>,
-    lease_owner: Option<Option<String>>,
-    lease_until: Option<Option<NaiveDateTime>>,
+pub(crate) struct Changes {
+    pub target: Option<String>,
+    pub mode: Option<&'static str>,
+    pub events: Option<Option<String>>,
+    pub enabled: Option<bool>,
+    pub disabled_reason: Option<Option<String>>,
+    pub secret_version: Option<i64>,
+    pub updated_at: Option<NaiveDateTime>,
+    pub cursor: Option<i64>,
+    pub attempts: Option<i64>,
+    pub failing_since: Option<Option<NaiveDateTime>>,
+    pub next_attempt: Option<Option<NaiveDateTime>>,
+    pub last_error: Option<Option<String>>,
+    pub lease_owner: Option<Option<String>>,
+    pub lease_until: Option<Option<NaiveDateTime>>,
 }
 
 impl Changes {
     /// Clears the backoff state: the next attempt is due at once.
-    fn clear_failures(&mut self) {
+    pub fn clear_failures(&mut self) {
         self.attempts = Some(0);
         self.failing_since = Some(None);
         self.next_attempt = Some(None);
@@ -245,7 +246,7 @@ impl Changes {
     }
 
     /// Takes the lease from whichever worker holds it (its fenced writes then fail).
-    fn revoke_lease(&mut self) {
+    pub fn revoke_lease(&mut self) {
         self.lease_owner = Some(None);
         self.lease_until = Some(None);
     }
@@ -294,7 +295,7 @@ pub(crate) fn update(
             }
             Some(false) if current.enabled => {
                 c.enabled = Some(false);
-                c.disabled_reason = Some(Some(DISABLED_BY_ADMIN));
+                c.disabled_reason = Some(Some(DISABLED_BY_ADMIN.into()));
                 delivery_changes = true;
             }
             _ => {}
@@ -375,6 +376,7 @@ pub(crate) fn replay(
         let cursor = clamp_cursor(conn, tenant_id, after)?;
         let mut c = Changes {
             updated_at: Some(now_ms()),
+            cursor: Some(cursor),
             ..Changes::default()
         };
         c.clear_failures();
@@ -384,7 +386,7 @@ pub(crate) fn replay(
                 .filter(event_subscriptions::tenant_id.eq(tenant_id))
                 .filter(event_subscriptions::id.eq(id)),
         )
-        .set((&c, event_subscriptions::cursor.eq(cursor)))
+        .set(&c)
         .execute(conn)?;
         if n == 0 {
             return Err(StoreError::NotFound);

@@ -17,8 +17,10 @@ mod admin;
 mod crud;
 mod deltas;
 mod events;
+mod feed_order;
 mod filters;
 mod isolation;
+mod leases;
 mod members;
 mod paging;
 mod plans;
@@ -107,8 +109,15 @@ conformance!(
     events::positions_are_per_tenant_and_gap_free,
     events::failed_writes_append_nothing,
     events::log_rows_carry_their_event_range,
-    events::concurrent_writers_keep_the_feed_in_commit_order,
+    feed_order::concurrent_writers_keep_the_feed_in_commit_order,
     subscriptions::subscription_crud,
     subscriptions::subscriptions_are_tenant_scoped,
     subscriptions::replay_moves_the_cursor_within_the_feed,
+    leases::claims_take_due_subscriptions_with_work,
+    leases::leases_expire_and_fence_every_worker_write,
+    leases::attempts_move_the_cursor_or_back_off,
+    leases::delivery_log_pages_and_filters,
+    leases::prune_drops_old_prefixes_and_never_reuses_positions,
+    leases::concurrent_claimers_never_share_a_subscription,
+    leases::commit_listener_runs_after_commit,
 );
