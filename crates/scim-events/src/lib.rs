@@ -9,7 +9,7 @@
 //! - **NATS JetStream**: the JWS published to the subscription's subject, acknowledged by
 //!   the stream's PubAck, with `Nats-Msg-Id: <jti>` so JetStream drops duplicates.
 //!
-//! A `Deliverer` runs the background loop on any number of replicas: it leases due
+//! A [`Deliverer`] runs the background loop on any number of replicas: it leases due
 //! subscriptions in the database (one worker per subscription at a time), sends each one's
 //! events strictly in order, one at a time, records every attempt, retries failures with
 //! exponential backoff and full jitter, and disables a subscription that kept failing for
@@ -21,12 +21,17 @@
 
 mod backoff;
 mod config;
+mod deliverer;
 mod error;
+mod nats;
 mod secret;
 mod set;
+mod webhook;
+mod worker;
 
 pub use backoff::{backoff, disable_reason, random_unit};
 pub use config::DeliveryConfig;
+pub use deliverer::{Deliverer, WorkerHandle};
 pub use error::EventsError;
 pub use secret::{SIGNING_KEY_SETTING, signing_key, subscription_secret};
 pub use set::{

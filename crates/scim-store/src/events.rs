@@ -319,6 +319,14 @@ pub trait EventRepo: Send + Sync {
     /// Worker: moves the cursor forward to `position` over events the filter skips (only
     /// while `owner` holds the lease).
     fn skip_to(&self, owner: &str, subscription_id: &str, position: i64) -> StoreResult<bool>;
+    /// Appends a test attempt (position 0, made by the console's "send test event", no
+    /// lease involved) to the subscription's delivery log, and changes nothing else: not
+    /// the cursor, the failure state or the redelivery queue. The default answers
+    /// `Unsupported` (the test is then sent but not logged).
+    fn record_test_attempt(&self, attempt: &DeliveryAttempt) -> StoreResult<()> {
+        let _ = attempt;
+        Err(crate::StoreError::Unsupported("logging test deliveries"))
+    }
 }
 
 /// Which delivery attempts [`EventRepo::list_deliveries`] returns.
