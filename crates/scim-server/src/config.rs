@@ -339,7 +339,6 @@ impl Config {
     }
 
     /// The delivery worker's configuration for a process whose lease owner id is `owner`.
-    #[allow(dead_code)] // `serve` uses it once the delivery worker is wired in.
     pub fn delivery_config(&self, owner: String) -> scim_events::DeliveryConfig {
         let e = &self.events;
         scim_events::DeliveryConfig {

@@ -109,6 +109,8 @@ fn serve(config: Config) -> anyhow::Result<()> {
         Err(e) => tracing::warn!(error = %e, "cannot prepare the admin console set-up link"),
     }
     actix_web::rt::System::new().block_on(async move {
+        let deliverer = start_delivery(&config, &store).await?;
+        let worker = deliverer.as_ref().map(scim_events::Deliverer::spawn);
         let mut server = HttpServer::new(move || {
             App::new()
                 // A Tenant URL pasted with a trailing `/` makes clients request
@@ -126,8 +128,55 @@ fn serve(config: Config) -> anyhow::Result<()> {
             Ok(bound) => bound.run().await.context("the HTTP server failed"),
             Err(e) => Err(e).with_context(|| format!("cannot listen on {}", config.bind)),
         };
+        // The HTTP server has stopped (SIGTERM / Ctrl-C, in-flight requests finished):
+        // let the worker finish the delivery in hand and give its leases back, so another
+        // replica takes over at once instead of after the lease expires.
+        if let Some(worker) = worker {
+            let grace = config.events.webhook_timeout.saturating_mul(2);
+            if actix_web::rt::time::timeout(grace, worker.shutdown())
+                .await
+                .is_err()
+            {
+                tracing::warn!(
+                    "the event delivery worker did not stop within {}; its leases expire on their own",
+                    duration::format_duration(grace)
+                );
+            }
+        }
         served?;
         tracing::info!("scim-server stopped");
         Ok(())
     })
+}
+
+/// The event delivery worker of this process (not started with `--no-delivery`). Its
+/// lease owner id is random per process, so a restarted process never mistakes a dead
+/// one's leases for its own.
+async fn start_delivery(
+    config: &Config,
+    store: &Arc<scim_store::DieselStore>,
+) -> anyhow::Result<Option<scim_events::Deliverer>> {
+    if config.events.no_delivery {
+        tracing::info!(
+            "--no-delivery: this process delivers no events (other replicas do; the outbox and the events API work)"
+        );
+        return Ok(None);
+    }
+    let owner = uuid::Uuid::new_v4().simple().to_string();
+    let delivery = config.delivery_config(owner.clone());
+    tracing::info!(
+        owner = %owner,
+        poll_interval = %duration::format_duration(delivery.poll_interval),
+        request_timeout = %duration::format_duration(delivery.request_timeout),
+        retry_window = %duration::format_duration(delivery.retry_window),
+        retention = %duration::format_duration(delivery.retention),
+        concurrency = delivery.concurrency,
+        nats = delivery.nats_url.is_some(),
+        "starting the event delivery worker"
+    );
+    let shared: Arc<dyn scim_store::Store> = store.clone();
+    let deliverer = scim_events::Deliverer::new(shared, delivery)
+        .await
+        .context("cannot start the event delivery worker")?;
+    Ok(Some(deliverer))
 }

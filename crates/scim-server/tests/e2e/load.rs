@@ -102,7 +102,8 @@ pub fn run_client(
             }
         };
         for value in &patches {
-            let op = json!({"schemas": [PATCH_URN], "Operations": [{"op": "replace", "value": value}]});
+            let op =
+                json!({"schemas": [PATCH_URN], "Operations": [{"op": "replace", "value": value}]});
             match send("PATCH", &format!("/Users/{id}"), &op) {
                 Ok(r) if r.status == 200 => acks.lock().unwrap().push(Ack {
                     user_id: id.clone(),

@@ -35,7 +35,12 @@ impl Delivery {
 
     /// The payload of the SET's one event.
     pub fn payload(&self) -> &Value {
-        self.claims["events"].as_object().unwrap().values().next().unwrap()
+        self.claims["events"]
+            .as_object()
+            .unwrap()
+            .values()
+            .next()
+            .unwrap()
     }
 }
 
@@ -234,7 +239,8 @@ fn judge(s: &mut State, method: &str, path: &str, content_type: Option<&str>, bo
         return 405;
     }
     if content_type != Some("application/secevent+jwt") {
-        s.rejected.push(format!("{path}: content type {content_type:?}"));
+        s.rejected
+            .push(format!("{path}: content type {content_type:?}"));
         return 415;
     }
     let token = String::from_utf8_lossy(body).trim().to_string();

@@ -50,7 +50,13 @@ fn two_replicas_deliver_each_event_once_in_order_never_at_once() {
     for (t, path, _) in subs {
         let mut feed: Vec<String> = Vec::new();
         for (_, set) in all_events(&a, &t.id) {
-            let event = set["events"].as_object().unwrap().keys().next().unwrap().clone();
+            let event = set["events"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .next()
+                .unwrap()
+                .clone();
             if path != "/one-deact" || event.ends_with(":prov:deactivate") {
                 feed.push(set["jti"].as_str().unwrap().to_string());
             }
@@ -61,7 +67,11 @@ fn two_replicas_deliver_each_event_once_in_order_never_at_once() {
         assert_eq!(jtis, feed, "{path}: the feed, once each, in order");
         eprintln!("{path}: {} events", feed.len());
     }
-    assert_eq!(rx.overlaps(), Vec::<String>::new(), "deliveries in flight at once");
+    assert_eq!(
+        rx.overlaps(),
+        Vec::<String>::new(),
+        "deliveries in flight at once"
+    );
     assert_eq!(rx.rejected(), Vec::<String>::new());
     drop(b);
 }
@@ -91,14 +101,24 @@ fn a_no_delivery_process_writes_events_that_another_delivers() {
         .iter()
         .map(|(_, set)| set["jti"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(feed.len(), 2 * 3 * 6, "the outbox is written without a worker");
+    assert_eq!(
+        feed.len(),
+        2 * 3 * 6,
+        "the outbox is written without a worker"
+    );
     let logged = std::fs::read_to_string(&log).unwrap();
     assert!(logged.contains("--no-delivery"), "{logged}");
-    assert!(!logged.contains("starting the event delivery worker"), "{logged}");
+    assert!(
+        !logged.contains("starting the event delivery worker"),
+        "{logged}"
+    );
     // Nothing was delivered by the API-only process: the subscription's cursor is where
     // it started (read after the whole feed was committed).
     let w = crate::feed::list_webhooks(&api, &t.id);
-    assert_eq!((w[0]["id"].as_str(), w[0]["cursor"].as_str()), (Some(id.as_str()), Some("0")));
+    assert_eq!(
+        (w[0]["id"].as_str(), w[0]["cursor"].as_str()),
+        (Some(id.as_str()), Some("0"))
+    );
 
     let worker = api.replica(QUICK_DELIVERY);
     let got = rx.wait_for("/quiet", feed.len(), Duration::from_secs(60));
