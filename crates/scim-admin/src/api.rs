@@ -1,6 +1,7 @@
 //! The admin JSON API (`/admin/api`), for automation: organizations (list, create, one),
-//! token generation (the token is in that response only), and read access to users,
-//! groups and the provisioning log. Authenticated by an admin API token
+//! token generation (the token is in that response only), read access to users, groups
+//! and the provisioning log, and the event feed and its subscriptions
+//! ([`webhooks::api`](crate::webhooks::api)). Authenticated by an admin API token
 //! (`Authorization: Bearer`, from `scim-server admin token`); the same
 //! [`service`](crate::service) functions as the pages.
 
@@ -50,7 +51,7 @@ impl ResponseError for JsonError {
     }
 }
 
-type ApiResult = Result<HttpResponse, JsonError>;
+pub(crate) type ApiResult = Result<HttpResponse, JsonError>;
 
 /// The API's routes (under `/admin`).
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -65,25 +66,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/organizations/{org}/groups", web::get().to(groups))
             .route("/organizations/{org}/groups/{id}", web::get().to(group))
             .route("/organizations/{org}/log", web::get().to(log))
+            .configure(crate::webhooks::api::routes)
             .default_service(web::to(not_found)),
     );
 }
 
-fn ok(status: StatusCode, body: &Value) -> HttpResponse {
+pub(crate) fn ok(status: StatusCode, body: &Value) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(body)
 }
 
-async fn who(state: &AdminState, req: &HttpRequest) -> Result<Principal, AdminError> {
+pub(crate) async fn who(state: &AdminState, req: &HttpRequest) -> Result<Principal, AdminError> {
     authenticate(state, req, Credential::Bearer).await
 }
 
-fn org_id(req: &HttpRequest) -> String {
+pub(crate) fn org_id(req: &HttpRequest) -> String {
     req.match_info().get("org").unwrap_or_default().to_string()
 }
 
-fn query(req: &HttpRequest) -> HashMap<String, String> {
+pub(crate) fn query(req: &HttpRequest) -> HashMap<String, String> {
     web::Query::<HashMap<String, String>>::from_query(req.query_string())
         .map(web::Query::into_inner)
         .unwrap_or_default()

@@ -26,6 +26,9 @@ pub enum AdminError {
     /// The e-mail address is taken.
     #[error("{0} is already in use")]
     Conflict(String),
+    /// This process cannot do it (e.g. it runs no delivery worker); the message says why.
+    #[error("{0}")]
+    Unavailable(&'static str),
     /// Anything else (logged; shown generically).
     #[error("internal error")]
     Internal(String),
@@ -41,6 +44,7 @@ impl AdminError {
             AdminError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             AdminError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AdminError::Conflict(_) => StatusCode::CONFLICT,
+            AdminError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AdminError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

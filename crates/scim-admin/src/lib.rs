@@ -4,9 +4,11 @@
 //! admin API tokens and the one-time set-up link ([`session`]), the operations both the
 //! pages and the API perform ([`service`]: organizations, token generation through
 //! [`scim_http::generate_token`], users, groups, the provisioning log), the HTML pages
-//! ([`pages`], maud templates compiled into the binary, with embedded CSS and JS) and the
-//! JSON API ([`api`]). It depends on `scim-core`, `scim-store` and `scim-http`; the
-//! binary wires it into `serve`.
+//! ([`pages`], maud templates compiled into the binary, with embedded CSS and JS), the
+//! JSON API ([`api`]), and an organization's event feed and webhook subscriptions
+//! ([`webhooks`]: API, pages, delivery log). It depends on `scim-core`, `scim-store`,
+//! `scim-http` and `scim-events` (secrets, SET rendering, test deliveries); the binary
+//! wires it into `serve`.
 //!
 //! Tenant isolation: an organization admin reaches only its own organization; any other
 //! organization is answered exactly like one that does not exist (404).
@@ -18,6 +20,7 @@ pub mod pages;
 pub mod service;
 pub mod session;
 mod views;
+pub mod webhooks;
 
 pub use error::AdminError;
 pub use session::{AdminState, SETUP_CODE_SETTING, prepare_setup_link};

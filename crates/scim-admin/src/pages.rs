@@ -1,6 +1,6 @@
 //! The console's pages: sign-in, set-up, sign-out, Organizations, and per organization
-//! Settings › SAML/SCIM (with Generate), Users, Groups and Activity; plus the embedded
-//! CSS and JS. Anonymous requests are redirected to the sign-in page; every form that
+//! Settings › SAML/SCIM (with Generate), Users, Groups, Activity and Webhooks (the latter
+//! in [`webhooks::pages`](crate::webhooks::pages)); plus the embedded CSS and JS. Anonymous requests are redirected to the sign-in page; every form that
 //! changes something carries a CSRF token.
 
 use crate::AdminError;
@@ -57,7 +57,7 @@ impl ResponseError for PageError {
     }
 }
 
-type PageResult = Result<HttpResponse, PageError>;
+pub(crate) type PageResult = Result<HttpResponse, PageError>;
 
 /// The console's routes (under `/admin`).
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -83,6 +83,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/organizations/{org}/groups", web::get().to(groups))
         .route("/organizations/{org}/groups/{id}", web::get().to(group))
         .route("/organizations/{org}/activity", web::get().to(activity))
+        .configure(crate::webhooks::pages::routes)
         .default_service(web::to(not_found));
 }
 
@@ -108,7 +109,7 @@ fn secure_headers(resp: &mut actix_web::HttpResponseBuilder) {
         ));
 }
 
-fn redirect(to: &str) -> HttpResponse {
+pub(crate) fn redirect(to: &str) -> HttpResponse {
     let mut resp = HttpResponse::SeeOther();
     secure_headers(&mut resp);
     resp.insert_header((header::LOCATION, to)).finish()
@@ -121,17 +122,20 @@ fn with_cookie(mut resp: HttpResponse, cookie: &str) -> HttpResponse {
     resp
 }
 
-async fn signed_in(state: &AdminState, req: &HttpRequest) -> Result<Principal, AdminError> {
+pub(crate) async fn signed_in(
+    state: &AdminState,
+    req: &HttpRequest,
+) -> Result<Principal, AdminError> {
     authenticate(state, req, Credential::Cookie).await
 }
 
-fn query(req: &HttpRequest) -> HashMap<String, String> {
+pub(crate) fn query(req: &HttpRequest) -> HashMap<String, String> {
     web::Query::<HashMap<String, String>>::from_query(req.query_string())
         .map(web::Query::into_inner)
         .unwrap_or_default()
 }
 
-fn org_id(req: &HttpRequest) -> String {
+pub(crate) fn org_id(req: &HttpRequest) -> String {
     req.match_info().get("org").unwrap_or_default().to_string()
 }
 
@@ -243,10 +247,11 @@ async fn sign_in(req: HttpRequest, state: Data, form: web::Form<SignInForm>) -> 
     }
 }
 
+/// A form that carries only the session's CSRF token.
 #[derive(Debug, Default, Deserialize)]
-struct CsrfForm {
+pub(crate) struct CsrfForm {
     #[serde(default)]
-    csrf: String,
+    pub(crate) csrf: String,
 }
 
 async fn sign_out(req: HttpRequest, state: Data, form: web::Form<CsrfForm>) -> PageResult {
@@ -515,7 +520,7 @@ async fn activity(req: HttpRequest, state: Data) -> PageResult {
         .map(web::Query::into_inner)
         .unwrap_or_default();
     let (id, w, f) = (org_id(&req), who.clone(), filter.clone());
-    let (t, result) = state
+    let (t, result, subs) = state
         .run(move |s| {
             let t = service::organization(s, &w, &id)?;
             let result = match f.query(LOG_PAGE_SIZE) {
@@ -523,7 +528,9 @@ async fn activity(req: HttpRequest, state: Data) -> PageResult {
                 Err(AdminError::BadRequest(m)) => Err(m),
                 Err(e) => return Err(e),
             };
-            Ok((t, result))
+            // Each entry's delivery state compares its events with the subscriptions' cursors.
+            let (subs, _) = crate::webhooks::service::list(s, &w, &id)?;
+            Ok((t, result, subs))
         })
         .await?;
     let status = if result.is_ok() {
@@ -538,6 +545,7 @@ async fn activity(req: HttpRequest, state: Data) -> PageResult {
             &t,
             &filter,
             result.as_deref().map_err(String::as_str),
+            &subs,
             LOG_PAGE_SIZE,
         ),
     ))

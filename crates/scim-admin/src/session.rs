@@ -47,6 +47,8 @@ pub struct AdminState {
     signer: TokenSigner,
     /// Whether cookies get `Secure` (the public URL is https).
     pub secure_cookies: bool,
+    /// This process's delivery worker, when it runs one (the "send test event" action).
+    deliverer: Option<scim_events::Deliverer>,
 }
 
 impl std::fmt::Debug for AdminState {
@@ -54,6 +56,7 @@ impl std::fmt::Debug for AdminState {
         f.debug_struct("AdminState")
             .field("app", &self.app)
             .field("secure_cookies", &self.secure_cookies)
+            .field("delivers", &self.deliverer.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -70,7 +73,20 @@ impl AdminState {
             store,
             signer,
             secure_cookies,
+            deliverer: None,
         })
+    }
+
+    /// The same state with this process's delivery worker, which sends the console's test
+    /// events (without one, "send test event" answers 503).
+    pub fn with_deliverer(mut self, deliverer: scim_events::Deliverer) -> Self {
+        self.deliverer = Some(deliverer);
+        self
+    }
+
+    /// This process's delivery worker, if any.
+    pub fn deliverer(&self) -> Option<&scim_events::Deliverer> {
+        self.deliverer.as_ref()
     }
 
     /// The store.

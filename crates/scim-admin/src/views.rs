@@ -5,7 +5,7 @@ use crate::session::Principal;
 use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, html};
 use scim_core::resource::Resource;
-use scim_store::{LogEntry, LogOperation, Tenant};
+use scim_store::{LogEntry, LogOperation, Subscription, Tenant};
 use serde_json::Value;
 
 /// The organization tab being shown.
@@ -15,6 +15,7 @@ pub(crate) enum Tab {
     Users,
     Groups,
     Activity,
+    Webhooks,
 }
 
 pub(crate) fn when(t: &DateTime<Utc>) -> String {
@@ -38,7 +39,7 @@ pub(crate) fn enc(s: &str) -> String {
     out
 }
 
-fn csrf_field(csrf: &str) -> Markup {
+pub(crate) fn csrf_field(csrf: &str) -> Markup {
     html! { input type="hidden" name="csrf" value=(csrf); }
 }
 
@@ -83,7 +84,7 @@ pub(crate) fn layout(
                         p.crumbs { a href="/admin/organizations" { "Organizations" } " › " (t.name) }
                         h1 { (t.name) }
                         nav.tabs aria-label="Organization" {
-                            @for (label, suffix, this) in [("Settings › SAML/SCIM", "settings", Tab::Settings), ("Users", "users", Tab::Users), ("Groups", "groups", Tab::Groups), ("Activity", "activity", Tab::Activity)] {
+                            @for (label, suffix, this) in [("Settings › SAML/SCIM", "settings", Tab::Settings), ("Users", "users", Tab::Users), ("Groups", "groups", Tab::Groups), ("Activity", "activity", Tab::Activity), ("Webhooks", "webhooks", Tab::Webhooks)] {
                                 a href={ (org_path(&t.id)) "/" (suffix) } aria-current=[(tab == this).then_some("page")] { (label) }
                             }
                         }
@@ -102,7 +103,7 @@ pub(crate) fn error_page(status: u16, message: &str, signed_in: bool) -> Markup 
         None,
         html! {
             div.card.narrow {
-                h1 { @match status { 404 => "Not found", 403 => "Not allowed", 429 => "Too many attempts", 401 => "Sign-in required", 400 => "Check your input", _ => "Error" } }
+                h1 { @match status { 404 => "Not found", 403 => "Not allowed", 429 => "Too many attempts", 401 => "Sign-in required", 400 => "Check your input", 503 => "Not available here", _ => "Error" } }
                 p { (message) }
                 p { @if signed_in { a href="/admin" { "Back to the console" } } @else { a href="/admin/sign-in" { "Sign in" } } }
             }
@@ -403,15 +404,22 @@ fn history(t: &Tenant, entries: &[LogEntry]) -> Markup {
     html! {
         h2 { "Provisioning history" }
         @if entries.is_empty() { p { "Nothing recorded." } } @else {
-            (log_table(t, entries, false))
+            (log_table(t, entries, false, None))
         }
     }
 }
 
-fn log_table(t: &Tenant, entries: &[LogEntry], with_resource: bool) -> Markup {
+/// The provisioning-log table; with `delivery` (the organization's subscriptions), a
+/// column with each entry's delivery state.
+fn log_table(
+    t: &Tenant,
+    entries: &[LogEntry],
+    with_resource: bool,
+    delivery: Option<&[Subscription]>,
+) -> Markup {
     html! {
         div.tablewrap { table #log {
-            thead { tr { th scope="col" { "When" } th scope="col" { "Operation" } @if with_resource { th scope="col" { "Resource" } } th scope="col" { "Summary" } } }
+            thead { tr { th scope="col" { "When" } th scope="col" { "Operation" } @if with_resource { th scope="col" { "Resource" } } th scope="col" { "Summary" } @if delivery.is_some() { th scope="col" { "Delivery" } } } }
             tbody {
                 @for e in entries {
                     tr {
@@ -428,6 +436,9 @@ fn log_table(t: &Tenant, entries: &[LogEntry], with_resource: bool) -> Markup {
                             }
                         }
                         td { (e.summary) }
+                        @if let Some(subs) = delivery {
+                            td.delivery { (crate::webhooks::delivery_state(e.events, subs)) }
+                        }
                     }
                 }
             }
@@ -556,6 +567,7 @@ pub(crate) fn activity(
     t: &Tenant,
     filter: &crate::service::LogFilter,
     result: Result<&[LogEntry], &str>,
+    subs: &[Subscription],
     page_size: u64,
 ) -> Markup {
     let op = filter.operation.clone().unwrap_or_default();
@@ -596,7 +608,7 @@ pub(crate) fn activity(
                 Err(e) => p.notice.error role="alert" { (e) },
                 Ok(entries) => {
                     @if entries.is_empty() { p { "Nothing recorded." } } @else {
-                        (log_table(t, entries, true))
+                        (log_table(t, entries, true, Some(subs)))
                         @if entries.len() as u64 >= page_size {
                             @if let Some(last) = entries.last() {
                                 nav.pager aria-label="Pages" {

@@ -160,6 +160,46 @@ mod tests {
     use super::*;
 
     #[test]
+    fn each_request_gets_its_own_txn_and_the_actor_carries_it() {
+        let auth = |txn: &str| Authenticated {
+            tenant_id: "t".into(),
+            token_id: "k".into(),
+            txn: txn.into(),
+        };
+        let a = auth("aaaa");
+        let actor = a.actor(UpdateMethod::Patch);
+        assert_eq!(actor.txn.as_deref(), Some("aaaa"));
+        assert_eq!(actor.token_id.as_deref(), Some("k"));
+        assert_eq!(actor.method, UpdateMethod::Patch);
+        assert_eq!(a.actor(UpdateMethod::Put).method, UpdateMethod::Put);
+        // `verify` mints a fresh one per request.
+        let signer =
+            crate::TokenSigner::from_secret(b"a-unit-test-signing-key-of-32+bytes!!").unwrap();
+        let token = signer
+            .sign(&crate::tokens::TokenClaims {
+                sub: "t".into(),
+                jti: "k".into(),
+                iat: 0,
+                exp: None,
+            })
+            .unwrap();
+        let state = crate::AppState::new(
+            std::sync::Arc::new(
+                scim_store::DieselStore::open(&scim_store::StoreConfig::new("sqlite::memory:"))
+                    .unwrap(),
+            ),
+            signer,
+            "https://x",
+            crate::Limits::default(),
+        );
+        let header = format!("Bearer {token}");
+        let one = verify(&state, "t", Some(&header)).unwrap();
+        let two = verify(&state, "t", Some(&header)).unwrap();
+        assert_ne!(one.txn, two.txn);
+        assert_eq!(one.txn.len(), 32);
+    }
+
+    #[test]
     fn header_forms() {
         assert_eq!(token_from_header("Bearer abc"), Some("abc"));
         assert_eq!(token_from_header("bearer   abc "), Some("abc"));

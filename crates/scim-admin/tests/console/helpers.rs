@@ -16,7 +16,9 @@ pub const PUBLIC: &str = "http://console.test";
 
 pub struct Console {
     pub admin: AdminState,
-    _dir: tempfile::TempDir,
+    /// The same store as `admin`'s, as the delivery worker takes it.
+    pub db: Arc<DieselStore>,
+    dir: tempfile::TempDir,
 }
 
 pub struct Resp {
@@ -70,8 +72,68 @@ impl Console {
             TokenSigner::from_secret(b"an-in-process-test-signing-key-of-32+bytes").unwrap();
         let store = Arc::new(store);
         let app = AppState::new(store.clone(), signer, PUBLIC, Limits::default());
-        let admin = AdminState::load(app, store).unwrap();
-        Console { admin, _dir: dir }
+        let admin = AdminState::load(app, store.clone()).unwrap();
+        Console {
+            admin,
+            db: store,
+            dir,
+        }
+    }
+
+    /// A console whose process runs a delivery worker (spawned: it delivers on its own),
+    /// with small backoffs so that retries in tests come quickly.
+    pub async fn delivering() -> (Console, scim_events::Deliverer, scim_events::WorkerHandle) {
+        let mut c = Console::new();
+        let config = scim_events::DeliveryConfig {
+            public_url: PUBLIC.into(),
+            owner: "console-test".into(),
+            poll_interval: std::time::Duration::from_millis(100),
+            min_backoff: std::time::Duration::from_millis(50),
+            max_backoff: std::time::Duration::from_millis(200),
+            request_timeout: std::time::Duration::from_secs(5),
+            ..scim_events::DeliveryConfig::default()
+        };
+        let store: Arc<dyn scim_store::Store> = c.db.clone();
+        let deliverer = scim_events::Deliverer::new(store, config).await.unwrap();
+        let worker = deliverer.spawn();
+        c.admin = c.admin.clone().with_deliverer(deliverer.clone());
+        (c, deliverer, worker)
+    }
+
+    /// Every byte of the database files (the main file and its write-ahead log).
+    pub fn db_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(self.dir.path()).unwrap() {
+            out.extend(std::fs::read(entry.unwrap().path()).unwrap_or_default());
+        }
+        out
+    }
+
+    /// An admin API call with a JSON body (or none).
+    pub async fn api(
+        &self,
+        client: &mut Client,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+    ) -> Resp {
+        let mut req = TestRequest::default()
+            .method(method.parse().unwrap())
+            .uri(path);
+        if let Some(b) = body {
+            req = req
+                .insert_header(("Content-Type", "application/json"))
+                .set_payload(b.to_string());
+        }
+        self.send(client, req).await
+    }
+
+    /// An operator's API client.
+    pub fn operator_api(&self, email: &str) -> Client {
+        Client {
+            bearer: Some(self.api_token(email)),
+            ..Client::default()
+        }
     }
 
     pub fn store(&self) -> &dyn AdminStore {

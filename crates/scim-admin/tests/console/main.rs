@@ -1,12 +1,17 @@
 //! In-process HTTP tests of the admin console and its API over a real `DieselStore`
 //! (temporary SQLite file), wired exactly as `serve` wires them (console first, then the
 //! SCIM routes): anonymous refusal, organization isolation, CSRF, the failed sign-in
-//! limit, the token shown once, the set-up link, and malformed input.
+//! limit, the token shown once, the set-up link, malformed input, and the events API and
+//! webhook pages (with a real receiver and delivery worker).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod helpers;
+mod receiver;
 
 mod access;
+mod delivery;
+mod events;
 mod pages;
 mod tokens;
+mod webhooks;

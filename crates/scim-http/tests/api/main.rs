@@ -1,6 +1,7 @@
 //! In-process HTTP tests of `scim-http` over a real `DieselStore` (temporary SQLite file):
 //! status codes, content types, SCIM error bodies, authentication, tenant isolation, and
-//! malformed input that must never produce a 5xx.
+//! malformed input that must never produce a 5xx; the txn and PUT/PATCH each request gives
+//! its events.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -9,6 +10,7 @@ mod crud;
 mod cursors;
 mod doubles;
 mod errors;
+mod events;
 mod failures;
 mod helpers;
 mod lists;
