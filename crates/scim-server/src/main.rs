@@ -111,6 +111,11 @@ fn serve(config: Config) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let deliverer = start_delivery(&config, &store).await?;
         let worker = deliverer.as_ref().map(scim_events::Deliverer::spawn);
+        // The console's "send test event" goes through this process's worker.
+        let admin = match &deliverer {
+            Some(d) => admin.with_deliverer(d.clone()),
+            None => admin,
+        };
         let mut server = HttpServer::new(move || {
             App::new()
                 // A Tenant URL pasted with a trailing `/` makes clients request

@@ -6,12 +6,12 @@
 use crate::commands::open_store;
 use crate::config::Config;
 use anyhow::Context as _;
+use scim_admin::webhooks::{json, service};
 use scim_core::events::{EventMode, EventType, parse_event_list};
 use scim_store::{
-    DieselStore, EventRecord, EventRepo as _, NewSubscription, Sink, StoreError, Subscription,
-    TenantRepo as _,
+    DieselStore, EventRepo as _, NewSubscription, Sink, StoreError, Subscription, TenantRepo as _,
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Bad input on the command line: reported on standard error with exit code 2 (as clap
 /// does for its own parse errors), before anything is written.
@@ -29,9 +29,6 @@ impl std::error::Error for UsageError {}
 fn usage(message: impl Into<String>) -> anyhow::Error {
     anyhow::Error::new(UsageError(message.into()))
 }
-
-/// The largest page `events list` prints.
-pub const MAX_EVENTS_PAGE: u64 = 1000;
 
 /// `webhook add --tenant ID --url URL [--mode full|notice] [--events LIST] [--json]`.
 pub fn webhook_add(
@@ -70,7 +67,7 @@ pub fn webhook_add(
         .context("cannot create the subscription")?;
     let secret = scim_events::subscription_secret(&key, &sub);
     if as_json {
-        println!("{}", json!({"id": sub.id, "secret": secret}));
+        println!("{}", serde_json::json!({"id": sub.id, "secret": secret}));
     } else {
         println!(
             "Subscribed {} to the events of organization {tenant}.",
@@ -97,7 +94,7 @@ pub fn webhook_list(config: &Config, tenant: &str, as_json: bool) -> anyhow::Res
         .context("cannot list the subscriptions")?;
     if as_json {
         let items: Vec<Value> = subs.iter().map(subscription_json).collect();
-        println!("{}", json!({"webhooks": items}));
+        println!("{}", serde_json::json!({"webhooks": items}));
     } else if subs.is_empty() {
         println!(
             "Organization {tenant} has no event subscriptions. Add one with: scim-server webhook add --tenant {tenant} --url URL"
@@ -153,22 +150,15 @@ pub fn events_list(
     limit: &str,
     as_json: bool,
 ) -> anyhow::Result<()> {
-    let after_text = after.map(str::trim).unwrap_or("0");
-    let after = parse_cursor(after_text).ok_or_else(|| {
-        usage(format!(
-            "--after must be a cursor (the decimal \"next\" of a page, e.g. 0), not {after_text:?}"
-        ))
-    })?;
-    let limit = limit
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .filter(|n| (1..=MAX_EVENTS_PAGE).contains(n))
-        .ok_or_else(|| {
-            usage(format!(
-                "--limit must be a whole number from 1 to {MAX_EVENTS_PAGE}, not {limit:?}"
-            ))
-        })?;
+    // The events API's own parsing, so the two accept exactly the same cursors and pages.
+    let after = service::parse_cursor(after.map_or("0", str::trim), "--after")
+        .map_err(|e| usage(e.to_string()))?;
+    let limit = service::parse_limit(
+        Some(limit.trim()),
+        service::DEFAULT_EVENT_LIMIT,
+        service::MAX_EVENT_LIMIT,
+    )
+    .map_err(|e| usage(format!("--limit: {e}")))?;
     let store = open_store(config)?;
     require_tenant(&store, tenant)?;
     let page = store
@@ -176,7 +166,8 @@ pub fn events_list(
         .context("cannot read the events")?;
     let next = page.last().map_or(after, |r| r.position).to_string();
     if as_json {
-        println!("{}", events_page_json(&page, &next, &config.public_url()));
+        // The same document as `GET /admin/api/organizations/{id}/events`.
+        println!("{}", json::events_page(&page, after, &config.public_url()));
     } else if page.is_empty() {
         println!("No events after cursor {after}.");
         println!("next: {next}");
@@ -200,31 +191,9 @@ pub fn events_list(
     Ok(())
 }
 
-/// A cursor: the decimal position of an event (`0` = before the first).
-fn parse_cursor(text: &str) -> Option<i64> {
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    text.parse().ok()
-}
-
-/// The `events list --json` document.
-fn events_page_json(page: &[EventRecord], next: &str, public_url: &str) -> Value {
-    let events: Vec<Value> = page
-        .iter()
-        .map(|r| {
-            json!({
-                "cursor": r.position.to_string(),
-                "set": scim_events::render_set(r, None, public_url),
-            })
-        })
-        .collect();
-    json!({"events": events, "next": next})
-}
-
 /// One entry of `webhook list --json` (never the secret).
 fn subscription_json(s: &Subscription) -> Value {
-    json!({
+    serde_json::json!({
         "id": s.id,
         "url": s.sink.target(),
         "mode": s.mode.as_str(),
@@ -294,27 +263,5 @@ fn print_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) {
     line(header);
     for row in rows {
         line(std::array::from_fn(|i| row[i].as_str()));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_are_decimal_positions() {
-        let cases: &[(&str, Option<i64>)] = &[
-            ("0", Some(0)),
-            ("42", Some(42)),
-            ("", None),
-            ("-1", None),
-            ("+1", None),
-            ("1.0", None),
-            ("abc", None),
-            ("99999999999999999999", None),
-        ];
-        for (text, want) in cases {
-            assert_eq!(parse_cursor(text), *want, "{text:?}");
-        }
     }
 }

@@ -590,3 +590,84 @@ fn a_receiver_that_is_not_there_shows_as_failing() {
         );
     });
 }
+
+/// The admin events API answers the same document as `events list --json`, and the
+/// console's "send test event" goes through the server's own worker (503 on a
+/// `--no-delivery` process).
+#[test]
+fn the_events_api_matches_the_cli_and_test_events_use_the_worker() {
+    on_both_logged(|s, _| {
+        let t = s.tenant("Acme");
+        let token = crate::feed::admin_api_token(s);
+        let auth = format!("Bearer {token}");
+        let rx = Receiver::start();
+        let (wid, secret) = add_webhook(s, &t.id, &rx.url("/api"), &[]);
+        rx.expect_secret("/api", &secret);
+        let user = json!({"schemas": [USER_URN], "userName": "ada@example.com"});
+        let id = s.call(&t, "POST", "/Users", Some(&user)).expect(201)["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let off = json!({"schemas": [PATCH_URN], "Operations": [{"op": "replace", "value": {"active": false}}]});
+        s.call(&t, "PATCH", &format!("/Users/{id}"), Some(&off))
+            .expect(200);
+        rx.wait_for("/api", 3, WAIT);
+
+        let api = |query: &str| {
+            s.raw(
+                "GET",
+                &format!("/admin/api/organizations/{}/events{query}", t.id),
+                Some(&auth),
+                &[],
+                None,
+            )
+            .expect(200)
+        };
+        for (query, after, limit) in [
+            ("", None, None),
+            ("?after=1&limit=1", Some("1"), Some(1)),
+            ("?after=3", Some("3"), None),
+        ] {
+            let mut args = vec!["events", "list", "--tenant", t.id.as_str(), "--json"];
+            if let Some(a) = after {
+                args.extend(["--after", a]);
+            }
+            let limit_text = limit.map(|l: u64| l.to_string());
+            if let Some(l) = &limit_text {
+                args.extend(["--limit", l.as_str()]);
+            }
+            let (code, out, _) = run(s, &args);
+            assert_eq!(code, 0);
+            let cli: Value = serde_json::from_str(out.trim()).unwrap();
+            assert_eq!(api(query), cli, "events API{query} = events list {args:?}");
+        }
+
+        let test = s
+            .raw(
+                "POST",
+                &format!("/admin/api/organizations/{}/webhooks/{wid}/test", t.id),
+                Some(&auth),
+                &[],
+                None,
+            )
+            .expect(200);
+        assert_eq!(test["attempt"]["outcome"], "delivered", "{test}");
+        let got = rx.wait_for("/api", 4, WAIT);
+        assert!(
+            got.iter()
+                .any(|d| d.event_uri() == format!("{EVENT}misc:test")),
+            "{:?}",
+            claims(&got)
+        );
+
+        let quiet = s.replica(&[("SCIM_NO_DELIVERY", "true")]);
+        let r = quiet.raw(
+            "POST",
+            &format!("/admin/api/organizations/{}/webhooks/{wid}/test", t.id),
+            Some(&auth),
+            &[],
+            None,
+        );
+        assert_eq!(r.status, 503, "{}", String::from_utf8_lossy(&r.body));
+    });
+}

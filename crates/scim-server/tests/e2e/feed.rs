@@ -92,3 +92,34 @@ pub fn all_events(s: &Server, tenant: &str) -> Vec<(String, Value)> {
         after = next;
     }
 }
+
+/// An operator account made with `admin create` (password on stdin) and its admin API
+/// token from `admin token`.
+pub fn admin_api_token(s: &Server) -> String {
+    use std::io::Write as _;
+    let email = "ops@example.test";
+    let mut child = std::process::Command::new(crate::harness::BIN)
+        .args(["admin", "create", "--email", email])
+        .env("SCIM_DATABASE_URL", &s.db.url)
+        .env("SCIM_PUBLIC_URL", &s.public_url)
+        .env("SCIM_LOG_LEVEL", "warn")
+        .env_remove("RUST_LOG")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"correct horse battery staple\n")
+        .unwrap();
+    assert!(child.wait().unwrap().success(), "admin create failed");
+    cli(
+        &s.db.url,
+        &s.public_url,
+        &["admin", "token", "--email", email],
+    )
+    .trim()
+    .to_string()
+}
