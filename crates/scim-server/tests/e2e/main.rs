@@ -10,6 +10,7 @@ mod feed;
 mod harness;
 mod isolation;
 mod load;
+mod nats;
 mod okta;
 mod receiver;
 mod replicas;
