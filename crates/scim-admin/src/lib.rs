@@ -14,6 +14,7 @@
 //! organization is answered exactly like one that does not exist (404).
 
 pub mod accounts;
+mod activity;
 pub mod api;
 pub mod error;
 pub mod pages;

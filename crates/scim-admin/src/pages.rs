@@ -540,7 +540,7 @@ async fn activity(req: HttpRequest, state: Data) -> PageResult {
     };
     Ok(page(
         status,
-        views::activity(
+        crate::activity::activity(
             &who,
             &t,
             &filter,

@@ -1,11 +1,14 @@
-//! The HTML of every console page (maud templates, compiled into the binary). Views get
-//! plain data and return markup; they never touch the store.
+//! The HTML of the console's pages (maud templates, compiled into the binary): the frame,
+//! sign-in, set-up, Organizations, Settings, Users and Groups; the provisioning log's are in
+//! [`activity`](crate::activity), the Webhooks pages' in `webhooks::views`. Views get plain
+//! data and return markup; they never touch the store.
 
+use crate::activity::history;
 use crate::session::Principal;
 use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, html};
 use scim_core::resource::Resource;
-use scim_store::{LogEntry, LogOperation, Subscription, Tenant};
+use scim_store::{LogEntry, Tenant};
 use serde_json::Value;
 
 /// The organization tab being shown.
@@ -214,6 +217,19 @@ pub(crate) fn organizations(
     )
 }
 
+/// A secret shown once (a tenant token, a webhook signing secret): a read-only field with
+/// a Copy button, `id` naming the field.
+pub(crate) fn shown_once(id: &str, label: &str, hint: &str, value: &str) -> Markup {
+    html! {
+        label for=(id) { (label) }
+        p.hint { (hint) }
+        div.copyrow {
+            input #(id) type="text" value=(value) readonly autocomplete="off" spellcheck="false";
+            button.secondary type="button" data-copy=(id) hidden { "Copy" }
+        }
+    }
+}
+
 /// A token just generated, shown once.
 pub(crate) struct FreshToken<'a> {
     pub token: &'a str,
@@ -251,12 +267,7 @@ pub(crate) fn settings(
                         p { strong { "New secret token generated." } " Copy it into your identity provider now: it is shown only this once and cannot be shown again." }
                         @if f.replaced { p { "The previous token has stopped working." } }
                     }
-                    label for="secret-token" { "Secret token" }
-                    p.hint { "Okta: API Token. Microsoft Entra ID: Secret Token." }
-                    div.copyrow {
-                        input #secret-token type="text" value=(f.token) readonly autocomplete="off" spellcheck="false";
-                        button.secondary type="button" data-copy="secret-token" hidden { "Copy" }
-                    }
+                    (shown_once("secret-token", "Secret token", "Okta: API Token. Microsoft Entra ID: Secret Token.", f.token))
                 }
                 @match &t.token {
                     None => p #token-state { "This organization has no secret token yet. Press Generate to create one." },
@@ -400,60 +411,6 @@ pub(crate) fn users(
     )
 }
 
-fn history(t: &Tenant, entries: &[LogEntry]) -> Markup {
-    html! {
-        h2 { "Provisioning history" }
-        @if entries.is_empty() { p { "Nothing recorded." } } @else {
-            (log_table(t, entries, false, None))
-        }
-    }
-}
-
-/// The provisioning-log table; with `delivery` (the organization's subscriptions), a
-/// column with each entry's delivery state.
-fn log_table(
-    t: &Tenant,
-    entries: &[LogEntry],
-    with_resource: bool,
-    delivery: Option<&[Subscription]>,
-) -> Markup {
-    html! {
-        div.tablewrap { table #log {
-            thead { tr { th scope="col" { "When" } th scope="col" { "Operation" } @if with_resource { th scope="col" { "Resource" } } th scope="col" { "Summary" } @if delivery.is_some() { th scope="col" { "Delivery" } } } }
-            tbody {
-                @for e in entries {
-                    tr {
-                        td { (when(&e.at)) }
-                        td { span.badge.(op_class(e.operation)) { (e.operation.as_str()) } }
-                        @if with_resource {
-                            td {
-                                (e.resource_kind.as_str()) " "
-                                @if e.operation == LogOperation::Delete {
-                                    span.mono { (e.resource_id) }
-                                } @else {
-                                    a.mono href={ (org_path(&t.id)) @if e.resource_kind == scim_core::ResourceKind::User { "/users/" } @else { "/groups/" } (enc(&e.resource_id)) } { (e.resource_id) }
-                                }
-                            }
-                        }
-                        td { (e.summary) }
-                        @if let Some(subs) = delivery {
-                            td.delivery { (crate::webhooks::delivery_state(e.events, subs)) }
-                        }
-                    }
-                }
-            }
-        } }
-    }
-}
-
-fn op_class(op: LogOperation) -> &'static str {
-    match op {
-        LogOperation::Deactivate | LogOperation::Delete => "off",
-        LogOperation::Create | LogOperation::Reactivate => "ok",
-        _ => "neutral",
-    }
-}
-
 fn document(r: &Resource, tenant_url: &str) -> Markup {
     let json = serde_json::to_string_pretty(&r.to_json(tenant_url)).unwrap_or_default();
     html! {
@@ -558,67 +515,6 @@ pub(crate) fn group(
             }
             (history(t, entries))
             (document(g, tenant_url))
-        },
-    )
-}
-
-pub(crate) fn activity(
-    who: &Principal,
-    t: &Tenant,
-    filter: &crate::service::LogFilter,
-    result: Result<&[LogEntry], &str>,
-    subs: &[Subscription],
-    page_size: u64,
-) -> Markup {
-    let op = filter.operation.clone().unwrap_or_default();
-    let kind = filter.kind.clone().unwrap_or_default();
-    let ops = [
-        "create",
-        "update",
-        "deactivate",
-        "reactivate",
-        "delete",
-        "group-membership",
-    ];
-    layout(
-        "Activity",
-        Some(who),
-        Some((t, Tab::Activity)),
-        html! {
-            form.card method="get" action={ (org_path(&t.id)) "/activity" } {
-                div.row {
-                    div {
-                        label for="operation" { "Operation" }
-                        select #operation name="operation" {
-                            option value="" selected[op.is_empty()] { "Any" }
-                            @for o in ops { option value=(o) selected[op == o] { (o) } }
-                        }
-                    }
-                    div {
-                        label for="kind" { "Resource kind" }
-                        select #kind name="kind" {
-                            option value="" selected[kind.is_empty()] { "Any" }
-                            @for k in ["User", "Group"] { option value=(k) selected[kind == k] { (k) } }
-                        }
-                    }
-                    div { button type="submit" { "Filter" } }
-                }
-            }
-            @match result {
-                Err(e) => p.notice.error role="alert" { (e) },
-                Ok(entries) => {
-                    @if entries.is_empty() { p { "Nothing recorded." } } @else {
-                        (log_table(t, entries, true, Some(subs)))
-                        @if entries.len() as u64 >= page_size {
-                            @if let Some(last) = entries.last() {
-                                nav.pager aria-label="Pages" {
-                                    a.button.secondary rel="next" href={ (org_path(&t.id)) "/activity?operation=" (enc(&op)) "&kind=" (enc(&kind)) "&before=" (last.id) } { "Older entries" }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
         },
     )
 }

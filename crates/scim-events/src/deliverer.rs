@@ -2,11 +2,11 @@
 
 use crate::nats::Nats;
 use crate::set::render_test_set;
-use crate::worker::{self, Core};
+use crate::worker::{self, AttemptOf, Core};
 use crate::{DeliveryConfig, EventsError, signing_key, webhook};
 use chrono::Utc;
 use scim_core::events::EventType;
-use scim_store::{DeliveryAttempt, DeliveryOutcome, EventRepo, SettingsRepo, Store};
+use scim_store::{DeliveryAttempt, EventRepo, SettingsRepo, Store};
 use std::sync::Arc;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
@@ -106,26 +106,14 @@ impl Deliverer {
         let at = Utc::now();
         let claims = render_test_set(&sub, &self.core.config.public_url, &jti, at);
         let sent = self.core.send(&sub, &claims, &jti).await;
-        let attempt = DeliveryAttempt {
-            id: 0,
-            tenant_id: sub.tenant_id.clone(),
-            subscription_id: sub.id.clone(),
+        let what = AttemptOf {
             position: 0,
-            jti,
+            jti: &jti,
             event_type: TEST_ATTEMPT_TYPE,
-            attempt: 1,
+            number: 1,
             redelivery: true,
-            at,
-            outcome: if sent.delivered {
-                DeliveryOutcome::Delivered
-            } else {
-                DeliveryOutcome::Failed
-            },
-            status_code: sent.status_code,
-            error: sent.error,
-            duration_ms: sent.duration_ms,
-            next_try: None,
         };
+        let attempt = Core::attempt(&sub, what, at, &sent);
         let a = attempt.clone();
         if let Err(e) = self.core.store(move |r| r.record_test_attempt(&a)).await {
             // The receiver's answer is what the caller asked for: report it even when the

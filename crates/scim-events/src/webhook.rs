@@ -103,6 +103,11 @@ fn describe(e: &reqwest::Error) -> String {
                 kind => format!("connection failed: {kind}"),
             };
         }
+        if let Some(h) = s.downcast_ref::<hyper::Error>()
+            && (h.is_incomplete_message() || h.is_closed() || h.is_canceled())
+        {
+            return "connection closed by the receiver".into();
+        }
         if let Some(tls) = s.downcast_ref::<rustls::Error>() {
             return format!("TLS: {tls}");
         }

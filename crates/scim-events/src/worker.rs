@@ -15,12 +15,13 @@ use crate::set::{render_set, sign_set};
 use crate::webhook::{self, Sent};
 use crate::{DeliveryConfig, EventsError, subscription_secret};
 use chrono::{DateTime, TimeDelta, Utc};
+use scim_core::events::EventType;
 use scim_store::{
     Claim, DeliveryAttempt, DeliveryOutcome, EventRecord, EventRepo, Sink, StoreError, StoreResult,
     Subscription,
 };
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, watch};
@@ -72,11 +73,10 @@ impl Core {
         }
     }
 
-    /// The attempt record of a send that started at `at`.
+    /// The record of one send (started at `at`) of `what` to `sub`.
     pub(crate) fn attempt(
         sub: &Subscription,
-        record: &EventRecord,
-        redelivery: bool,
+        what: AttemptOf<'_>,
         at: DateTime<Utc>,
         sent: &Sent,
     ) -> DeliveryAttempt {
@@ -84,11 +84,11 @@ impl Core {
             id: 0,
             tenant_id: sub.tenant_id.clone(),
             subscription_id: sub.id.clone(),
-            position: record.position,
-            jti: record.event.jti.clone(),
-            event_type: record.event.event.event_type,
-            attempt: sub.attempts.saturating_add(1),
-            redelivery,
+            position: what.position,
+            jti: what.jti.to_string(),
+            event_type: what.event_type,
+            attempt: what.number,
+            redelivery: what.redelivery,
             at,
             outcome: if sent.delivered {
                 DeliveryOutcome::Delivered
@@ -101,6 +101,20 @@ impl Core {
             next_try: None,
         }
     }
+}
+
+/// What an attempt was at.
+pub(crate) struct AttemptOf<'a> {
+    /// The event's position (0 for a test).
+    pub(crate) position: i64,
+    /// The SET's `jti`.
+    pub(crate) jti: &'a str,
+    /// The event's type.
+    pub(crate) event_type: EventType,
+    /// 1 for the first attempt, counting up through retries.
+    pub(crate) number: i64,
+    /// Out of band (a queued redelivery or a test): the cursor does not move.
+    pub(crate) redelivery: bool,
 }
 
 /// How serving one subscription ended.
@@ -167,7 +181,14 @@ impl Turn {
         let claims = render_set(record, Some(&self.sub), &cfg.public_url);
         let at = Utc::now();
         let sent = self.core.send(&self.sub, &claims, &record.event.jti).await;
-        let mut attempt = Core::attempt(&self.sub, record, redelivery, at, &sent);
+        let what = AttemptOf {
+            position: record.position,
+            jti: &record.event.jti,
+            event_type: record.event.event.event_type,
+            number: self.sub.attempts.saturating_add(1),
+            redelivery,
+        };
+        let mut attempt = Core::attempt(&self.sub, what, at, &sent);
         let mut disable = None;
         if !sent.delivered {
             let now = Utc::now();
@@ -344,13 +365,10 @@ pub(crate) async fn run(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
                 .await
             {
                 Ok(claims) => {
-                    let busy: HashSet<&String> = running.values().collect();
-                    let fresh: Vec<Claim> = claims
-                        .into_iter()
-                        // Already being served here (the claim renewed our own lease).
-                        .filter(|c| !busy.contains(&c.subscription.id))
-                        .collect();
-                    for claim in fresh {
+                    // A claim never returns a live lease, so a subscription still listed
+                    // in `running` has already given its lease back (its task is ending):
+                    // serving it again now is safe.
+                    for claim in claims {
                         let id = claim.subscription.id.clone();
                         let handle = tasks.spawn(serve_claim(core.clone(), claim, stop.clone()));
                         running.insert(handle.id(), id);

@@ -5,7 +5,9 @@
 //! (a position is an `i64`, beyond JavaScript's exact integers). No shape here holds a
 //! subscription secret: only the create and rotate answers add one, explicitly.
 
-use super::service::{MAX_TARGET_LEN, parse_cursor, parse_events, parse_mode, parse_target};
+use super::service::{
+    MAX_TARGET_LEN, backlog, parse_cursor, parse_events, parse_mode, parse_target,
+};
 use crate::AdminError;
 use chrono::{DateTime, Utc};
 use scim_core::events::EventType;
@@ -32,7 +34,7 @@ pub fn webhook(sub: &Subscription, newest: i64) -> Value {
         "enabled": sub.enabled,
         "disabled_reason": sub.disabled_reason,
         "cursor": sub.cursor.to_string(),
-        "backlog": (newest - sub.cursor).max(0),
+        "backlog": backlog(sub, newest),
         "attempts": sub.attempts,
         "failing_since": time(sub.failing_since.as_ref()),
         "next_attempt": time(sub.next_attempt.as_ref()),

@@ -78,9 +78,14 @@ fn notice(done: Option<&str>) -> Option<&'static str> {
     }
 }
 
-async fn list(req: HttpRequest, state: Data) -> PageResult {
-    let who = signed_in(&state, &req).await?;
-    let (org, _) = ids(&req);
+/// The Webhooks page (with `error` after a refused add).
+async fn list_page(
+    state: &AdminState,
+    who: &Principal,
+    org: String,
+    status: StatusCode,
+    error: Option<&str>,
+) -> PageResult {
     let w = who.clone();
     let (t, subs, newest) = state
         .run(move |s| {
@@ -89,10 +94,12 @@ async fn list(req: HttpRequest, state: Data) -> PageResult {
             Ok((t, subs, newest))
         })
         .await?;
-    Ok(page(
-        StatusCode::OK,
-        views::list(&who, &t, &subs, newest, None),
-    ))
+    Ok(page(status, views::list(who, &t, &subs, newest, error)))
+}
+
+async fn list(req: HttpRequest, state: Data) -> PageResult {
+    let who = signed_in(&state, &req).await?;
+    list_page(&state, &who, ids(&req).0, StatusCode::OK, None).await
 }
 
 async fn create(req: HttpRequest, state: Data, form: Fields) -> PageResult {
@@ -135,18 +142,7 @@ async fn create(req: HttpRequest, state: Data, form: Fields) -> PageResult {
             ))
         }
         Err(AdminError::BadRequest(m)) => {
-            let w = who.clone();
-            let (t, subs, newest) = state
-                .run(move |s| {
-                    let t = crate::service::organization(s, &w, &org)?;
-                    let (subs, newest) = service::list(s, &w, &org)?;
-                    Ok((t, subs, newest))
-                })
-                .await?;
-            Ok(page(
-                StatusCode::BAD_REQUEST,
-                views::list(&who, &t, &subs, newest, Some(&m)),
-            ))
+            list_page(&state, &who, org, StatusCode::BAD_REQUEST, Some(&m)).await
         }
         Err(e) => Err(e.into()),
     }

@@ -132,8 +132,14 @@ pub struct Listed {
 impl Listed {
     /// Events after the subscription's cursor (not all of them may pass its filter).
     pub fn backlog(&self) -> i64 {
-        (self.newest - self.subscription.cursor).max(0)
+        backlog(&self.subscription, self.newest)
     }
+}
+
+/// How many events are after the subscription's cursor, the newest position being `newest`
+/// (events its filter skips included).
+pub fn backlog(sub: &Subscription, newest: i64) -> i64 {
+    newest.saturating_sub(sub.cursor).max(0)
 }
 
 /// The organization's subscriptions, oldest first, and its newest event position.

@@ -2,9 +2,9 @@
 //! its forms and delivery log, the one-time secret page) and the Activity page's delivery
 //! state. Views get plain data and return markup; they never touch the store.
 
-use super::service::Listed;
+use super::service::{Listed, backlog};
 use crate::session::Principal;
-use crate::views::{Tab, csrf_field, enc, layout, org_path, when};
+use crate::views::{Tab, csrf_field, enc, layout, org_path, shown_once, when};
 use maud::{Markup, html};
 use scim_core::events::{EventMode, EventType};
 use scim_store::{DeliveryAttempt, DeliveryOutcome, Subscription, Tenant};
@@ -95,13 +95,12 @@ pub(crate) fn list(
                     thead { tr { th scope="col" { "Target" } th scope="col" { "Mode" } th.opt scope="col" { "Events" } th scope="col" { "State" } th scope="col" { "Backlog" } } }
                     tbody {
                         @for s in subs {
-                            @let l = Listed { subscription: s.clone(), newest };
                             tr {
                                 td { a.mono href=(hook_path(t, &s.id)) { (s.sink.target()) } }
                                 td { (s.mode.as_str()) }
                                 td.opt { (filter_text(s.events.as_deref())) }
                                 td { (state_badge(s)) }
-                                td { (l.backlog()) span.hint { " (cursor " (s.cursor) ")" } }
+                                td { (backlog(s, newest)) span.hint { " (cursor " (s.cursor) ")" } }
                             }
                         }
                     }
@@ -155,12 +154,7 @@ fn secret_notice(f: &FreshSecret<'_>) -> Markup {
                 " Copy the signing secret into your receiver now: it is shown only this once and cannot be shown again." }
             @if f.rotated { p { "The previous secret has stopped working: events are signed with the new one from now on." } }
         }
-        label for="signing-secret" { "Signing secret" }
-        p.hint { "Verify each event as an HS256 JWS with this secret (any JWT library)." }
-        div.copyrow {
-            input #signing-secret type="text" value=(f.secret) readonly autocomplete="off" spellcheck="false";
-            button.secondary type="button" data-copy="signing-secret" hidden { "Copy" }
-        }
+        (shown_once("signing-secret", "Signing secret", "Verify each event as an HS256 JWS with this secret (any JWT library).", f.secret))
     }
 }
 
@@ -214,7 +208,7 @@ fn deliveries_table(t: &Tenant, s: &Subscription, rows: &[DeliveryAttempt], csrf
                             @if a.position > 0 {
                                 form.inline method="post" action={ (hook_path(t, &s.id)) "/deliveries/" (a.position) "/redeliver" } {
                                     (csrf_field(csrf))
-                                    button.secondary type="submit" { "Redeliver" }
+                                    button.secondary type="submit" aria-label={ "Redeliver event " (a.position) } { "Redeliver" }
                                 }
                             }
                         }

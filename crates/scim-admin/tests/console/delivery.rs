@@ -26,12 +26,13 @@ struct World {
     op: Client,
 }
 
-async fn world() -> (World, scim_events::WorkerHandle) {
-    let (c, _deliverer, worker) = Console::delivering().await;
-    let org = c.tenant("Acme");
-    let token = scim_http::generate_token(c.store(), &c.admin.app.signer, &org)
-        .unwrap()
-        .token;
+async fn world(b: Backend) -> (World, scim_events::WorkerHandle) {
+    world_with(b, Duration::from_secs(72 * 3600)).await
+}
+
+async fn world_with(b: Backend, retry_window: Duration) -> (World, scim_events::WorkerHandle) {
+    let (c, _deliverer, worker) = Console::delivering(b, retry_window).await;
+    let (org, token) = c.tenant_with_token("Acme");
     c.account("op@example.test", None);
     let api = c.operator_api("op@example.test");
     let op = c.signed_in("op@example.test").await;
@@ -111,7 +112,13 @@ fn jti(claims: &Value) -> String {
 
 #[actix_web::test]
 async fn test_event_redelivery_and_replay_reach_the_receiver() {
-    let (mut w, worker) = world().await;
+    for b in backends() {
+        test_event_redelivery_and_replay_reach_the_receiver_on(b).await;
+    }
+}
+
+async fn test_event_redelivery_and_replay_reach_the_receiver_on(b: Backend) {
+    let (mut w, worker) = world(b).await;
     let rx = Receiver::start();
     let (id, secret) = w.subscribe(&rx.url, "0").await;
     // Send test event (API): delivered synchronously, signed, in the delivery log.
@@ -153,25 +160,42 @@ async fn test_event_redelivery_and_replay_reach_the_receiver() {
     })
     .await;
     let log = w.deliveries(&id).await;
-    // The test delivery's row (position 0) is there when the store logs test attempts
-    // (`EventRepo::record_test_attempt`); the feed's rows always are.
-    if let Some(test_row) = log.iter().find(|a| a["position"] == "0") {
-        assert_eq!(test_row["event_type"], "misc:test");
-        assert_eq!(test_row["redelivery"], false);
-    }
-    let log: Vec<Value> = log.into_iter().filter(|a| a["position"] != "0").collect();
+    // The test delivery is in the log too, as position 0 (`misc:test`).
     let positions: Vec<&str> = log
         .iter()
         .map(|a| a["position"].as_str().unwrap())
         .collect();
-    assert_eq!(positions, ["3", "2", "1"]);
+    assert_eq!(positions, ["3", "2", "1", "0"]);
+    assert_eq!(log[3]["event_type"], "misc:test");
+    assert_eq!(log[3]["redelivery"], false);
+    assert_eq!(log[3]["jti"], jti(&test).as_str());
     for a in &log {
-        assert_eq!(a["outcome"], "delivered");
+        assert_eq!(a["outcome"], "delivered", "{a}");
         assert_eq!(a["status_code"], 202);
         assert_eq!(a["attempt"], 1);
-        assert_eq!(a["redelivery"], false);
     }
     assert_eq!(log[0]["jti"], want[2].as_str());
+    // The log pages by `before` (keyset): one row at a time, newest first, no repeats.
+    let mut paged = Vec::new();
+    let mut before = String::new();
+    loop {
+        let r =
+            w.c.get(
+                &mut w.api,
+                &format!("{}/{id}/deliveries?limit=1{before}", hooks(&w.org)),
+            )
+            .await;
+        r.expect(200);
+        let v = r.json();
+        let rows = v["deliveries"].as_array().unwrap().clone();
+        assert!(rows.len() <= 1);
+        paged.extend(rows);
+        match v["next_before"].as_i64() {
+            Some(n) => before = format!("&before={n}"),
+            None => break,
+        }
+    }
+    assert_eq!(paged, log);
     // The console's log shows them, with Redeliver on feed events only.
     let o = format!("/admin/organizations/{}", w.org);
     let page = w.c.get(&mut w.op, &format!("{o}/webhooks/{id}")).await;
@@ -250,7 +274,13 @@ async fn test_event_redelivery_and_replay_reach_the_receiver() {
 
 #[actix_web::test]
 async fn a_failing_receiver_shows_on_the_pages() {
-    let (mut w, worker) = world().await;
+    for b in backends() {
+        a_failing_receiver_shows_on_the_pages_on(b).await;
+    }
+}
+
+async fn a_failing_receiver_shows_on_the_pages_on(b: Backend) {
+    let (mut w, worker) = world(b).await;
     let rx = Receiver::start();
     rx.answer(500);
     let (id, secret) = w.subscribe(&rx.url, "0").await;
@@ -311,7 +341,13 @@ async fn a_failing_receiver_shows_on_the_pages() {
 
 #[actix_web::test]
 async fn activity_shows_pending_and_no_subscribers() {
-    let (mut w, worker) = world().await;
+    for b in backends() {
+        activity_shows_pending_and_no_subscribers_on(b).await;
+    }
+}
+
+async fn activity_shows_pending_and_no_subscribers_on(b: Backend) {
+    let (mut w, worker) = world(b).await;
     let o = format!("/admin/organizations/{}", w.org);
     w.user("ada").await;
     let activity = w.c.get(&mut w.op, &format!("{o}/activity")).await;
@@ -335,5 +371,80 @@ async fn activity_shows_pending_and_no_subscribers() {
         "{}",
         activity.body
     );
+    worker.shutdown().await;
+}
+
+#[actix_web::test]
+async fn disabled_after_the_retry_window_then_re_enabled_from_the_page() {
+    for b in backends() {
+        disabled_after_the_retry_window_then_re_enabled_from_the_page_on(b).await;
+    }
+}
+
+async fn disabled_after_the_retry_window_then_re_enabled_from_the_page_on(b: Backend) {
+    let (mut w, worker) = world_with(b, Duration::from_millis(300)).await;
+    let rx = Receiver::start();
+    rx.answer(503);
+    let (id, secret) = w.subscribe(&rx.url, "0").await;
+    w.user("ada").await;
+    eventually("the worker disables the subscription", || {
+        w.c.store()
+            .get_subscription(&w.org, &id)
+            .is_ok_and(|s| !s.enabled)
+    })
+    .await;
+    let o = format!("/admin/organizations/{}", w.org);
+    let list = w.c.get(&mut w.op, &format!("{o}/webhooks")).await;
+    assert!(list.body.contains("Disabled"), "{}", list.body);
+    assert!(list.body.contains("failing since"), "{}", list.body);
+    assert!(list.body.contains("HTTP 503"), "{}", list.body);
+    let v =
+        w.c.get(&mut w.api, &format!("{}/{id}", hooks(&w.org)))
+            .await
+            .json();
+    assert_eq!(v["enabled"], false);
+    assert!(
+        v["disabled_reason"].as_str().unwrap().contains("HTTP 503"),
+        "{v}"
+    );
+    // Activity: a disabled subscription is no subscriber.
+    let activity = w.c.get(&mut w.op, &format!("{o}/activity")).await;
+    assert!(
+        activity.body.contains("no subscribers"),
+        "{}",
+        activity.body
+    );
+    // Re-enable from the edit form: delivery resumes from the cursor.
+    rx.answer(202);
+    let page = w.c.get(&mut w.op, &format!("{o}/webhooks/{id}")).await;
+    let csrf = page.csrf();
+    let r =
+        w.c.post_form(
+            &mut w.op,
+            &format!("{o}/webhooks/{id}"),
+            &[
+                ("csrf", &csrf),
+                ("url", &rx.url),
+                ("mode", "full"),
+                ("enabled", "yes"),
+            ],
+        )
+        .await;
+    r.expect(303);
+    eventually("delivered after re-enabling", || {
+        w.c.store()
+            .get_subscription(&w.org, &id)
+            .is_ok_and(|s| s.enabled && s.cursor == 1)
+    })
+    .await;
+    let last = rx.pushes().last().cloned().unwrap();
+    let claims = verify(&last, &secret);
+    assert!(
+        claims["events"]
+            .get("urn:ietf:params:scim:event:prov:create:full")
+            .is_some()
+    );
+    let page = w.c.get(&mut w.op, &format!("{o}/webhooks/{id}")).await;
+    assert!(page.body.contains("Active"), "{}", page.body);
     worker.shutdown().await;
 }

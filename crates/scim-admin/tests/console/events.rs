@@ -7,12 +7,9 @@ use serde_json::{Value, json};
 const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 /// An organization with a tenant token and an operator API client.
-async fn set_up() -> (Console, String, String, Client) {
-    let c = Console::new();
-    let org = c.tenant("Acme");
-    let token = scim_http::generate_token(c.store(), &c.admin.app.signer, &org)
-        .unwrap()
-        .token;
+async fn set_up(b: Backend) -> (Console, String, String, Client) {
+    let c = Console::on(b);
+    let (org, token) = c.tenant_with_token("Acme");
     c.account("op@example.test", None);
     let api = c.operator_api("op@example.test");
     (c, org, token, api)
@@ -54,7 +51,13 @@ fn cursors(v: &Value) -> Vec<String> {
 
 #[actix_web::test]
 async fn events_page_after_limit_and_next() {
-    let (c, org, token, mut api) = set_up().await;
+    for b in backends() {
+        events_page_after_limit_and_next_on(b).await;
+    }
+}
+
+async fn events_page_after_limit_and_next_on(b: Backend) {
+    let (c, org, token, mut api) = set_up(b).await;
     // Before any change: empty, next is "0" (or the given cursor), so polling never stalls.
     let empty = page(&c, &mut api, &org, "").await;
     assert_eq!(empty, json!({"events": [], "next": "0"}));
@@ -141,7 +144,13 @@ async fn events_page_after_limit_and_next() {
 
 #[actix_web::test]
 async fn bad_events_queries_are_400_with_a_json_error() {
-    let (c, org, token, mut api) = set_up().await;
+    for b in backends() {
+        bad_events_queries_are_400_with_a_json_error_on(b).await;
+    }
+}
+
+async fn bad_events_queries_are_400_with_a_json_error_on(b: Backend) {
+    let (c, org, token, mut api) = set_up(b).await;
     create_user(&c, &org, &token, "ada").await;
     for q in [
         "?after=-1",
@@ -177,11 +186,14 @@ async fn bad_events_queries_are_400_with_a_json_error() {
 
 #[actix_web::test]
 async fn events_are_per_organization() {
-    let (c, org, token, mut api) = set_up().await;
-    let other = c.tenant("Other");
-    let other_token = scim_http::generate_token(c.store(), &c.admin.app.signer, &other)
-        .unwrap()
-        .token;
+    for b in backends() {
+        events_are_per_organization_on(b).await;
+    }
+}
+
+async fn events_are_per_organization_on(b: Backend) {
+    let (c, org, token, mut api) = set_up(b).await;
+    let (other, other_token) = c.tenant_with_token("Other");
     create_user(&c, &org, &token, "ada").await;
     create_user(&c, &other, &other_token, "bob").await;
     create_user(&c, &other, &other_token, "cy").await;

@@ -1,4 +1,5 @@
-//! The in-process console: a store, an operator, and a cookie-keeping client.
+//! The in-process console: a store (a temporary SQLite file, or a throw-away PostgreSQL
+//! schema), an operator, and a cookie-keeping client.
 
 use actix_web::App;
 use actix_web::http::StatusCode;
@@ -18,7 +19,76 @@ pub struct Console {
     pub admin: AdminState,
     /// The same store as `admin`'s, as the delivery worker takes it.
     pub db: Arc<DieselStore>,
-    dir: tempfile::TempDir,
+    place: Place,
+}
+
+/// Which database a console runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// SQLite always, and PostgreSQL when `SCIM_TEST_DATABASE_URL` is set (`scripts/test` sets
+/// it): without it a loud SKIP, and a failure under `CI=true`.
+pub fn backends() -> Vec<Backend> {
+    match std::env::var("SCIM_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => vec![Backend::Sqlite, Backend::Postgres],
+        _ => {
+            if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+                panic!(
+                    "SCIM_TEST_DATABASE_URL is not set: the PostgreSQL console tests cannot be skipped under CI=true"
+                );
+            }
+            eprintln!(
+                "\n*** SKIP: SCIM_TEST_DATABASE_URL is not set; console test not run on PostgreSQL (use scripts/test) ***\n"
+            );
+            vec![Backend::Sqlite]
+        }
+    }
+}
+
+/// Where a console's database lives, removed with it.
+enum Place {
+    Dir(tempfile::TempDir),
+    Schema { admin_url: String, schema: String },
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        use diesel::{Connection, RunQueryDsl};
+        if let Place::Schema { admin_url, schema } = self
+            && let Ok(mut c) = diesel::PgConnection::establish(admin_url)
+        {
+            let _ = diesel::sql_query(format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                .execute(&mut c);
+        }
+    }
+}
+
+impl Place {
+    /// A fresh database: its place and URL.
+    fn new(backend: Backend) -> (Place, String) {
+        use diesel::{Connection, RunQueryDsl};
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!("sqlite://{}/scim.db", dir.path().display());
+                (Place::Dir(dir), url)
+            }
+            Backend::Postgres => {
+                let admin_url = std::env::var("SCIM_TEST_DATABASE_URL").unwrap();
+                let schema = format!("console_{}", uuid::Uuid::new_v4().simple());
+                let mut c = diesel::PgConnection::establish(&admin_url).unwrap();
+                diesel::sql_query(format!("CREATE SCHEMA {schema}"))
+                    .execute(&mut c)
+                    .unwrap();
+                let sep = if admin_url.contains('?') { '&' } else { '?' };
+                let url = format!("{admin_url}{sep}options=-csearch_path%3D{schema}");
+                (Place::Schema { admin_url, schema }, url)
+            }
+        }
+    }
 }
 
 pub struct Resp {
@@ -48,6 +118,16 @@ impl Resp {
     }
 }
 
+/// The value of the input with id `id` (a secret shown once: a token, a signing secret).
+pub fn input_value(html: &str, id: &str) -> String {
+    let marker = format!("id=\"{id}\" type=\"text\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {id} in {html}"))
+        + marker.len();
+    html[start..start + html[start..].find('"').unwrap()].to_string()
+}
+
 /// The value of the hidden input `name` in `html`.
 pub fn hidden(html: &str, name: &str) -> Option<String> {
     let marker = format!("name=\"{name}\" value=\"");
@@ -64,9 +144,14 @@ pub struct Client {
 }
 
 impl Console {
+    /// A console on SQLite.
     pub fn new() -> Console {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/scim.db", dir.path().display());
+        Console::on(Backend::Sqlite)
+    }
+
+    /// A console on a fresh database of `backend`.
+    pub fn on(backend: Backend) -> Console {
+        let (place, url) = Place::new(backend);
         let store = DieselStore::open(&StoreConfig::new(url)).unwrap();
         let signer =
             TokenSigner::from_secret(b"an-in-process-test-signing-key-of-32+bytes").unwrap();
@@ -76,14 +161,18 @@ impl Console {
         Console {
             admin,
             db: store,
-            dir,
+            place,
         }
     }
 
     /// A console whose process runs a delivery worker (spawned: it delivers on its own),
-    /// with small backoffs so that retries in tests come quickly.
-    pub async fn delivering() -> (Console, scim_events::Deliverer, scim_events::WorkerHandle) {
-        let mut c = Console::new();
+    /// with small backoffs so that retries in tests come quickly, and `retry_window` (after
+    /// it, failing subscriptions are disabled).
+    pub async fn delivering(
+        backend: Backend,
+        retry_window: std::time::Duration,
+    ) -> (Console, scim_events::Deliverer, scim_events::WorkerHandle) {
+        let mut c = Console::on(backend);
         let config = scim_events::DeliveryConfig {
             public_url: PUBLIC.into(),
             owner: "console-test".into(),
@@ -91,6 +180,7 @@ impl Console {
             min_backoff: std::time::Duration::from_millis(50),
             max_backoff: std::time::Duration::from_millis(200),
             request_timeout: std::time::Duration::from_secs(5),
+            retry_window,
             ..scim_events::DeliveryConfig::default()
         };
         let store: Arc<dyn scim_store::Store> = c.db.clone();
@@ -100,10 +190,14 @@ impl Console {
         (c, deliverer, worker)
     }
 
-    /// Every byte of the database files (the main file and its write-ahead log).
+    /// Every byte of the database files (the main file and its write-ahead log): SQLite
+    /// consoles only.
     pub fn db_bytes(&self) -> Vec<u8> {
+        let Place::Dir(dir) = &self.place else {
+            panic!("db_bytes reads a SQLite console's files");
+        };
         let mut out = Vec::new();
-        for entry in std::fs::read_dir(self.dir.path()).unwrap() {
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
             out.extend(std::fs::read(entry.unwrap().path()).unwrap_or_default());
         }
         out
@@ -142,6 +236,15 @@ impl Console {
 
     pub fn tenant(&self, name: &str) -> String {
         self.store().create_tenant(name).unwrap().id
+    }
+
+    /// An organization with its SCIM token: `(id, token)`.
+    pub fn tenant_with_token(&self, name: &str) -> (String, String) {
+        let org = self.tenant(name);
+        let token = scim_http::generate_token(self.store(), &self.admin.app.signer, &org)
+            .unwrap()
+            .token;
+        (org, token)
     }
 
     pub fn account(&self, email: &str, tenant: Option<&str>) {

@@ -14,4 +14,5 @@ mod delivery;
 mod events;
 mod pages;
 mod tokens;
+mod webhook_access;
 mod webhooks;

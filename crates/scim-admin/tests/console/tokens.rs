@@ -8,12 +8,7 @@ use serde_json::json;
 
 /// The token in the Generate page (the `secret-token` input).
 fn token_in(html: &str) -> String {
-    let marker = "id=\"secret-token\" type=\"text\" value=\"";
-    let start = html
-        .find(marker)
-        .unwrap_or_else(|| panic!("no token in {html}"))
-        + marker.len();
-    html[start..start + html[start..].find('"').unwrap()].to_string()
+    input_value(html, "secret-token")
 }
 
 async fn every_body(

@@ -5,6 +5,11 @@
 // `#[test]` functions, not the shared helpers of an integration-test crate).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod db_feed;
+mod lifecycle;
 mod memory_feed;
+mod nats_sink;
+mod replicas;
 mod scenarios;
 mod support;
+mod webhook_rules;

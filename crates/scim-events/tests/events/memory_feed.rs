@@ -3,30 +3,11 @@
 
 use crate::scenarios;
 use crate::support::Feed;
-use crate::support::memory::Memory;
-use scim_core::events::EventType;
-use scim_store::{EventRepo, SettingsRepo};
+use crate::support::memory::MemoryFeed;
 use std::sync::Arc;
 
-struct MemoryFeed(Arc<Memory>);
-
-impl Feed for MemoryFeed {
-    fn events(&self) -> Arc<dyn EventRepo> {
-        self.0.clone()
-    }
-    fn settings(&self) -> Arc<dyn SettingsRepo> {
-        self.0.clone()
-    }
-    fn tenant(&self) -> String {
-        "t-memory".into()
-    }
-    fn commit_one(&self, label: &str) {
-        self.0.append("t-memory", EventType::Create, label);
-    }
-}
-
 fn feed() -> Arc<dyn Feed> {
-    Arc::new(MemoryFeed(Arc::new(Memory::default())))
+    Arc::new(MemoryFeed::new("t-memory"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -62,4 +43,19 @@ async fn send_test() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn latency() {
     scenarios::latency(feed()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lease_renewal() {
+    scenarios::lease_renewal(feed()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prunes_at_start() {
+    scenarios::prunes_at_start(feed()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_hands_over() {
+    scenarios::shutdown_hands_over(feed()).await;
 }

@@ -8,7 +8,8 @@ use crate::support::{
 use scim_core::events::{EventMode, EventType};
 use scim_events::{DeliveryConfig, TEST_EVENT_URI};
 use scim_store::{
-    DeliveryFilter, DeliveryOutcome, NewSubscription, Sink, Subscription, SubscriptionUpdate,
+    DeliveryFilter, DeliveryOutcome, EventRepo, NewSubscription, Sink, Subscription,
+    SubscriptionUpdate,
 };
 use serde_json::Value;
 use std::sync::Arc;
@@ -117,7 +118,7 @@ pub async fn outage(feed: Arc<dyn Feed>) {
     feed.commit_one("u0");
     wait_until("first SET", || async { rx.received_on("o").len() == 1 }).await;
 
-    rx.stop();
+    rx.stop().await;
     for i in 1..4 {
         feed.commit_one(&format!("u{i}"));
     }
@@ -377,7 +378,7 @@ pub async fn send_test(feed: Arc<dyn Feed>) {
     assert_eq!(log.len(), 1);
     assert_eq!((log[0].position, &log[0].jti), (0, &attempt.jti));
 
-    rx.stop();
+    rx.stop().await;
     let failed = d.send_test(&feed.tenant(), &sub.id).await.unwrap();
     assert_eq!(failed.outcome, DeliveryOutcome::Failed);
     assert_eq!(failed.error.as_deref(), Some("connection refused"));
@@ -394,16 +395,25 @@ pub async fn send_test(feed: Arc<dyn Feed>) {
 /// With the default settings (poll every second), a commit reaches a reachable receiver;
 /// the latency is printed (measured, not asserted).
 pub async fn latency(feed: Arc<dyn Feed>) {
+    let worker_store = feed.events();
+    latency_via(feed, worker_store, "same process").await;
+}
+
+/// [`latency`] with the worker on `worker_store`: the feed's own store (its commits wake
+/// the worker) or another replica's (only the poll finds them).
+pub async fn latency_via(feed: Arc<dyn Feed>, worker_store: Arc<dyn EventRepo>, how: &str) {
     let rx = Receiver::start().await;
     subscribe(&*feed, &rx, "l", EventMode::Full, None);
-    let d = deliverer(
-        &*feed,
+    let d = scim_events::Deliverer::with_repos(
+        worker_store,
+        feed.settings(),
         DeliveryConfig {
             public_url: PUBLIC.into(),
             ..DeliveryConfig::default()
         },
     )
-    .await;
+    .await
+    .unwrap();
     let worker = d.spawn();
     let mut latencies = Vec::new();
     for i in 0..5 {
@@ -417,11 +427,113 @@ pub async fn latency(feed: Arc<dyn Feed>) {
     worker.shutdown().await;
     latencies.sort();
     eprintln!(
-        "commit-to-receiver latency ({} commits, default settings): min {:?}, median {:?}, max {:?}",
+        "commit-to-receiver latency, {} ({how}), {} commits, default settings: min {:?}, median {:?}, max {:?}",
+        feed.name(),
         latencies.len(),
         latencies[0],
         latencies[latencies.len() / 2],
         latencies[latencies.len() - 1]
     );
     let _ = outbox(&*feed);
+}
+
+/// Two deliverers (different owners) on one store and a receiver slower than the lease
+/// allows for the whole backlog: the serving worker renews its lease, so the other never
+/// starts on the same subscription; everything arrives once, in order.
+pub async fn lease_renewal(feed: Arc<dyn Feed>) {
+    let rx = Receiver::start().await;
+    rx.set_delay(Duration::from_millis(300));
+    let sub = subscribe(&*feed, &rx, "slow", EventMode::Full, None);
+    for i in 0..12 {
+        feed.commit_one(&format!("u{i}"));
+    }
+    let cfg = |owner: &str| DeliveryConfig {
+        owner: owner.into(),
+        request_timeout: Duration::from_secs(1),
+        // The floor for a 1 s timeout (2 × timeout + 1 s): the backlog takes longer.
+        lease: Duration::from_secs(3),
+        ..config(PUBLIC)
+    };
+    let a = deliverer(&*feed, cfg("a")).await;
+    let b = deliverer(&*feed, cfg("b")).await;
+    assert_eq!(a.config().lease, Duration::from_secs(3));
+    let (wa, wb) = (a.spawn(), b.spawn());
+    let want = outbox_jtis(&*feed);
+    wait_until("the backlog", || async {
+        rx.received_on("slow").len() >= want.len()
+    })
+    .await;
+    wa.shutdown().await;
+    wb.shutdown().await;
+    assert_eq!(rx.overlaps(), 0, "the lease was renewed");
+    assert_eq!(jtis(&rx.received_on("slow")), want);
+    assert_eq!(subscription(&feed, &sub.id).cursor, 12);
+}
+
+/// At start (and hourly) events older than the retention are pruned; positions are not
+/// reused.
+pub async fn prunes_at_start(feed: Arc<dyn Feed>) {
+    for i in 0..3 {
+        feed.commit_one(&format!("old-{i}"));
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let d = deliverer(
+        &*feed,
+        DeliveryConfig {
+            retention: Duration::from_millis(10),
+            ..config(PUBLIC)
+        },
+    )
+    .await;
+    let worker = d.spawn();
+    let f = feed.clone();
+    wait_until("pruned", || {
+        let f = f.clone();
+        async move { blocking(move || outbox(&*f).is_empty()).await }
+    })
+    .await;
+    worker.shutdown().await;
+    let tenant = feed.tenant();
+    assert_eq!(feed.events().last_event_position(&tenant).unwrap(), 3);
+    feed.commit_one("new");
+    let left = outbox(&*feed);
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].position, 4, "positions are never reused");
+}
+
+/// Shutting a worker down mid-backlog ends after the attempt in flight, records it and
+/// gives the lease back: another replica (a long lease, so a stranded one would stall it)
+/// carries on from the cursor at once, without a duplicate or a gap.
+pub async fn shutdown_hands_over(feed: Arc<dyn Feed>) {
+    let rx = Receiver::start().await;
+    rx.set_delay(Duration::from_millis(100));
+    let sub = subscribe(&*feed, &rx, "h", EventMode::Full, None);
+    for i in 0..10 {
+        feed.commit_one(&format!("u{i}"));
+    }
+    let cfg = |owner: &str| DeliveryConfig {
+        owner: owner.into(),
+        lease: Duration::from_secs(120),
+        ..config(PUBLIC)
+    };
+    let a = deliverer(&*feed, cfg("a")).await;
+    let wa = a.spawn();
+    wait_until("a few SETs", || async { rx.received_on("h").len() >= 3 }).await;
+    wa.shutdown().await;
+    let handed_over = rx.received_on("h").len();
+    assert!(handed_over < 10, "stopped mid-backlog");
+    assert_eq!(
+        subscription(&feed, &sub.id).cursor,
+        handed_over as i64,
+        "every SET sent was recorded"
+    );
+    let b = deliverer(&*feed, cfg("b")).await;
+    let wb = b.spawn();
+    let want = outbox_jtis(&*feed);
+    wait_until("the rest", || async {
+        rx.received_on("h").len() >= want.len()
+    })
+    .await;
+    wb.shutdown().await;
+    assert_eq!(jtis(&rx.received_on("h")), want, "no duplicate, no gap");
 }

@@ -127,4 +127,8 @@ impl EventRepo for DieselStore {
     fn skip_to(&self, owner: &str, subscription_id: &str, position: i64) -> StoreResult<bool> {
         leases::skip_to(&mut *self.write_conn()?, owner, subscription_id, position)
     }
+
+    fn record_test_attempt(&self, attempt: &DeliveryAttempt) -> StoreResult<()> {
+        leases::record_test_attempt(&mut *self.write_conn()?, attempt)
+    }
 }

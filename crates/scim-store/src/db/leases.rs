@@ -184,23 +184,7 @@ pub(crate) fn record_attempt(
             return Ok(false);
         };
         let at = ms(a.at);
-        diesel::insert_into(event_deliveries::table)
-            .values((
-                event_deliveries::tenant_id.eq(&a.tenant_id),
-                event_deliveries::subscription_id.eq(&a.subscription_id),
-                event_deliveries::position.eq(a.position),
-                event_deliveries::jti.eq(&a.jti),
-                event_deliveries::event_type.eq(a.event_type.name()),
-                event_deliveries::attempt.eq(a.attempt),
-                event_deliveries::redelivery.eq(a.redelivery),
-                event_deliveries::at.eq(at),
-                event_deliveries::outcome.eq(a.outcome.as_str()),
-                event_deliveries::status_code.eq(a.status_code.map(i32::from)),
-                event_deliveries::error.eq(a.error.as_deref()),
-                event_deliveries::duration_ms.eq(a.duration_ms),
-                event_deliveries::next_try.eq(a.next_try.map(ms)),
-            ))
-            .execute(conn)?;
+        insert_delivery(conn, a)?;
         let mut c = Changes::default();
         match a.outcome {
             DeliveryOutcome::Delivered => {
@@ -242,6 +226,48 @@ pub(crate) fn record_attempt(
         .set(&c)
         .execute(conn)?;
         Ok(true)
+    })
+}
+
+/// Appends one attempt to the delivery log.
+fn insert_delivery(conn: &mut AnyConnection, a: &DeliveryAttempt) -> StoreResult<()> {
+    diesel::insert_into(event_deliveries::table)
+        .values((
+            event_deliveries::tenant_id.eq(&a.tenant_id),
+            event_deliveries::subscription_id.eq(&a.subscription_id),
+            event_deliveries::position.eq(a.position),
+            event_deliveries::jti.eq(&a.jti),
+            event_deliveries::event_type.eq(a.event_type.name()),
+            event_deliveries::attempt.eq(a.attempt),
+            event_deliveries::redelivery.eq(a.redelivery),
+            event_deliveries::at.eq(ms(a.at)),
+            event_deliveries::outcome.eq(a.outcome.as_str()),
+            event_deliveries::status_code.eq(a.status_code.map(i32::from)),
+            event_deliveries::error.eq(a.error.as_deref()),
+            event_deliveries::duration_ms.eq(a.duration_ms),
+            event_deliveries::next_try.eq(a.next_try.map(ms)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Appends a test attempt (see
+/// [`EventRepo::record_test_attempt`](crate::EventRepo::record_test_attempt)): no lease, no
+/// change to the subscription; `NotFound` for a subscription that is not the tenant's.
+pub(crate) fn record_test_attempt(
+    conn: &mut AnyConnection,
+    a: &DeliveryAttempt,
+) -> StoreResult<()> {
+    write_tx(conn, |conn| {
+        let known: i64 = event_subscriptions::table
+            .filter(event_subscriptions::tenant_id.eq(&a.tenant_id))
+            .filter(event_subscriptions::id.eq(&a.subscription_id))
+            .count()
+            .get_result(conn)?;
+        if known == 0 {
+            return Err(StoreError::NotFound);
+        }
+        insert_delivery(conn, a)
     })
 }
 

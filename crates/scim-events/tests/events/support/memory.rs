@@ -2,6 +2,7 @@
 //! test double for the worker's own rules (fast, and independent of the database), next
 //! to the same scenarios on the real stores.
 
+use super::Feed;
 use chrono::{DateTime, Utc};
 use scim_core::ResourceKind;
 use scim_core::events::{ChangeEvent, EventType, StoredEvent, Subject};
@@ -11,7 +12,7 @@ use scim_store::{
     SubscriptionUpdate,
 };
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 /// A lease: owner and end.
@@ -24,6 +25,8 @@ struct Inner {
     redeliveries: BTreeSet<(String, i64)>,
     deliveries: Vec<DeliveryAttempt>,
     settings: HashMap<String, String>,
+    /// The last position given out per tenant (never reused after pruning).
+    last: HashMap<String, i64>,
     next_id: i64,
 }
 
@@ -38,8 +41,9 @@ impl Memory {
     pub fn append(&self, tenant: &str, event_type: EventType, user: &str) -> i64 {
         let pos = {
             let mut g = self.inner.lock().unwrap();
+            let position = g.last.get(tenant).copied().unwrap_or(0) + 1;
+            g.last.insert(tenant.into(), position);
             let feed = g.events.entry(tenant.into()).or_default();
-            let position = feed.len() as i64 + 1;
             feed.push(EventRecord {
                 tenant_id: tenant.into(),
                 position,
@@ -143,11 +147,22 @@ impl EventRepo for Memory {
 
     fn last_event_position(&self, tenant_id: &str) -> StoreResult<i64> {
         let g = self.inner.lock().unwrap();
-        Ok(g.events.get(tenant_id).map_or(0, |f| f.len() as i64))
+        Ok(g.last.get(tenant_id).copied().unwrap_or(0))
     }
 
-    fn prune_events(&self, _before: DateTime<Utc>, _batch: u64) -> StoreResult<u64> {
-        Ok(0)
+    fn prune_events(&self, before: DateTime<Utc>, batch: u64) -> StoreResult<u64> {
+        let mut g = self.inner.lock().unwrap();
+        let mut pruned = 0u64;
+        for feed in g.events.values_mut() {
+            let old = feed
+                .iter()
+                .take_while(|r| r.event.issued_at < before)
+                .count()
+                .min((batch - pruned) as usize);
+            feed.drain(..old);
+            pruned += old as u64;
+        }
+        Ok(pruned)
     }
 
     fn set_commit_listener(&self, listener: CommitListener) {
@@ -287,6 +302,7 @@ impl EventRepo for Memory {
             .collect())
     }
 
+    /// Like the store's: a live lease (whoever holds it) is never claimed.
     fn claim_subscriptions(
         &self,
         owner: &str,
@@ -296,18 +312,14 @@ impl EventRepo for Memory {
     ) -> StoreResult<Vec<Claim>> {
         let mut g = self.inner.lock().unwrap();
         let until = now + chrono::TimeDelta::from_std(lease).unwrap();
-        let last: HashMap<String, i64> = g
-            .events
-            .iter()
-            .map(|(t, f)| (t.clone(), f.len() as i64))
-            .collect();
+        let last = g.last.clone();
         let queued = g.redeliveries.clone();
         let mut out = Vec::new();
         for (s, l) in g.subs.iter_mut() {
             if out.len() >= limit {
                 break;
             }
-            let free = l.as_ref().is_none_or(|(o, u)| o == owner || *u <= now);
+            let free = l.as_ref().is_none_or(|(_, u)| *u <= now);
             let due = s.next_attempt.is_none_or(|n| n <= now);
             let redeliveries: Vec<i64> = queued
                 .iter()
@@ -412,5 +424,38 @@ impl EventRepo for Memory {
                 s.cursor = s.cursor.max(position);
             })?
             .is_some())
+    }
+}
+
+/// A tenant's feed on a [`Memory`]: each commit appends one `prov:create`.
+pub struct MemoryFeed {
+    pub memory: Arc<Memory>,
+    tenant: String,
+}
+
+impl MemoryFeed {
+    pub fn new(tenant: &str) -> MemoryFeed {
+        MemoryFeed {
+            memory: Arc::new(Memory::default()),
+            tenant: tenant.into(),
+        }
+    }
+}
+
+impl Feed for MemoryFeed {
+    fn name(&self) -> &'static str {
+        "memory"
+    }
+    fn events(&self) -> Arc<dyn EventRepo> {
+        self.memory.clone()
+    }
+    fn settings(&self) -> Arc<dyn SettingsRepo> {
+        self.memory.clone()
+    }
+    fn tenant(&self) -> String {
+        self.tenant.clone()
+    }
+    fn commit_one(&self, label: &str) {
+        self.memory.append(&self.tenant, EventType::Create, label);
     }
 }

@@ -1,5 +1,6 @@
 //! What the delivery tests share: a real receiver, the feeds they run on, waiting.
 
+pub mod db;
 pub mod memory;
 pub mod receiver;
 
@@ -11,6 +12,8 @@ use std::time::{Duration, Instant};
 
 /// A tenant's feed on some store: where the scenarios commit changes and read the outbox.
 pub trait Feed: Send + Sync {
+    /// The backend, for measurements: `memory`, `sqlite`, `postgres`.
+    fn name(&self) -> &'static str;
     fn events(&self) -> Arc<dyn EventRepo>;
     fn settings(&self) -> Arc<dyn SettingsRepo>;
     fn tenant(&self) -> String;

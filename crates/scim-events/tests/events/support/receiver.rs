@@ -42,6 +42,8 @@ struct State {
     mode: Mutex<Option<Mode>>,
     delay: Mutex<Duration>,
     in_flight: Mutex<HashMap<String, usize>>,
+    /// The open connections, so that `stop` can close them and wait until they are gone.
+    conns: Mutex<tokio::task::JoinSet<()>>,
     overlaps: AtomicUsize,
     requests: AtomicUsize,
 }
@@ -89,16 +91,22 @@ impl Receiver {
         *self.state.delay.lock().unwrap() = d;
     }
 
-    /// Closes the listener and every open connection: new connections are refused.
-    pub fn stop(&self) {
-        if let Some(t) = self.task.lock().unwrap().take() {
+    /// Closes the listener and every open connection, and waits until they are closed:
+    /// from then on, connections are refused.
+    pub async fn stop(&self) {
+        let accept = self.task.lock().unwrap().take();
+        if let Some(t) = accept {
             t.abort();
+            let _ = t.await;
         }
+        let conns = std::mem::take(&mut *self.state.conns.lock().unwrap());
+        let mut conns = conns;
+        conns.shutdown().await;
     }
 
     /// Listens on the same port again.
     pub async fn restart(&self) {
-        self.stop();
+        self.stop().await;
         let deadline = Instant::now() + Duration::from_secs(30);
         let listener = loop {
             match TcpListener::bind(self.addr).await {
@@ -116,14 +124,14 @@ impl Receiver {
     fn serve(&self, listener: TcpListener) {
         let state = self.state.clone();
         let task = tokio::spawn(async move {
-            let mut conns = tokio::task::JoinSet::new();
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
                 };
-                let state = state.clone();
+                let conn_state = state.clone();
+                let mut conns = state.conns.lock().unwrap();
                 conns.spawn(async move {
-                    let svc = service_fn(move |req| handle(state.clone(), req));
+                    let svc = service_fn(move |req| handle(conn_state.clone(), req));
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), svc)
                         .await;
@@ -163,7 +171,10 @@ impl Receiver {
 
 impl Drop for Receiver {
     fn drop(&mut self) {
-        self.stop();
+        if let Some(t) = self.task.lock().unwrap().take() {
+            t.abort();
+        }
+        self.state.conns.lock().unwrap().abort_all();
     }
 }
 
