@@ -164,11 +164,13 @@ pub fn events_list(
     let page = store
         .list_events(tenant, after, limit, None)
         .context("cannot read the events")?;
-    let next = page.last().map_or(after, |r| r.position).to_string();
     if as_json {
         // The same document as `GET /admin/api/organizations/{id}/events`.
         println!("{}", json::events_page(&page, after, &config.public_url()));
-    } else if page.is_empty() {
+        return Ok(());
+    }
+    let next = page.last().map_or(after, |r| r.position);
+    if page.is_empty() {
         println!("No events after cursor {after}.");
         println!("next: {next}");
     } else {
