@@ -305,7 +305,14 @@ pub struct EventSettings {
 
     /// Run no delivery worker in this process (other replicas deliver); the outbox, the
     /// events API and `events list` still work.
-    #[arg(long, env = "SCIM_NO_DELIVERY", global = true)]
+    #[arg(
+        long,
+        env = "SCIM_NO_DELIVERY",
+        global = true,
+        action = clap::ArgAction::SetTrue,
+        // `SCIM_NO_DELIVERY=1` / `yes` / `on` as well as `true` (and their negatives).
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub no_delivery: bool,
 }
 
