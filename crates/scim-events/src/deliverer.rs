@@ -67,7 +67,8 @@ impl Deliverer {
 
     /// Starts the background tasks on the current Tokio runtime: the claim-and-deliver
     /// loop and the prune loop; registers the store's commit listener so a commit in this
-    /// process wakes the loop at once. Call it once per process.
+    /// process wakes the loop at once. Call it once per process, from within a Tokio
+    /// runtime (actix-web's is one); dropping the handle leaves the tasks running.
     pub fn spawn(&self) -> WorkerHandle {
         let (stop, stopped) = watch::channel(false);
         let wake = self.core.wake.clone();

@@ -90,6 +90,21 @@ pub fn render_test_set(
 
 /// Signs SET claims: a JWS compact serialisation, HS256, header
 /// `{"typ":"secevent+jwt","alg":"HS256"}`, keyed by the UTF-8 bytes of `secret`.
+///
+/// ```
+/// let claims = serde_json::json!({"iss": "https://h/scim/v2/t1", "jti": "j1", "events": {}});
+/// let jws = scim_events::sign_set(&claims, "whsec_example")?;
+/// // Any JWT library verifies it with the same secret (a SET has no `exp`):
+/// let key = jsonwebtoken::DecodingKey::from_secret(b"whsec_example")?;
+/// let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+/// v.required_spec_claims.clear();
+/// v.validate_exp = false;
+/// v.validate_aud = false;
+/// let got = jsonwebtoken::decode::<serde_json::Value>(&jws, &key, &v)?;
+/// assert_eq!(got.claims, claims);
+/// assert_eq!(got.header.typ.as_deref(), Some("secevent+jwt"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn sign_set(claims: &Value, secret: &str) -> Result<String, EventsError> {
     let key = EncodingKey::from_secret(secret.as_bytes())
         .map_err(|e| EventsError::Signing(e.to_string()))?;

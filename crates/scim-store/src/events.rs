@@ -142,7 +142,7 @@ pub struct NewSubscription {
     /// Only these event types (`None`: all).
     pub events: Option<Vec<EventType>>,
     /// Deliver events after this position; `None` starts after the tenant's newest event
-    /// (only changes committed from now on).
+    /// (only changes committed from now on). Clamped to `0..=` the newest position.
     pub after: Option<i64>,
 }
 
@@ -155,7 +155,8 @@ pub struct SubscriptionUpdate {
     pub mode: Option<EventMode>,
     /// A new filter (`Some(None)`: every type).
     pub events: Option<Option<Vec<EventType>>>,
-    /// Enable (clears the failure state and the disabled reason) or disable (by an admin).
+    /// Enable (clears the failure state and the disabled reason) or disable (by an admin;
+    /// the reason stored is `disabled by an administrator`).
     pub enabled: Option<bool>,
     /// Rotate the signing secret (bumps [`Subscription::secret_version`]).
     pub rotate_secret: bool,
@@ -234,6 +235,7 @@ pub type CommitListener = Arc<dyn Fn(&str) + Send + Sync>;
 pub trait EventRepo: Send + Sync {
     /// Up to `limit` events of the tenant after position `after`, in order; with `types`,
     /// only those types (positions of the others are skipped). O(page) on the feed's key.
+    /// A `limit` of 0 means 100; at most 1 000 are returned.
     fn list_events(
         &self,
         tenant_id: &str,
@@ -263,7 +265,9 @@ pub trait EventRepo: Send + Sync {
     fn get_subscription(&self, tenant_id: &str, id: &str) -> StoreResult<Subscription>;
     /// A subscription by id alone, whatever its tenant (the operator's command line).
     fn find_subscription(&self, id: &str) -> StoreResult<Subscription>;
-    /// Changes a subscription.
+    /// Changes a subscription. A new target, mode, filter or secret, or a disable, takes the
+    /// lease from a worker that holds one (as [`EventRepo::replay_subscription`]); a new
+    /// target also clears the backoff (it is tried at once).
     fn update_subscription(
         &self,
         tenant_id: &str,
@@ -272,11 +276,13 @@ pub trait EventRepo: Send + Sync {
     ) -> StoreResult<Subscription>;
     /// Removes a subscription with its delivery log and queued redeliveries.
     fn delete_subscription(&self, tenant_id: &str, id: &str) -> StoreResult<()>;
-    /// Replays: moves the cursor to `after` (back or forward) and clears the backoff, so
-    /// delivery resumes with the first matching event after it.
+    /// Replays: moves the cursor to `after` (back or forward, clamped to `0..=` the newest
+    /// position) and clears the backoff, so delivery resumes with the first matching event
+    /// after it. Takes the lease from a worker that holds one (its fenced writes then fail),
+    /// so no delivery in flight can move the cursor past the replay.
     fn replay_subscription(&self, tenant_id: &str, id: &str, after: i64) -> StoreResult<()>;
     /// Queues the event at `position` to be sent once more (out of band: the cursor does
-    /// not move).
+    /// not move). The event must be the tenant's ([`StoreError::NotFound`](crate::StoreError::NotFound) otherwise).
     fn queue_redelivery(&self, tenant_id: &str, id: &str, position: i64) -> StoreResult<()>;
     /// Delivery attempts of the tenant (of one subscription, or of one event position, when
     /// given), newest first, older than `before_id` when given.
@@ -338,7 +344,7 @@ pub struct DeliveryFilter {
     pub position: Option<i64>,
     /// Only attempts older than this id (keyset paging).
     pub before_id: Option<i64>,
-    /// Page size.
+    /// Page size (0 means 100; at most 1 000).
     pub limit: u64,
 }
 

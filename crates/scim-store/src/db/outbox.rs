@@ -3,8 +3,9 @@
 //!
 //! [`append`] runs inside the change's own transaction, after every other statement of it
 //! but the provisioning-log row: it allocates the transaction's positions with **one**
-//! upsert of the tenant's `event_sequences` row (`last_position += n RETURNING
-//! last_position`) and inserts the events with those positions. On PostgreSQL the upsert
+//! statement on the tenant's `event_sequences` row (`last_position += n RETURNING
+//! last_position`; an upsert for a tenant's first event) and inserts the events with
+//! those positions. On PostgreSQL the upsert
 //! takes the counter row's lock and holds it until commit, so the tenant's positions are
 //! handed out in commit order and without gaps: a transaction either commits all of its
 //! positions or none, and a later one waits for the lock, so it can never commit a lower
@@ -13,8 +14,9 @@
 //! cannot deadlock). On SQLite the one writer serialises everything anyway.
 
 use super::schema::{event_deliveries, event_redeliveries, event_sequences, events};
+use super::tenants::write_log;
 use super::{AnyConnection, kind_from_name, utc, write_tx};
-use crate::{EventRecord, StoreError, StoreResult};
+use crate::{EventRecord, LogOperation, StoreError, StoreResult};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::upsert::excluded;
@@ -99,9 +101,61 @@ pub(crate) fn append(
     Ok(Some((first, last)))
 }
 
-/// Adds `n` to the tenant's last position and returns the new last position (one upsert;
-/// on PostgreSQL it locks the counter row until commit).
+/// The provisioning-log row of a write, written with its events by [`append_and_log`].
+pub(crate) struct LogRow<'a> {
+    /// The token the change was made with.
+    pub token_id: Option<&'a str>,
+    /// What happened.
+    pub operation: LogOperation,
+    /// User or Group.
+    pub kind: ResourceKind,
+    /// The resource.
+    pub resource_id: &'a str,
+    /// The secret-free summary.
+    pub summary: &'a str,
+}
+
+/// Appends the events of a change (see [`append`]) and writes its log row with their
+/// positions; returns the positions. Three statements (counter, events, log row): folding
+/// them into one PostgreSQL statement of data-modifying CTEs was measured and costs more
+/// server time than the two round trips it saves (see `docs/benchmarks.md`).
+pub(crate) fn append_and_log(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    txn: &str,
+    now: NaiveDateTime,
+    events: &[ChangeEvent],
+    log: &LogRow<'_>,
+) -> StoreResult<Option<(i64, i64)>> {
+    let range = append(conn, tenant_id, txn, now, events)?;
+    write_log(
+        conn,
+        tenant_id,
+        log.token_id,
+        log.operation,
+        log.kind,
+        log.resource_id,
+        log.summary,
+        range,
+    )?;
+    Ok(range)
+}
+
+/// Adds `n` to the tenant's last position and returns the new last position; on
+/// PostgreSQL the statement locks the counter row until commit. An `UPDATE … RETURNING`
+/// of the existing row (the migration creates one per tenant; measured cheaper than the
+/// upsert's speculative insertion on every write), and the upsert only for a tenant
+/// whose row does not exist yet (its first event).
 fn allocate(conn: &mut AnyConnection, tenant_id: &str, n: i64) -> StoreResult<i64> {
+    let bumped: Option<i64> =
+        diesel::update(event_sequences::table.filter(event_sequences::tenant_id.eq(tenant_id)))
+            .set(event_sequences::last_position.eq(event_sequences::last_position + n))
+            .returning(event_sequences::last_position)
+            .get_result(conn)
+            .optional()?;
+    if let Some(last) = bumped {
+        return Ok(last);
+    }
     macro_rules! upsert {
         ($c:expr) => {
             diesel::insert_into(event_sequences::table)

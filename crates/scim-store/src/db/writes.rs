@@ -11,7 +11,7 @@ use super::relations::with_relations;
 use super::rows::{
     bare_resource, parse_document, read_row_for_update, render_document, stored_document, str_attr,
 };
-use super::tenants::{LogLine, write_log, write_logs};
+use super::tenants::{LogLine, write_logs};
 use super::{AnyConnection, counts, groups, new_id, now_ms, users, utc};
 use crate::{LogOperation, StoreError, StoreResult};
 use chrono::NaiveDateTime;
@@ -56,29 +56,35 @@ impl Writer<'_> {
         Ok(range)
     }
 
-    /// Appends the change's events, then writes its log row with their positions.
+    /// Appends the change's events and writes its log row with their positions.
     #[allow(clippy::too_many_arguments)]
     fn finish(
         &self,
         conn: &mut AnyConnection,
         now: NaiveDateTime,
         events: &[ChangeEvent],
-        op: LogOperation,
+        operation: LogOperation,
         kind: ResourceKind,
-        id: &str,
+        resource_id: &str,
         summary: &str,
     ) -> StoreResult<()> {
-        let range = self.append(conn, now, events)?;
-        write_log(
-            conn,
-            self.tenant_id,
-            self.token,
-            op,
+        let log = outbox::LogRow {
+            token_id: self.token,
+            operation,
             kind,
-            id,
+            resource_id,
             summary,
-            range,
-        )
+        };
+        let range = outbox::append_and_log(conn, self.tenant_id, &self.txn(), now, events, &log)?;
+        if range.is_some() {
+            self.appended.set(true);
+        }
+        Ok(())
+    }
+
+    /// The transaction's `txn`: the request's, or a new one.
+    fn txn(&self) -> String {
+        self.txn.map_or_else(outbox::new_event_id, str::to_string)
     }
 }
 

@@ -576,3 +576,48 @@ pub fn log_rows_carry_their_event_range(db: &TestDb) {
         ]
     );
 }
+
+/// A change with more events than one statement carries (PostgreSQL appends up to 256 with
+/// its log row in one statement): every event, gap-free, the log row naming them all.
+pub fn large_changes_append_every_event(db: &TestDb) {
+    let t = tenant(db);
+    let ids = db
+        .create_many(
+            &actor(),
+            &t,
+            User,
+            (0..300)
+                .map(|i| user_attrs(json!({"userName": format!("m{i}")})))
+                .collect(),
+        )
+        .unwrap();
+    let members: Vec<serde_json::Value> = ids.iter().map(|i| json!({"value": i})).collect();
+    let g = db
+        .create(
+            &actor(),
+            &t,
+            Group,
+            group_attrs(json!({"displayName": "Big", "members": members})),
+        )
+        .unwrap();
+    let mut removed = g.attributes.clone();
+    removed.insert("members".into(), json!([]));
+    db.replace(&actor(), &t, Group, &g.id, removed, None)
+        .unwrap();
+    let all = feed(db, &t);
+    assert_eq!(all.len(), 300 + 1 + 300 + 300);
+    assert_eq!(
+        all.iter().map(|r| r.position).collect::<Vec<_>>(),
+        (1..=all.len() as i64).collect::<Vec<_>>()
+    );
+    let count = |ty| {
+        all.iter()
+            .filter(|r| r.event.event.event_type == ty)
+            .count()
+    };
+    assert_eq!(count(EventType::FeedAdd), 300);
+    assert_eq!(count(EventType::FeedRemove), 300);
+    let log = db.list_log(&t, &LogQuery::default()).unwrap();
+    assert_eq!(log[0].events, Some((602, 901)));
+    assert_eq!(log[1].events, Some((301, 601)));
+}

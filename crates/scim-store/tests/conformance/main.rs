@@ -109,6 +109,7 @@ conformance!(
     events::positions_are_per_tenant_and_gap_free,
     events::failed_writes_append_nothing,
     events::log_rows_carry_their_event_range,
+    events::large_changes_append_every_event,
     feed_order::concurrent_writers_keep_the_feed_in_commit_order,
     subscriptions::subscription_crud,
     subscriptions::subscriptions_are_tenant_scoped,

@@ -427,7 +427,7 @@ pub fn event_pages_scan_the_feed_key(db: &TestDb) {
         );
         let bound = plan.lines().any(|l| {
             (l.contains("events_pkey") || l.contains("Index Cond") && l.contains("position >"))
-                || (l.contains("sqlite_autoindex_events") && l.contains("position>"))
+                || (l.contains("SEARCH events USING PRIMARY KEY") && l.contains("position>"))
         });
         assert!(bound, "the position does not bound the key range:\n{plan}");
     }

@@ -184,25 +184,49 @@ async fn handle(
 ) -> Result<Response<Full<Bytes>>, hyper::Error> {
     state.requests.fetch_add(1, Ordering::SeqCst);
     let path = req.uri().path().to_string();
-    {
-        let mut f = state.in_flight.lock().unwrap();
-        let n = f.entry(path.clone()).or_insert(0);
-        if *n > 0 {
-            state.overlaps.fetch_add(1, Ordering::SeqCst);
-        }
-        *n += 1;
-    }
+    let _in_flight = InFlight::enter(state.clone(), &path);
     let answer = check_and_record(&state, req, &path).await;
     let delay = *state.delay.lock().unwrap();
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
-    *state.in_flight.lock().unwrap().get_mut(&path).unwrap() -= 1;
     let answer = answer?;
     Ok(Response::builder()
         .status(answer)
         .body(Full::new(Bytes::new()))
         .unwrap())
+}
+
+/// Counts a request to one path as in flight until it is answered or abandoned (a client
+/// that timed out closes the connection, and hyper drops the handler).
+struct InFlight {
+    state: Arc<State>,
+    path: String,
+}
+
+impl InFlight {
+    fn enter(state: Arc<State>, path: &str) -> InFlight {
+        {
+            let mut f = state.in_flight.lock().unwrap();
+            let n = f.entry(path.to_string()).or_insert(0);
+            if *n > 0 {
+                state.overlaps.fetch_add(1, Ordering::SeqCst);
+            }
+            *n += 1;
+        }
+        InFlight {
+            state,
+            path: path.to_string(),
+        }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Some(n) = self.state.in_flight.lock().unwrap().get_mut(&self.path) {
+            *n -= 1;
+        }
+    }
 }
 
 async fn check_and_record(

@@ -31,6 +31,9 @@ CREATE TABLE event_sequences (
     tenant_id      TEXT COLLATE "C" NOT NULL PRIMARY KEY REFERENCES tenants (id) ON DELETE CASCADE,
     last_position  BIGINT NOT NULL
 );
+-- Every tenant has its counter row, so allocating is an UPDATE (the store upserts for a
+-- tenant without one).
+INSERT INTO event_sequences (tenant_id, last_position) SELECT id, 0 FROM tenants;
 
 -- A tenant's webhook / NATS subscribers: target (`Sink::target()`), mode, filter (JSON
 -- array of short event names, NULL: all), the cursor (last position given or skipped),

@@ -7,7 +7,10 @@
 -- the log row and the commit, so the counter row's lock serialises the numbering (a
 -- later transaction waits for it and can never commit a lower position after a reader
 -- saw a higher one). The counter row stays when events are pruned: positions are never
--- reused. "After position N, limit L" is a range scan of the primary key.
+-- reused. "After position N, limit L" is a range scan of the primary key. (SQLite: WITHOUT
+-- ROWID, so the key is the table's own B-tree: an append writes one B-tree, not a rowid
+-- table plus a key index, which matters because every page a commit dirties goes to the
+-- WAL in full.)
 CREATE TABLE events (
     tenant_id          TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
     position           BIGINT NOT NULL,
@@ -24,13 +27,16 @@ CREATE TABLE events (
     group_external_id  TEXT,
     created_at         TIMESTAMP NOT NULL,
     PRIMARY KEY (tenant_id, position)
-);
+) WITHOUT ROWID;
 CREATE UNIQUE INDEX events_jti_key ON events (jti);
 
 CREATE TABLE event_sequences (
     tenant_id      TEXT NOT NULL PRIMARY KEY REFERENCES tenants (id) ON DELETE CASCADE,
     last_position  BIGINT NOT NULL
-);
+) WITHOUT ROWID;
+-- Every tenant has its counter row, so allocating is an UPDATE (the store upserts for a
+-- tenant without one).
+INSERT INTO event_sequences (tenant_id, last_position) SELECT id, 0 FROM tenants;
 
 -- A tenant's webhook / NATS subscribers: target (`Sink::target()`), mode, filter (JSON
 -- array of short event names, NULL: all), the cursor (last position given or skipped),
