@@ -10,12 +10,14 @@
 //! or was taken away (a replay, an admin's change) writes nothing and learns it from the
 //! `false` it gets back.
 
-use super::schema::{event_deliveries, event_redeliveries, event_sequences, event_subscriptions};
+use super::schema::{
+    event_deliveries, event_redeliveries, event_sequences, event_subscriptions, events,
+};
 use super::subscriptions::{Changes, SUB_COLUMNS, SubTuple, to_subscription};
 use super::{AnyConnection, truncate_ms, write_tx};
 use crate::{Claim, DeliveryAttempt, DeliveryOutcome, StoreError, StoreResult};
 use chrono::{DateTime, NaiveDateTime, Utc};
-use diesel::dsl::exists;
+use diesel::dsl::{exists, max};
 use diesel::prelude::*;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -46,6 +48,12 @@ pub(crate) fn claim(
             .filter(event_sequences::tenant_id.eq(event_subscriptions::tenant_id))
             .select(event_sequences::last_position)
             .single_value();
+        // SQLite never writes the counter on the hot path (see `outbox`): its last
+        // position is the larger of the counter and the newest event.
+        let newest = events::table
+            .filter(events::tenant_id.eq(event_subscriptions::tenant_id))
+            .select(max(events::position))
+            .single_value();
         let queued = exists(
             event_redeliveries::table
                 .filter(event_redeliveries::subscription_id.eq(event_subscriptions::id)),
@@ -62,7 +70,13 @@ pub(crate) fn claim(
                     .is_null()
                     .or(event_subscriptions::lease_until.le(now)),
             )
-            .filter(event_subscriptions::cursor.nullable().lt(last).or(queued))
+            .filter(
+                event_subscriptions::cursor
+                    .nullable()
+                    .lt(last)
+                    .or(event_subscriptions::cursor.nullable().lt(newest))
+                    .or(queued),
+            )
             .select(SUB_COLUMNS)
             .order((
                 event_subscriptions::next_attempt.asc(),

@@ -25,6 +25,7 @@ mod leases;
 mod list;
 mod migrate;
 mod outbox;
+mod outbox_pg;
 mod relations;
 mod rows;
 pub(crate) mod schema;

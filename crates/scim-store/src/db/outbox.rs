@@ -1,23 +1,36 @@
 //! The outbox: appending a write transaction's events to its tenant's feed, and reading
 //! the feed back.
 //!
-//! [`append`] runs inside the change's own transaction, after every other statement of it
-//! but the provisioning-log row: it allocates the transaction's positions with **one**
-//! statement on the tenant's `event_sequences` row (`last_position += n RETURNING
-//! last_position`; an upsert for a tenant's first event) and inserts the events with
-//! those positions. On PostgreSQL the upsert
-//! takes the counter row's lock and holds it until commit, so the tenant's positions are
-//! handed out in commit order and without gaps: a transaction either commits all of its
-//! positions or none, and a later one waits for the lock, so it can never commit a lower
-//! position after a reader has seen a higher one. Taking it last keeps the lock for the
-//! commit only (the change's own row lock is taken first, always in that order, so the two
-//! cannot deadlock). On SQLite the one writer serialises everything anyway.
+//! Positions are gap-free and in commit order per tenant, so a reader can use them as a
+//! cursor across replicas; they are never reused, even after pruning. How each backend
+//! allocates them:
+//!
+//! - **PostgreSQL**: from the tenant's `event_sequences` row (`last_position += n
+//!   RETURNING last_position`), the **last** write of the transaction: its row lock is held
+//!   until the commit, so a later transaction waits for it and can never commit a lower
+//!   position after a reader has seen a higher one, and a transaction commits all of its
+//!   positions or none. The change's own row lock is always taken before it, so the two
+//!   cannot deadlock. A change with one log row does counter, events and log row in one
+//!   cached statement ([`outbox_pg`](super::outbox_pg)); its lock is held from that
+//!   statement to the commit, so one tenant's writes are serialised for that span. The
+//!   migration and tenant creation create the counter row; without it (and for
+//!   `create_many`) the general path upserts it.
+//! - **SQLite**: the one writer connection serialises every write transaction, so
+//!   `position = max(MAX(events.position) of the tenant, event_sequences.last_position) + 1`,
+//!   read inside the write transaction, is gap-free and in commit order without writing the
+//!   counter row (every page a commit dirties is written to the WAL in full). The counter
+//!   row is only written by [`prune`], before it deletes a prefix, so that positions are
+//!   never reused after the newest events are pruned. The rule: on SQLite nothing but
+//!   pruning writes `event_sequences`, and every reader of "the last position" takes that
+//!   maximum ([`last_position`], the claim's "has work").
 
-use super::schema::{event_deliveries, event_redeliveries, event_sequences, events};
-use super::tenants::write_log;
-use super::{AnyConnection, kind_from_name, utc, write_tx};
+use super::outbox_pg::{self, AppendAndLog};
+use super::schema::{event_deliveries, event_redeliveries, event_sequences, events, tenants};
+use super::tenants::{shorten, write_log};
+use super::{AnyConnection, kind_from_name, now_ms, utc, write_tx};
 use crate::{EventRecord, LogOperation, StoreError, StoreResult};
 use chrono::NaiveDateTime;
+use diesel::dsl::max;
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 use scim_core::ResourceKind;
@@ -116,9 +129,9 @@ pub(crate) struct LogRow<'a> {
 }
 
 /// Appends the events of a change (see [`append`]) and writes its log row with their
-/// positions; returns the positions. Three statements (counter, events, log row): folding
-/// them into one PostgreSQL statement of data-modifying CTEs was measured and costs more
-/// server time than the two round trips it saves (see `docs/benchmarks.md`).
+/// positions; returns the positions. On PostgreSQL one cached statement does all three
+/// ([`outbox_pg`](super::outbox_pg)); without the tenant's counter row it writes nothing
+/// and the general path (upsert, events, log row) follows, so no event is lost.
 pub(crate) fn append_and_log(
     conn: &mut AnyConnection,
     tenant_id: &str,
@@ -127,6 +140,39 @@ pub(crate) fn append_and_log(
     events: &[ChangeEvent],
     log: &LogRow<'_>,
 ) -> StoreResult<Option<(i64, i64)>> {
+    if let (AnyConnection::Postgresql(c), false) = (&mut *conn, events.is_empty()) {
+        let n = i64::try_from(events.len()).map_err(|e| StoreError::Backend(Box::new(e)))?;
+        let rows = events
+            .iter()
+            .map(|e| EventRow::new(e, 0))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let summary = shorten(log.summary, 300);
+        let q = AppendAndLog {
+            tenant_id,
+            n,
+            txn,
+            created_at: now,
+            jti: rows.iter().map(|_| new_event_id()).collect(),
+            event_type: rows.iter().map(|r| r.event_type).collect(),
+            resource_type: rows.iter().map(|r| r.resource_type).collect(),
+            resource_id: rows.iter().map(|r| r.resource_id).collect(),
+            external_id: rows.iter().map(|r| r.external_id).collect(),
+            version: rows.iter().map(|r| r.version).collect(),
+            data: rows.iter().map(|r| r.data.clone()).collect(),
+            attributes: rows.iter().map(|r| r.attributes.clone()).collect(),
+            group_id: rows.iter().map(|r| r.group_id).collect(),
+            group_external_id: rows.iter().map(|r| r.group_external_id).collect(),
+            log_at: now_ms(),
+            token_id: log.token_id,
+            operation: log.operation,
+            kind: log.kind,
+            log_resource_id: log.resource_id,
+            summary: &summary,
+        };
+        if let Some(last) = outbox_pg::run(c, q)? {
+            return Ok(Some((last - n + 1, last)));
+        }
+    }
     let range = append(conn, tenant_id, txn, now, events)?;
     write_log(
         conn,
@@ -141,44 +187,58 @@ pub(crate) fn append_and_log(
     Ok(range)
 }
 
-/// Adds `n` to the tenant's last position and returns the new last position; on
-/// PostgreSQL the statement locks the counter row until commit. An `UPDATE … RETURNING`
-/// of the existing row (the migration creates one per tenant; measured cheaper than the
-/// upsert's speculative insertion on every write), and the upsert only for a tenant
-/// whose row does not exist yet (its first event).
+/// Allocates `n` positions for the tenant and returns the new last position (see the
+/// module docs for each backend's rule).
 fn allocate(conn: &mut AnyConnection, tenant_id: &str, n: i64) -> StoreResult<i64> {
+    match conn {
+        AnyConnection::Postgresql(c) => allocate_pg(c, tenant_id, n),
+        AnyConnection::Sqlite(c) => Ok(sqlite_last(c, tenant_id)? + n),
+    }
+}
+
+/// SQLite's last position of the tenant: the larger of its newest event and its counter
+/// row (written only by pruning). Only meaningful inside the writer's transaction (or as
+/// a snapshot read).
+fn sqlite_last(c: &mut SqliteConnection, tenant_id: &str) -> StoreResult<i64> {
+    let newest: Option<i64> = events::table
+        .filter(events::tenant_id.eq(tenant_id))
+        .select(max(events::position))
+        .first(c)?;
+    let counter: Option<i64> = event_sequences::table
+        .filter(event_sequences::tenant_id.eq(tenant_id))
+        .select(event_sequences::last_position)
+        .first(c)
+        .optional()?;
+    Ok(newest.unwrap_or(0).max(counter.unwrap_or(0)))
+}
+
+/// PostgreSQL: adds `n` to the tenant's counter row and returns the new last position;
+/// the statement locks the row until commit. An `UPDATE … RETURNING` of the existing row
+/// (the migration and tenant creation create one; cheaper than the upsert's speculative
+/// insertion on every write), and the upsert only for a tenant without one.
+fn allocate_pg(c: &mut PgConnection, tenant_id: &str, n: i64) -> StoreResult<i64> {
     let bumped: Option<i64> =
         diesel::update(event_sequences::table.filter(event_sequences::tenant_id.eq(tenant_id)))
             .set(event_sequences::last_position.eq(event_sequences::last_position + n))
             .returning(event_sequences::last_position)
-            .get_result(conn)
+            .get_result(c)
             .optional()?;
     if let Some(last) = bumped {
         return Ok(last);
     }
-    macro_rules! upsert {
-        ($c:expr) => {
-            diesel::insert_into(event_sequences::table)
-                .values((
-                    event_sequences::tenant_id.eq(tenant_id),
-                    event_sequences::last_position.eq(n),
-                ))
-                .on_conflict(event_sequences::tenant_id)
-                .do_update()
-                .set(
-                    event_sequences::last_position
-                        .eq(event_sequences::last_position
-                            + excluded(event_sequences::last_position)),
-                )
-                .returning(event_sequences::last_position)
-                .get_result::<i64>($c)
-        };
-    }
-    // Upserts need the concrete backend (the multi-backend has no ON CONFLICT clause).
-    Ok(match conn {
-        AnyConnection::Postgresql(c) => upsert!(c),
-        AnyConnection::Sqlite(c) => upsert!(c),
-    }?)
+    Ok(diesel::insert_into(event_sequences::table)
+        .values((
+            event_sequences::tenant_id.eq(tenant_id),
+            event_sequences::last_position.eq(n),
+        ))
+        .on_conflict(event_sequences::tenant_id)
+        .do_update()
+        .set(
+            event_sequences::last_position
+                .eq(event_sequences::last_position + excluded(event_sequences::last_position)),
+        )
+        .returning(event_sequences::last_position)
+        .get_result::<i64>(c)?)
 }
 
 /// One event as inserted.
@@ -364,12 +424,17 @@ pub(crate) fn get(
 
 /// The tenant's last allocated position (0 before its first event).
 pub(crate) fn last_position(conn: &mut AnyConnection, tenant_id: &str) -> StoreResult<i64> {
-    Ok(event_sequences::table
-        .filter(event_sequences::tenant_id.eq(tenant_id))
-        .select(event_sequences::last_position)
-        .first::<i64>(conn)
-        .optional()?
-        .unwrap_or(0))
+    match conn {
+        AnyConnection::Postgresql(c) => Ok(event_sequences::table
+            .filter(event_sequences::tenant_id.eq(tenant_id))
+            .select(event_sequences::last_position)
+            .first::<i64>(c)
+            .optional()?
+            .unwrap_or(0)),
+        // Pruning writes the counter before it deletes, in one transaction, and the newest
+        // event only grows otherwise, so the two reads never go backwards.
+        AnyConnection::Sqlite(c) => sqlite_last(c, tenant_id),
+    }
 }
 
 /// Deletes events committed before `before`, at most `batch` per call, as whole prefixes
@@ -385,9 +450,10 @@ pub(crate) fn prune(
 ) -> StoreResult<u64> {
     let mut left = i64::try_from(batch).unwrap_or(i64::MAX);
     let mut pruned = 0_u64;
-    let tenants: Vec<String> = event_sequences::table
-        .select(event_sequences::tenant_id)
-        .order(event_sequences::tenant_id.asc())
+    // Every tenant (on SQLite a tenant's counter row may be missing: only pruning writes it).
+    let tenants: Vec<String> = tenants::table
+        .select(tenants::id)
+        .order(tenants::id.asc())
         .load(conn)?;
     for tenant_id in tenants {
         if left <= 0 {
@@ -409,6 +475,24 @@ pub(crate) fn prune(
             continue;
         };
         let n = write_tx(conn, |c| {
+            if let AnyConnection::Sqlite(c) = c {
+                // SQLite allocates after the newest event or the counter, whichever is
+                // larger: keep the pruned prefix's end in the counter, so no position is
+                // ever handed out twice (see the module docs).
+                diesel::insert_into(event_sequences::table)
+                    .values((
+                        event_sequences::tenant_id.eq(&tenant_id),
+                        event_sequences::last_position.eq(cut),
+                    ))
+                    .on_conflict(event_sequences::tenant_id)
+                    .do_update()
+                    .set(event_sequences::last_position.eq(diesel::dsl::sql::<
+                        diesel::sql_types::BigInt,
+                    >(
+                        "MAX(last_position, excluded.last_position)",
+                    )))
+                    .execute(c)?;
+            }
             let n = diesel::delete(
                 events::table
                     .filter(events::tenant_id.eq(&tenant_id))

@@ -1,8 +1,10 @@
 //! Tenants and their token records, shared server settings, the provisioning-log reader,
 //! and the `Store` glue (`ping`, `backend_name`) of [`DieselStore`].
 
-use super::schema::{provisioning_log, server_settings, tenants};
-use super::{AnyConnection, DieselStore, kind_from_name, new_id, now_ms, truncate_ms, utc};
+use super::schema::{event_sequences, provisioning_log, server_settings, tenants};
+use super::{
+    AnyConnection, DieselStore, kind_from_name, new_id, now_ms, truncate_ms, utc, write_tx,
+};
 use crate::{
     LogEntry, LogOperation, LogQuery, LogRepo, SettingsRepo, StoreError, StoreResult, Tenant,
     TenantRepo, TokenRecord,
@@ -71,13 +73,24 @@ impl TenantRepo for DieselStore {
         let mut conn = self.write_conn()?;
         let id = new_id();
         let created = now_ms();
-        diesel::insert_into(tenants::table)
-            .values((
-                tenants::id.eq(&id),
-                tenants::name.eq(name),
-                tenants::created.eq(created),
-            ))
-            .execute(&mut *conn)?;
+        // With its event counter row, so a write's position allocation is always an
+        // `UPDATE` (PostgreSQL appends counter, events and log row in one statement).
+        write_tx(&mut *conn, |c| {
+            diesel::insert_into(tenants::table)
+                .values((
+                    tenants::id.eq(&id),
+                    tenants::name.eq(name),
+                    tenants::created.eq(created),
+                ))
+                .execute(c)?;
+            diesel::insert_into(event_sequences::table)
+                .values((
+                    event_sequences::tenant_id.eq(&id),
+                    event_sequences::last_position.eq(0_i64),
+                ))
+                .execute(c)?;
+            Ok(())
+        })?;
         Ok(Tenant {
             id,
             name: name.to_string(),

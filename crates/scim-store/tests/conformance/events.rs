@@ -577,8 +577,9 @@ pub fn log_rows_carry_their_event_range(db: &TestDb) {
     );
 }
 
-/// A change with more events than one statement carries (PostgreSQL appends up to 256 with
-/// its log row in one statement): every event, gap-free, the log row naming them all.
+/// A change with many events (more than one multi-row insert carries; PostgreSQL appends
+/// them with its log row in one statement of arrays): every event, gap-free, the log row
+/// naming them all.
 pub fn large_changes_append_every_event(db: &TestDb) {
     let t = tenant(db);
     let ids = db
@@ -620,4 +621,34 @@ pub fn large_changes_append_every_event(db: &TestDb) {
     let log = db.list_log(&t, &LogQuery::default()).unwrap();
     assert_eq!(log[0].events, Some((602, 901)));
     assert_eq!(log[1].events, Some((301, 601)));
+}
+
+/// A tenant whose event counter row is missing (tenant creation and the migration create
+/// it): PostgreSQL's one-statement append writes nothing then, and the general path must
+/// still append the events and log their range, never lose them.
+pub fn missing_counter_row_loses_no_event(db: &TestDb) {
+    let t = tenant(db);
+    raw_sql(
+        db,
+        &format!("DELETE FROM event_sequences WHERE tenant_id = '{t}'"),
+    );
+    let u = create_user(db, &t, "ada");
+    patch_user(
+        db,
+        &request("r", UpdateMethod::Patch),
+        &t,
+        &u.id,
+        &[("title", json!("Engineer"))],
+    );
+    let all = feed(db, &t);
+    assert_eq!(
+        all.iter()
+            .map(|r| (r.position, r.event.event.event_type))
+            .collect::<Vec<_>>(),
+        [(1, EventType::Create), (2, EventType::Patch)]
+    );
+    assert_eq!(db.last_event_position(&t).unwrap(), 2);
+    let log = db.list_log(&t, &LogQuery::default()).unwrap();
+    let got: Vec<Option<(i64, i64)>> = log.iter().rev().map(|e| e.events).collect();
+    assert_eq!(got, [Some((1, 1)), Some((2, 2))]);
 }

@@ -422,7 +422,9 @@ pub fn prune_drops_old_prefixes_and_never_reuses_positions(db: &TestDb) {
             .is_empty(),
         "the deliveries of pruned events went with them"
     );
-    // The counters stay: new events continue after the pruned ones.
+    // The counters stay: the last position is still known, and new events continue
+    // after the pruned ones.
+    assert_eq!(db.last_event_position(&t).unwrap(), 7);
     create_user(db, &t, "after");
     let left = db.list_events(&t, 0, 100, None).unwrap();
     assert_eq!(left.iter().map(|r| r.position).collect::<Vec<_>>(), [8]);

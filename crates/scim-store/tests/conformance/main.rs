@@ -110,6 +110,7 @@ conformance!(
     events::failed_writes_append_nothing,
     events::log_rows_carry_their_event_range,
     events::large_changes_append_every_event,
+    events::missing_counter_row_loses_no_event,
     feed_order::concurrent_writers_keep_the_feed_in_commit_order,
     subscriptions::subscription_crud,
     subscriptions::subscriptions_are_tenant_scoped,

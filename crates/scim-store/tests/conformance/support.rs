@@ -142,3 +142,19 @@ pub fn create_group(db: &TestDb, tenant: &str, name: &str, members: &[&str]) -> 
     )
     .unwrap()
 }
+
+/// Runs one SQL statement on the test database through a connection of its own (for a
+/// test that needs a state the API never produces).
+pub fn raw_sql(db: &TestDb, sql: &str) {
+    let url = &db.config.database_url;
+    match url.strip_prefix("sqlite://") {
+        Some(path) => {
+            let mut c = diesel::SqliteConnection::establish(path).unwrap();
+            diesel::sql_query(sql).execute(&mut c).unwrap();
+        }
+        None => {
+            let mut c = diesel::PgConnection::establish(url).unwrap();
+            diesel::sql_query(sql).execute(&mut c).unwrap();
+        }
+    };
+}

@@ -28,7 +28,8 @@ CREATE TABLE events (
     created_at         TIMESTAMP NOT NULL,
     PRIMARY KEY (tenant_id, position)
 ) WITHOUT ROWID;
-CREATE UNIQUE INDEX events_jti_key ON events (jti);
+-- No index on `jti`: it is a random 128-bit UUID (a collision is negligible), nothing looks
+-- an event up by it, and the index cost a page write per event.
 
 CREATE TABLE event_sequences (
     tenant_id      TEXT NOT NULL PRIMARY KEY REFERENCES tenants (id) ON DELETE CASCADE,
