@@ -75,7 +75,7 @@ impl TenantRepo for DieselStore {
         let created = now_ms();
         // With its event counter row, so a write's position allocation is always an
         // `UPDATE` (PostgreSQL appends counter, events and log row in one statement).
-        write_tx(&mut *conn, |c| {
+        write_tx(&mut conn, |c| {
             diesel::insert_into(tenants::table)
                 .values((
                     tenants::id.eq(&id),
