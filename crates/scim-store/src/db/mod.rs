@@ -26,6 +26,7 @@ mod list;
 mod migrate;
 mod outbox;
 mod outbox_pg;
+mod outbox_sqlite;
 mod relations;
 mod rows;
 pub(crate) mod schema;

@@ -17,14 +17,16 @@
 //!   `create_many`) the general path upserts it.
 //! - **SQLite**: the one writer connection serialises every write transaction, so
 //!   `position = max(MAX(events.position) of the tenant, event_sequences.last_position) + 1`,
-//!   read inside the write transaction, is gap-free and in commit order without writing the
-//!   counter row (every page a commit dirties is written to the WAL in full). The counter
+//!   computed inside the write transaction (inside the `INSERT` of a single event,
+//!   [`outbox_sqlite`](super::outbox_sqlite)), is gap-free and in commit order without
+//!   writing the counter row (every page a commit dirties is written to the WAL in full). The counter
 //!   row is only written by [`prune`], before it deletes a prefix, so that positions are
 //!   never reused after the newest events are pruned. The rule: on SQLite nothing but
 //!   pruning writes `event_sequences`, and every reader of "the last position" takes that
 //!   maximum ([`last_position`], the claim's "has work").
 
 use super::outbox_pg::{self, AppendAndLog};
+use super::outbox_sqlite::{self, InsertOne};
 use super::schema::{event_deliveries, event_redeliveries, event_sequences, events, tenants};
 use super::tenants::{shorten, write_log};
 use super::{AnyConnection, kind_from_name, now_ms, utc, write_tx};
@@ -63,6 +65,29 @@ pub(crate) fn append(
 ) -> StoreResult<Option<(i64, i64)>> {
     if events.is_empty() {
         return Ok(None);
+    }
+    if let (AnyConnection::Sqlite(c), [one]) = (&mut *conn, events) {
+        // The common case on SQLite: position and event in one statement.
+        let r = EventRow::new(one, 0)?;
+        let position = outbox_sqlite::run(
+            c,
+            InsertOne {
+                tenant_id,
+                jti: new_event_id(),
+                txn,
+                event_type: r.event_type,
+                resource_type: r.resource_type,
+                resource_id: r.resource_id,
+                external_id: r.external_id,
+                version: r.version,
+                data: r.data.as_deref(),
+                attributes: &r.attributes,
+                group_id: r.group_id,
+                group_external_id: r.group_external_id,
+                created_at: now,
+            },
+        )?;
+        return Ok(Some((position, position)));
     }
     let n = i64::try_from(events.len()).map_err(|e| StoreError::Backend(Box::new(e)))?;
     let last = allocate(conn, tenant_id, n)?;
