@@ -1,5 +1,6 @@
 //! The command line and configuration: every option is a flag and an environment variable.
 
+use crate::duration::{format_duration, parse_duration};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::time::Duration;
 
@@ -31,6 +32,74 @@ pub enum Command {
     /// Manage admin console accounts.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Manage an organization's event subscriptions (signed webhooks, NATS subjects).
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
+    /// Read an organization's event feed.
+    #[command(subcommand)]
+    Events(EventsCommand),
+}
+
+/// `webhook ...`
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Subscribe a receiver to an organization's events and print its signing secret (shown
+    /// only here). It receives the changes committed from now on.
+    Add {
+        /// The organization (tenant) id.
+        #[arg(long)]
+        tenant: String,
+        /// Where the events go: an `http(s)://` URL (RFC 8935 push) or `nats:<subject>`
+        /// (NATS JetStream).
+        #[arg(long)]
+        url: String,
+        /// `full` (the resource after the change) or `notice` (the changed attribute paths).
+        #[arg(long, default_value = "full")]
+        mode: String,
+        /// Only these event types, comma-separated (e.g. `prov:deactivate,feed:remove`);
+        /// default: every type.
+        #[arg(long)]
+        events: Option<String>,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List an organization's subscriptions (never their secrets).
+    List {
+        /// The organization (tenant) id.
+        #[arg(long)]
+        tenant: String,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a subscription with its delivery log.
+    Remove {
+        /// The subscription id.
+        #[arg(long)]
+        id: String,
+    },
+}
+
+/// `events ...`
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// Print a page of an organization's events (full-mode SET claims) after a cursor.
+    List {
+        /// The organization (tenant) id.
+        #[arg(long)]
+        tenant: String,
+        /// Only events after this cursor (the `next` of the previous page; default: from
+        /// the oldest kept event).
+        #[arg(long, allow_hyphen_values = true)]
+        after: Option<String>,
+        /// Page size, 1 to 1000.
+        #[arg(long, default_value = "100", allow_hyphen_values = true)]
+        limit: String,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `admin ...`
@@ -198,6 +267,65 @@ pub struct Config {
         global = true
     )]
     pub shutdown_timeout: u64,
+
+    /// The event outbox and its delivery.
+    #[command(flatten)]
+    pub events: EventSettings,
+}
+
+/// The event outbox's retention and the delivery worker (see `docs/events.md`). Durations
+/// are whole seconds or carry a unit: `500ms`, `10s`, `5m`, `72h`, `30d`.
+#[derive(Debug, Clone, Args)]
+pub struct EventSettings {
+    /// How long events are kept (older ones are pruned; pull consumers must read within it).
+    #[arg(long, env = "SCIM_EVENT_RETENTION", default_value = "30d", value_parser = positive_duration, global = true)]
+    pub event_retention: Duration,
+
+    /// Time limit of one webhook POST (and of a NATS acknowledgement). A delivery lease
+    /// lasts three times this.
+    #[arg(long, env = "SCIM_WEBHOOK_TIMEOUT", default_value = "10s", value_parser = positive_duration, global = true)]
+    pub webhook_timeout: Duration,
+
+    /// A subscription that keeps failing this long is disabled, with the reason shown.
+    #[arg(long, env = "SCIM_WEBHOOK_RETRY_WINDOW", default_value = "72h", value_parser = positive_duration, global = true)]
+    pub webhook_retry_window: Duration,
+
+    /// How often the delivery worker looks for work committed by other replicas (changes
+    /// committed by this process wake it at once).
+    #[arg(long, env = "SCIM_EVENT_POLL_INTERVAL", default_value = "1s", value_parser = positive_duration, global = true)]
+    pub event_poll_interval: Duration,
+
+    /// NATS server for `nats:<subject>` subscriptions, e.g. `nats://127.0.0.1:4222`.
+    #[arg(long, env = "SCIM_NATS_URL", global = true, hide_env_values = true)]
+    pub nats_url: Option<String>,
+
+    /// Subscriptions this process delivers to at once (each one strictly in order).
+    #[arg(long, env = "SCIM_DELIVERY_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..), global = true)]
+    pub delivery_concurrency: u16,
+
+    /// Run no delivery worker in this process (other replicas deliver); the outbox, the
+    /// events API and `events list` still work.
+    #[arg(
+        long,
+        env = "SCIM_NO_DELIVERY",
+        global = true,
+        action = clap::ArgAction::SetTrue,
+        // `SCIM_NO_DELIVERY=1` / `yes` / `on` as well as `true` (and their negatives).
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub no_delivery: bool,
+}
+
+/// A duration above zero (see [`parse_duration`]).
+fn positive_duration(text: &str) -> Result<Duration, String> {
+    let d = parse_duration(text)?;
+    if d.is_zero() {
+        return Err(format!(
+            "{text:?} must be longer than 0 ({})",
+            format_duration(d)
+        ));
+    }
+    Ok(d)
 }
 
 impl Config {
@@ -215,6 +343,30 @@ impl Config {
         c.pool_size = self.db_pool_size.max(1);
         c.connection_timeout = Duration::from_secs(self.db_connection_timeout.max(1));
         c
+    }
+
+    /// The delivery worker's configuration for a process whose lease owner id is `owner`.
+    pub fn delivery_config(&self, owner: String) -> scim_events::DeliveryConfig {
+        let e = &self.events;
+        scim_events::DeliveryConfig {
+            public_url: self.public_url(),
+            owner,
+            poll_interval: e.event_poll_interval,
+            // A lease must outlive a delivery in flight (one POST plus its bookkeeping)
+            // with room to renew it: three request timeouts, the default 30 s for 10 s.
+            lease: e.webhook_timeout.saturating_mul(3),
+            request_timeout: e.webhook_timeout,
+            retry_window: e.webhook_retry_window,
+            retention: e.event_retention,
+            nats_url: e
+                .nats_url
+                .as_deref()
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(str::to_string),
+            concurrency: usize::from(e.delivery_concurrency),
+            ..scim_events::DeliveryConfig::default()
+        }
     }
 
     /// The request limits.
@@ -255,5 +407,65 @@ mod tests {
             Some(Command::Tenant(TenantCommand::Create { json: true, .. }))
         ));
         assert_eq!(cli.config.public_url(), "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn event_settings_have_their_defaults_and_parse_units() {
+        let cli = Cli::try_parse_from(["scim-server", "serve"]).unwrap();
+        let e = &cli.config.events;
+        assert_eq!(e.event_retention, Duration::from_secs(30 * 86_400));
+        assert_eq!(e.webhook_timeout, Duration::from_secs(10));
+        assert_eq!(e.webhook_retry_window, Duration::from_secs(72 * 3600));
+        assert_eq!(e.event_poll_interval, Duration::from_secs(1));
+        assert_eq!(e.nats_url, None);
+        assert_eq!(e.delivery_concurrency, 8);
+        assert!(!e.no_delivery);
+        let d = cli.config.delivery_config("me".into());
+        assert_eq!(d.lease, Duration::from_secs(30));
+        assert_eq!(d.owner, "me");
+        assert_eq!(d.public_url, "http://127.0.0.1:8080");
+
+        let cli = Cli::try_parse_from([
+            "scim-server",
+            "--event-retention",
+            "7d",
+            "--webhook-timeout",
+            "2500ms",
+            "--webhook-retry-window",
+            "3600",
+            "--event-poll-interval",
+            "200ms",
+            "--nats-url",
+            "nats://127.0.0.1:4222",
+            "--delivery-concurrency",
+            "2",
+            "--no-delivery",
+        ])
+        .unwrap();
+        let e = &cli.config.events;
+        assert_eq!(e.event_retention, Duration::from_secs(7 * 86_400));
+        assert_eq!(e.webhook_timeout, Duration::from_millis(2500));
+        assert_eq!(e.webhook_retry_window, Duration::from_secs(3600));
+        assert_eq!(e.event_poll_interval, Duration::from_millis(200));
+        assert!(e.no_delivery);
+        let d = cli.config.delivery_config("me".into());
+        assert_eq!(d.nats_url.as_deref(), Some("nats://127.0.0.1:4222"));
+        assert_eq!(d.concurrency, 2);
+        assert_eq!(d.lease, Duration::from_millis(7500));
+    }
+
+    #[test]
+    fn bad_event_settings_are_refused() {
+        for args in [
+            ["--event-retention", "0"],
+            ["--webhook-timeout", "0s"],
+            ["--event-poll-interval", "fast"],
+            ["--webhook-retry-window", "3w"],
+            ["--delivery-concurrency", "0"],
+        ] {
+            let mut argv = vec!["scim-server"];
+            argv.extend(args);
+            assert!(Cli::try_parse_from(&argv).is_err(), "{args:?}");
+        }
     }
 }

@@ -1,15 +1,19 @@
 //! `scim-server`: the binary. Configuration, command line, logging and wiring of
-//! `scim-store` and `scim-http`.
+//! `scim-store`, `scim-http`, the admin console and the event delivery worker.
 
 mod commands;
 mod config;
+mod duration;
 mod telemetry;
+mod webhooks;
 
 use actix_web::middleware::NormalizePath;
 use actix_web::{App, HttpServer};
 use anyhow::Context as _;
 use clap::Parser as _;
-use config::{AdminCommand, Cli, Command, Config, TenantCommand, TokenCommand};
+use config::{
+    AdminCommand, Cli, Command, Config, EventsCommand, TenantCommand, TokenCommand, WebhookCommand,
+};
 use scim_http::AppState;
 use scim_http::telemetry::ScimRootSpanBuilder;
 use scim_store::Store as _;
@@ -23,7 +27,12 @@ fn main() -> std::process::ExitCode {
             // The whole cause chain on one line, without a backtrace: this is read by
             // administrators, not developers.
             eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
+            if e.is::<webhooks::UsageError>() {
+                // Bad input, like clap's own parse errors.
+                std::process::ExitCode::from(2)
+            } else {
+                std::process::ExitCode::FAILURE
+            }
         }
     }
 }
@@ -45,6 +54,25 @@ fn run() -> anyhow::Result<()> {
             commands::admin_create(&cli.config, &email, tenant.as_deref())
         }
         Command::Admin(AdminCommand::Token { email }) => commands::admin_token(&cli.config, &email),
+        Command::Webhook(WebhookCommand::Add {
+            tenant,
+            url,
+            mode,
+            events,
+            json,
+        }) => webhooks::webhook_add(&cli.config, &tenant, &url, &mode, events.as_deref(), json),
+        Command::Webhook(WebhookCommand::List { tenant, json }) => {
+            webhooks::webhook_list(&cli.config, &tenant, json)
+        }
+        Command::Webhook(WebhookCommand::Remove { id }) => {
+            webhooks::webhook_remove(&cli.config, &id)
+        }
+        Command::Events(EventsCommand::List {
+            tenant,
+            after,
+            limit,
+            json,
+        }) => webhooks::events_list(&cli.config, &tenant, after.as_deref(), &limit, json),
     }
 }
 
@@ -81,6 +109,13 @@ fn serve(config: Config) -> anyhow::Result<()> {
         Err(e) => tracing::warn!(error = %e, "cannot prepare the admin console set-up link"),
     }
     actix_web::rt::System::new().block_on(async move {
+        let deliverer = start_delivery(&config, &store).await?;
+        let worker = deliverer.as_ref().map(scim_events::Deliverer::spawn);
+        // The console's "send test event" goes through this process's worker.
+        let admin = match &deliverer {
+            Some(d) => admin.with_deliverer(d.clone()),
+            None => admin,
+        };
         let mut server = HttpServer::new(move || {
             App::new()
                 // A Tenant URL pasted with a trailing `/` makes clients request
@@ -94,13 +129,59 @@ fn serve(config: Config) -> anyhow::Result<()> {
         if let Some(workers) = config.workers.filter(|w| *w > 0) {
             server = server.workers(workers);
         }
-        server
-            .bind(&config.bind)
-            .with_context(|| format!("cannot listen on {}", config.bind))?
-            .run()
-            .await
-            .context("the HTTP server failed")?;
+        let served = match server.bind(&config.bind) {
+            Ok(bound) => bound.run().await.context("the HTTP server failed"),
+            Err(e) => Err(e).with_context(|| format!("cannot listen on {}", config.bind)),
+        };
+        // The HTTP server has stopped (SIGTERM / Ctrl-C, in-flight requests finished):
+        // let the worker finish the delivery in hand and give its leases back, so another
+        // replica takes over at once instead of after the lease expires.
+        if let Some(worker) = worker {
+            let grace = config.events.webhook_timeout.saturating_mul(2);
+            if actix_web::rt::time::timeout(grace, worker.shutdown())
+                .await
+                .is_err()
+            {
+                tracing::warn!(
+                    "the event delivery worker did not stop within {}; its leases expire on their own",
+                    duration::format_duration(grace)
+                );
+            }
+        }
+        served?;
         tracing::info!("scim-server stopped");
         Ok(())
     })
+}
+
+/// The event delivery worker of this process (not started with `--no-delivery`). Its
+/// lease owner id is random per process, so a restarted process never mistakes a dead
+/// one's leases for its own.
+async fn start_delivery(
+    config: &Config,
+    store: &Arc<scim_store::DieselStore>,
+) -> anyhow::Result<Option<scim_events::Deliverer>> {
+    if config.events.no_delivery {
+        tracing::info!(
+            "--no-delivery: this process delivers no events (other replicas do; the outbox and the events API work)"
+        );
+        return Ok(None);
+    }
+    let owner = uuid::Uuid::new_v4().simple().to_string();
+    let delivery = config.delivery_config(owner.clone());
+    tracing::info!(
+        owner = %owner,
+        poll_interval = %duration::format_duration(delivery.poll_interval),
+        request_timeout = %duration::format_duration(delivery.request_timeout),
+        retry_window = %duration::format_duration(delivery.retry_window),
+        retention = %duration::format_duration(delivery.retention),
+        concurrency = delivery.concurrency,
+        nats = delivery.nats_url.is_some(),
+        "starting the event delivery worker"
+    );
+    let shared: Arc<dyn scim_store::Store> = store.clone();
+    let deliverer = scim_events::Deliverer::new(shared, delivery)
+        .await
+        .context("cannot start the event delivery worker")?;
+    Ok(Some(deliverer))
 }

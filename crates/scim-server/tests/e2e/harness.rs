@@ -82,15 +82,7 @@ impl Drop for TestDb {
 
 /// Runs the CLI against `db` and returns its standard output (panics on failure).
 pub fn cli(db_url: &str, public_url: &str, args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .args(args)
-        .env("SCIM_DATABASE_URL", db_url)
-        .env("SCIM_PUBLIC_URL", public_url)
-        .env("SCIM_LOG_LEVEL", "warn")
-        .env_remove("RUST_LOG")
-        .env_remove("SCIM_TOKEN_SIGNING_KEY")
-        .output()
-        .unwrap();
+    let out = cli_output(db_url, public_url, args);
     assert!(
         out.status.success(),
         "scim-server {args:?} failed: {}\n{}",
@@ -100,7 +92,20 @@ pub fn cli(db_url: &str, public_url: &str, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-fn free_port() -> u16 {
+/// Runs the CLI against `db` and returns whatever it did (exit status, stdout, stderr).
+pub fn cli_output(db_url: &str, public_url: &str, args: &[&str]) -> std::process::Output {
+    Command::new(BIN)
+        .args(args)
+        .env("SCIM_DATABASE_URL", db_url)
+        .env("SCIM_PUBLIC_URL", public_url)
+        .env("SCIM_LOG_LEVEL", "warn")
+        .env_remove("RUST_LOG")
+        .env_remove("SCIM_TOKEN_SIGNING_KEY")
+        .output()
+        .unwrap()
+}
+
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -108,11 +113,14 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// A running server on a fresh database; killed on drop.
+/// A running server on a fresh database (or, for [`Server::replica`], on another server's
+/// database); killed on drop.
 pub struct Server {
-    pub db: TestDb,
+    pub db: std::sync::Arc<TestDb>,
     pub addr: String,
     pub public_url: String,
+    env: Vec<(String, String)>,
+    stderr_file: Option<std::path::PathBuf>,
     child: Child,
 }
 
@@ -147,6 +155,37 @@ impl Server {
         }
     }
 
+    /// `kill -9`: the process dies at once, mid-request, without any clean-up.
+    pub fn kill9(&mut self) {
+        self.child.kill().unwrap(); // SIGKILL on Unix
+        let _ = self.child.wait();
+    }
+
+    /// Starts the binary again on the same database, address and settings (after
+    /// [`Server::kill9`] or [`Server::terminate`]).
+    pub fn restart(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let child = spawn(
+                &self.db.url,
+                &self.addr,
+                &self.env,
+                self.stderr_file.as_deref(),
+            );
+            if let Some(child) = wait_healthy(child, &self.addr) {
+                self.child = child;
+                return;
+            }
+            // The port may still be held for a moment by the dead process's sockets.
+            assert!(
+                Instant::now() < deadline,
+                "scim-server did not restart on {}",
+                self.addr
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
     /// Starts the binary on `backend`, or `None` when the backend is unavailable.
     pub fn start(backend: Backend) -> Option<Server> {
         Self::start_with(backend, &[], None)
@@ -162,50 +201,41 @@ impl Server {
         let db = TestDb::new(backend)?;
         // Migrate once first so the server start is quick and errors are clear.
         let _ = cli(&db.url, "http://unused", &["migrate"]);
+        Some(Self::launch(
+            std::sync::Arc::new(db),
+            extra_env,
+            stderr_file,
+        ))
+    }
+
+    /// Another process on this server's database, on its own port, with `extra_env`.
+    pub fn replica(&self, extra_env: &[(&str, &str)]) -> Server {
+        Self::launch(self.db.clone(), extra_env, None)
+    }
+
+    fn launch(
+        db: std::sync::Arc<TestDb>,
+        extra_env: &[(&str, &str)],
+        stderr_file: Option<&std::path::Path>,
+    ) -> Server {
+        let env: Vec<(String, String)> = extra_env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         for _ in 0..5 {
-            let port = free_port();
-            let addr = format!("127.0.0.1:{port}");
-            let public_url = format!("http://{addr}");
-            let mut child = Command::new(BIN)
-                .arg("serve")
-                .env("SCIM_DATABASE_URL", &db.url)
-                .env("SCIM_BIND", &addr)
-                .env("SCIM_PUBLIC_URL", &public_url)
-                .env("SCIM_WORKERS", "2")
-                .env(
-                    "SCIM_LOG_LEVEL",
-                    std::env::var("TEST_LOG").unwrap_or_else(|_| "warn".into()),
-                )
-                .env("SCIM_MAX_BODY_BYTES", "262144")
-                .env_remove("RUST_LOG")
-                .env_remove("SCIM_TOKEN_SIGNING_KEY")
-                .envs(extra_env.iter().copied())
-                .stdout(Stdio::null())
-                .stderr(match stderr_file {
-                    Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
-                    None => Stdio::inherit(),
-                })
-                .spawn()
-                .unwrap();
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = child.try_wait() {
-                    break; // exited: port taken? retry
-                }
-                if let Ok(r) = try_request(&addr, "GET", "/healthz", &[], None)
-                    && r.status == 200
-                {
-                    return Some(Server {
-                        db,
-                        addr,
-                        public_url,
-                        child,
-                    });
-                }
-                std::thread::sleep(Duration::from_millis(50));
+            let addr = format!("127.0.0.1:{}", free_port());
+            let child = spawn(&db.url, &addr, &env, stderr_file);
+            if let Some(child) = wait_healthy(child, &addr) {
+                return Server {
+                    db,
+                    public_url: format!("http://{addr}"),
+                    addr,
+                    env,
+                    stderr_file: stderr_file.map(|p| p.to_path_buf()),
+                    child,
+                };
             }
-            let _ = child.kill();
-            let _ = child.wait();
+            // Exited or never healthy: the port was probably taken; try another.
         }
         panic!("scim-server did not become healthy");
     }
@@ -278,6 +308,63 @@ impl Server {
             body.as_deref(),
         )
     }
+}
+
+/// Spawns `scim-server serve` on `db_url` at `addr` (public URL `http://addr`).
+fn spawn(
+    db_url: &str,
+    addr: &str,
+    env: &[(String, String)],
+    stderr_file: Option<&std::path::Path>,
+) -> Child {
+    Command::new(BIN)
+        .arg("serve")
+        .env("SCIM_DATABASE_URL", db_url)
+        .env("SCIM_BIND", addr)
+        .env("SCIM_PUBLIC_URL", format!("http://{addr}"))
+        .env("SCIM_WORKERS", "2")
+        .env(
+            "SCIM_LOG_LEVEL",
+            std::env::var("TEST_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .env("SCIM_MAX_BODY_BYTES", "262144")
+        .env_remove("RUST_LOG")
+        .env_remove("SCIM_TOKEN_SIGNING_KEY")
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdout(Stdio::null())
+        .stderr(match stderr_file {
+            // Appended, so a restart keeps the first run's lines.
+            Some(path) => Stdio::from(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .unwrap(),
+            ),
+            None => Stdio::inherit(),
+        })
+        .spawn()
+        .unwrap()
+}
+
+/// Waits (up to 30 s) until `child` answers `/healthz` on `addr`; `None` (the child
+/// killed) when it exits or never does.
+fn wait_healthy(mut child: Child, addr: &str) -> Option<Child> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return None;
+        }
+        if let Ok(r) = try_request(addr, "GET", "/healthz", &[], None)
+            && r.status == 200
+        {
+            return Some(child);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
 }
 
 /// A response.

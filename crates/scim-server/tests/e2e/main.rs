@@ -3,7 +3,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod crash;
 mod entra;
+mod events;
+mod feed;
 mod harness;
 mod isolation;
+mod load;
+mod nats;
 mod okta;
+mod receiver;
+mod replicas;
