@@ -5,7 +5,6 @@ use crate::set::render_test_set;
 use crate::worker::{self, AttemptOf, Core};
 use crate::{DeliveryConfig, EventsError, signing_key, webhook};
 use chrono::Utc;
-use scim_core::events::EventType;
 use scim_store::{DeliveryAttempt, EventRepo, SettingsRepo, Store};
 use std::sync::Arc;
 use tokio::sync::{Notify, watch};
@@ -110,7 +109,7 @@ impl Deliverer {
         let what = AttemptOf {
             position: 0,
             jti: &jti,
-            event_type: TEST_ATTEMPT_TYPE,
+            event_type: None,
             number: 1,
             redelivery: true,
         };
@@ -129,10 +128,6 @@ impl Deliverer {
         Ok(attempt)
     }
 }
-
-/// The event type a test attempt is logged with: the log's type column holds only outbox
-/// event types, and a test is told apart by its position, 0.
-const TEST_ATTEMPT_TYPE: EventType = EventType::Create;
 
 /// The running background tasks of a [`Deliverer`].
 pub struct WorkerHandle {

@@ -110,7 +110,7 @@ pub(crate) struct AttemptOf<'a> {
     /// The SET's `jti`.
     pub(crate) jti: &'a str,
     /// The event's type.
-    pub(crate) event_type: EventType,
+    pub(crate) event_type: Option<EventType>,
     /// 1 for the first attempt, counting up through retries.
     pub(crate) number: i64,
     /// Out of band (a queued redelivery or a test): the cursor does not move.
@@ -184,7 +184,7 @@ impl Turn {
         let what = AttemptOf {
             position: record.position,
             jti: &record.event.jti,
-            event_type: record.event.event.event_type,
+            event_type: Some(record.event.event.event_type),
             number: self.sub.attempts.saturating_add(1),
             redelivery,
         };

@@ -181,6 +181,9 @@ impl DeliveryOutcome {
     }
 }
 
+/// How the delivery log names a test SET's event type (no [`EventType`]: it is not a change).
+pub const TEST_EVENT_NAME: &str = "misc:test";
+
 /// One delivery attempt, as recorded (and as the worker reports it).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeliveryAttempt {
@@ -194,8 +197,9 @@ pub struct DeliveryAttempt {
     pub position: i64,
     /// The event's `jti`.
     pub jti: String,
-    /// The event's type.
-    pub event_type: EventType,
+    /// The event's type; `None` for a test SET (the console's "send test event",
+    /// `urn:ietf:params:scim:event:misc:test`, stored as [`TEST_EVENT_NAME`]).
+    pub event_type: Option<EventType>,
     /// 1 for the first attempt at this event, counting up through retries.
     pub attempt: i64,
     /// Whether this was an explicit redelivery (which does not move the cursor).

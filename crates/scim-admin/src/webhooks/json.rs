@@ -52,8 +52,8 @@ pub fn webhook_with_secret(sub: &Subscription, newest: i64, secret: &str) -> Val
     v
 }
 
-/// The `event_type` of a test delivery (position 0), whatever the log stored for it.
-pub const TEST_EVENT_TYPE: &str = "misc:test";
+/// The `event_type` of a test delivery (position 0).
+pub const TEST_EVENT_TYPE: &str = scim_store::TEST_EVENT_NAME;
 
 /// One delivery attempt. A test delivery (position 0) is `misc:test`, never a redelivery.
 pub fn attempt(a: &DeliveryAttempt) -> Value {
@@ -62,7 +62,7 @@ pub fn attempt(a: &DeliveryAttempt) -> Value {
         "id": a.id,
         "position": a.position.to_string(),
         "jti": a.jti,
-        "event_type": if test { TEST_EVENT_TYPE } else { a.event_type.name() },
+        "event_type": a.event_type.map_or(TEST_EVENT_TYPE, EventType::name),
         "attempt": a.attempt,
         "redelivery": a.redelivery && !test,
         "at": a.at.to_rfc3339(),

@@ -193,7 +193,7 @@ fn deliveries_table(t: &Tenant, s: &Subscription, rows: &[DeliveryAttempt], csrf
                 @for a in rows {
                     tr {
                         td {
-                            @if a.position == 0 { "test event" } @else { (a.position) " " code { (a.event_type.name()) } }
+                            @if a.position == 0 { "test event" } @else { (a.position) " " code { (a.event_type.map_or(scim_store::TEST_EVENT_NAME, scim_core::events::EventType::name)) } }
                         }
                         td { (a.attempt) @if a.redelivery && a.position > 0 { " (redelivery)" } }
                         td { (when(&a.at)) }

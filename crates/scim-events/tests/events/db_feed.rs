@@ -71,7 +71,7 @@ fn test_attempts_are_tenant_scoped(db: &db::TestDb) {
         subscription_id: sub.id.clone(),
         position: 0,
         jti: "test-jti".into(),
-        event_type: scim_core::events::EventType::Create,
+        event_type: None,
         attempt: 1,
         redelivery: true,
         at: chrono::Utc::now(),
@@ -101,6 +101,7 @@ fn test_attempts_are_tenant_scoped(db: &db::TestDb) {
     let mine = log(&db.tenant);
     assert_eq!(mine.len(), 1);
     assert_eq!((mine[0].position, mine[0].jti.as_str()), (0, "test-jti"));
+    assert_eq!(mine[0].event_type, None, "a test SET is no change event");
     let s = db.store.get_subscription(&db.tenant, &sub.id).unwrap();
     assert_eq!((s.cursor, s.attempts, s.last_error), (sub.cursor, 0, None));
 }

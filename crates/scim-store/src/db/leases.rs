@@ -251,7 +251,9 @@ fn insert_delivery(conn: &mut AnyConnection, a: &DeliveryAttempt) -> StoreResult
             event_deliveries::subscription_id.eq(&a.subscription_id),
             event_deliveries::position.eq(a.position),
             event_deliveries::jti.eq(&a.jti),
-            event_deliveries::event_type.eq(a.event_type.name()),
+            event_deliveries::event_type.eq(a
+                .event_type
+                .map_or(crate::TEST_EVENT_NAME, scim_core::events::EventType::name)),
             event_deliveries::attempt.eq(a.attempt),
             event_deliveries::redelivery.eq(a.redelivery),
             event_deliveries::at.eq(ms(a.at)),

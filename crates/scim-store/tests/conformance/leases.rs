@@ -49,7 +49,7 @@ fn attempt(s: &Subscription, position: i64, outcome: DeliveryOutcome, n: i64) ->
         subscription_id: s.id.clone(),
         position,
         jti: format!("jti-{position}"),
-        event_type: EventType::Create,
+        event_type: Some(EventType::Create),
         attempt: n,
         redelivery: false,
         at: Utc::now(),
