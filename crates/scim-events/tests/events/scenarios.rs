@@ -390,7 +390,15 @@ pub async fn send_test(feed: Arc<dyn Feed>) {
     rx.stop().await;
     let failed = d.send_test(&feed.tenant(), &sub.id).await.unwrap();
     assert_eq!(failed.outcome, DeliveryOutcome::Failed);
-    assert_eq!(failed.error.as_deref(), Some("connection refused"));
+    // A kept-alive connection to the stopped receiver fails as "closed", a new one as
+    // "refused": which one depends on the pool, and both are a transport failure.
+    assert!(
+        matches!(
+            failed.error.as_deref(),
+            Some("connection refused" | "connection closed by the receiver")
+        ),
+        "{failed:?}"
+    );
     let s = subscription(&feed, &sub.id);
     assert!(
         s.failing_since.is_none() && s.next_attempt.is_none(),
