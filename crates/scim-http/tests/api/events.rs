@@ -14,6 +14,17 @@ fn feed(app: &TestApp) -> Vec<EventRecord> {
         .unwrap()
 }
 
+/// A PATCH of `path` with `operations`, answered `status`.
+async fn patch(app: &TestApp, path: &str, operations: serde_json::Value, status: u16) {
+    app.call(
+        "PATCH",
+        path,
+        Some(&json!({"schemas": [PATCH_URN], "Operations": operations})),
+    )
+    .await
+    .expect(status);
+}
+
 fn types(events: &[EventRecord]) -> Vec<EventType> {
     events.iter().map(|e| e.event.event.event_type).collect()
 }
@@ -24,13 +35,14 @@ async fn one_request_one_txn_and_patch_or_put() {
     let ada = app.user("ada@example.test").await;
     let bob = app.user("bob@example.test").await;
     // PATCH that deactivates: prov:patch + prov:deactivate, one txn.
-    app.call(
-        "PATCH",
-        &format!("/Users/{ada}"),
-        Some(&json!({"schemas": [PATCH_URN], "Operations": [{"op": "replace", "value": {"active": false}}]})),
+    let user = format!("/Users/{ada}");
+    patch(
+        &app,
+        &user,
+        json!([{"op": "replace", "value": {"active": false}}]),
+        200,
     )
-    .await
-    .expect(200);
+    .await;
     // PUT that reactivates: prov:put + prov:activate, one txn.
     app.call(
         "PUT",
@@ -47,36 +59,33 @@ async fn one_request_one_txn_and_patch_or_put() {
         .as_str()
         .unwrap()
         .to_string();
-    app.call(
-        "PATCH",
-        &format!("/Groups/{g}"),
-        Some(&json!({"schemas": [PATCH_URN], "Operations": [
+    let group = format!("/Groups/{g}");
+    patch(
+        &app,
+        &group,
+        json!([
             {"op": "replace", "path": "displayName", "value": "Staff 2"},
             {"op": "add", "path": "members", "value": [{"value": ada}, {"value": bob}]}
-        ]})),
+        ]),
+        204,
     )
-    .await
-    .expect(204);
+    .await;
     // A member-only PATCH: feed events only.
-    app.call(
-        "PATCH",
-        &format!("/Groups/{g}"),
-        Some(&json!({"schemas": [PATCH_URN], "Operations": [
-            {"op": "remove", "path": format!("members[value eq \"{bob}\"]")}
-        ]})),
+    patch(
+        &app,
+        &group,
+        json!([{"op": "remove", "path": format!("members[value eq \"{bob}\"]")}]),
+        204,
     )
-    .await
-    .expect(204);
+    .await;
     // A general group PATCH (not split into a delta): prov:patch.
-    app.call(
-        "PATCH",
-        &format!("/Groups/{g}"),
-        Some(&json!({"schemas": [PATCH_URN], "Operations": [
-            {"op": "replace", "value": {"displayName": "Staff 3"}}
-        ]})),
+    patch(
+        &app,
+        &group,
+        json!([{"op": "replace", "value": {"displayName": "Staff 3"}}]),
+        204,
     )
-    .await
-    .expect(204);
+    .await;
     app.call("DELETE", &format!("/Users/{bob}"), None)
         .await
         .expect(204);
@@ -129,20 +138,21 @@ async fn a_request_that_changes_nothing_or_fails_makes_no_event() {
     let ada = app.user("ada@example.test").await;
     let before = feed(&app).len();
     // A no-op PATCH, a failed PATCH, a PUT with a stale If-Match, a duplicate create.
-    app.call(
-        "PATCH",
-        &format!("/Users/{ada}"),
-        Some(&json!({"schemas": [PATCH_URN], "Operations": [{"op": "replace", "path": "active", "value": true}]})),
+    let user = format!("/Users/{ada}");
+    patch(
+        &app,
+        &user,
+        json!([{"op": "replace", "path": "active", "value": true}]),
+        200,
     )
-    .await
-    .expect(200);
-    app.call(
-        "PATCH",
-        &format!("/Users/{ada}"),
-        Some(&json!({"schemas": [PATCH_URN], "Operations": [{"op": "replace", "path": "id", "value": "x"}]})),
+    .await;
+    patch(
+        &app,
+        &user,
+        json!([{"op": "replace", "path": "id", "value": "x"}]),
+        400,
     )
-    .await
-    .expect_error(400);
+    .await;
     let req = actix_web::test::TestRequest::put()
         .uri(&format!("{}/Users/{ada}", app.base()))
         .insert_header(("Authorization", format!("Bearer {}", app.token)))
