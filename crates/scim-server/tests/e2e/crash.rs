@@ -6,7 +6,7 @@
 use crate::feed::{QUICK_DELIVERY, add_webhook, all_events};
 use crate::harness::{Backend, Server};
 use crate::load::{Ack, etag_version, start_clients};
-use crate::receiver::{Receiver, dedup, distinct_jtis};
+use crate::receiver::{Receiver, dedup, distinct_jtis, event_of};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -95,7 +95,7 @@ fn crash_and_recover(s: &mut Server) {
             .strip_prefix("/Users/")
             .expect("only users change")
             .to_string();
-        let (event, payload) = set["events"].as_object().unwrap().iter().next().unwrap();
+        let (event, payload) = event_of(set);
         let version = etag_version(payload["version"].as_str().unwrap());
         if event.contains(":prov:create:") || event.contains(":prov:patch:") {
             versions.entry(id).or_default().push(version);

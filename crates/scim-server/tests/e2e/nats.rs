@@ -7,7 +7,7 @@
 
 use crate::feed::add_webhook;
 use crate::harness::{Backend, Server};
-use crate::receiver::verify;
+use crate::receiver::{event_of, verify};
 use serde_json::{Value, json};
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpStream;
@@ -202,14 +202,7 @@ fn sets_reach_a_jetstream_subject_signed_in_order() {
         assert_eq!(m.header("Nats-Msg-Id"), claims["jti"].as_str(), "{claims}");
         assert_eq!(claims["aud"], json!([format!("nats:{subject}")]));
         assert_eq!(claims["sub_id"]["uri"], format!("/Users/{id}"));
-        let uri = claims["events"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .next()
-            .unwrap()
-            .clone();
-        events.push(uri);
+        events.push(event_of(&claims).0.to_string());
     }
     let e = "urn:ietf:params:scim:event:";
     assert_eq!(

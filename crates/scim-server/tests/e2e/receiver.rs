@@ -28,20 +28,21 @@ impl Delivery {
 
     /// The one event URI of the SET.
     pub fn event_uri(&self) -> String {
-        let events = self.claims["events"].as_object().unwrap();
-        assert_eq!(events.len(), 1, "a SET carries one event: {}", self.claims);
-        events.keys().next().unwrap().clone()
+        event_of(&self.claims).0.to_string()
     }
 
     /// The payload of the SET's one event.
     pub fn payload(&self) -> &Value {
-        self.claims["events"]
-            .as_object()
-            .unwrap()
-            .values()
-            .next()
-            .unwrap()
+        event_of(&self.claims).1
     }
+}
+
+/// The one event of SET claims: its URI and payload.
+pub fn event_of(claims: &Value) -> (&str, &Value) {
+    let events = claims["events"].as_object().unwrap();
+    assert_eq!(events.len(), 1, "a SET carries one event: {claims}");
+    let (uri, payload) = events.iter().next().unwrap();
+    (uri.as_str(), payload)
 }
 
 #[derive(Default)]
