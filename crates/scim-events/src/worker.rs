@@ -33,6 +33,11 @@ const PAGE: u64 = 100;
 const PRUNE_BATCH: u64 = 10_000;
 /// How often old events are pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+/// The shortest time between two claims. Every commit in this process wakes the loop; under
+/// a write load the wake-ups coalesce to at most one claim per gap (Notify keeps one
+/// permit), so the worker's cost does not grow with the write rate, for at most this much
+/// added delivery latency.
+const MIN_CLAIM_GAP: Duration = Duration::from_millis(25);
 
 /// What a `Deliverer` shares between its clones and tasks.
 pub(crate) struct Core {
@@ -356,9 +361,19 @@ pub(crate) async fn run(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
     let mut tasks = JoinSet::new();
     let mut running: HashMap<tokio::task::Id, String> = HashMap::new();
     let mut claim_now = true;
+    let mut last_claim: Option<Instant> = None;
     while !*stop.borrow() {
         let free = core.config.concurrency.saturating_sub(running.len());
         if claim_now && free > 0 {
+            if let Some(wait) = last_claim.map(|t| MIN_CLAIM_GAP.saturating_sub(t.elapsed()))
+                && !wait.is_zero()
+            {
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = stop.changed() => continue,
+                }
+            }
+            last_claim = Some(Instant::now());
             let (owner, lease) = (core.config.owner.clone(), core.config.lease);
             match core
                 .store(move |r| r.claim_subscriptions(&owner, lease, free, Utc::now()))

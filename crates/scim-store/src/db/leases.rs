@@ -26,6 +26,59 @@ fn ms(t: DateTime<Utc>) -> NaiveDateTime {
     truncate_ms(t.naive_utc())
 }
 
+/// The subscriptions a claim at `now` may take: enabled, due, not leased by a live worker,
+/// and with work (an event after the cursor, or a queued redelivery).
+macro_rules! claimable {
+    ($now:expr) => {{
+        let last = event_sequences::table
+            .filter(event_sequences::tenant_id.eq(event_subscriptions::tenant_id))
+            .select(event_sequences::last_position)
+            .single_value();
+        // SQLite never writes the counter on the hot path (see `outbox`): its last
+        // position is the larger of the counter and the newest event.
+        let newest = events::table
+            .filter(events::tenant_id.eq(event_subscriptions::tenant_id))
+            .select(max(events::position))
+            .single_value();
+        let queued = exists(
+            event_redeliveries::table
+                .filter(event_redeliveries::subscription_id.eq(event_subscriptions::id)),
+        );
+        event_subscriptions::table
+            .filter(event_subscriptions::enabled.eq(true))
+            .filter(
+                event_subscriptions::next_attempt
+                    .is_null()
+                    .or(event_subscriptions::next_attempt.le($now)),
+            )
+            .filter(
+                event_subscriptions::lease_until
+                    .is_null()
+                    .or(event_subscriptions::lease_until.le($now)),
+            )
+            .filter(
+                event_subscriptions::cursor
+                    .nullable()
+                    .lt(last)
+                    .or(event_subscriptions::cursor.nullable().lt(newest))
+                    .or(queued),
+            )
+    }};
+}
+
+/// Whether a claim at `now` would take anything: the same conditions as [`claim`], read
+/// without locks or a write transaction (on SQLite, from a reader connection), so a
+/// worker woken by every commit costs the writers nothing when no subscription has work.
+pub(crate) fn any_claimable(conn: &mut AnyConnection, now: DateTime<Utc>) -> StoreResult<bool> {
+    let now = ms(now);
+    let found: Option<String> = claimable!(now)
+        .select(event_subscriptions::id)
+        .limit(1)
+        .get_result(conn)
+        .optional()?;
+    Ok(found.is_some())
+}
+
 /// Leases up to `limit` due subscriptions that have work to `owner` until `now + lease`.
 pub(crate) fn claim(
     conn: &mut AnyConnection,
@@ -42,41 +95,7 @@ pub(crate) fn claim(
     let now = ms(now);
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     write_tx(conn, |conn| {
-        // Enabled, due, not leased by a live worker, and with work: an event after the
-        // cursor, or a queued redelivery.
-        let last = event_sequences::table
-            .filter(event_sequences::tenant_id.eq(event_subscriptions::tenant_id))
-            .select(event_sequences::last_position)
-            .single_value();
-        // SQLite never writes the counter on the hot path (see `outbox`): its last
-        // position is the larger of the counter and the newest event.
-        let newest = events::table
-            .filter(events::tenant_id.eq(event_subscriptions::tenant_id))
-            .select(max(events::position))
-            .single_value();
-        let queued = exists(
-            event_redeliveries::table
-                .filter(event_redeliveries::subscription_id.eq(event_subscriptions::id)),
-        );
-        let candidates = event_subscriptions::table
-            .filter(event_subscriptions::enabled.eq(true))
-            .filter(
-                event_subscriptions::next_attempt
-                    .is_null()
-                    .or(event_subscriptions::next_attempt.le(now)),
-            )
-            .filter(
-                event_subscriptions::lease_until
-                    .is_null()
-                    .or(event_subscriptions::lease_until.le(now)),
-            )
-            .filter(
-                event_subscriptions::cursor
-                    .nullable()
-                    .lt(last)
-                    .or(event_subscriptions::cursor.nullable().lt(newest))
-                    .or(queued),
-            )
+        let candidates = claimable!(now)
             .select(SUB_COLUMNS)
             .order((
                 event_subscriptions::next_attempt.asc(),
