@@ -128,7 +128,13 @@ impl ResponseError for ApiError {
                 tracing::info!(reason, "authentication failed");
             }
             _ if scim.status() >= 500 => tracing::error!(error = %scim, "request failed"),
-            _ => tracing::debug!(error = %scim, "request rejected"),
+            // The client gets the detail; it can quote the request's values (personal
+            // data), so the log keeps the status and the scimType.
+            _ => tracing::debug!(
+                status = scim.status(),
+                scim_type = scim.scim_type().map(|t| t.as_str()).unwrap_or(""),
+                "request rejected"
+            ),
         }
         scim_error_response(&scim)
     }

@@ -102,8 +102,13 @@ fn serve(config: Config) -> anyhow::Result<()> {
     let admin = scim_admin::AdminState::load(state.clone(), store.clone())
         .map_err(|e| anyhow::anyhow!("cannot load the admin console's session key: {e}"))?;
     match scim_admin::prepare_setup_link(store.as_ref(), &public_url) {
-        Ok(Some(link)) => tracing::info!(
-            "no admin console account yet: create the first operator at {link} (one-time link; or run `scim-server admin create --email ...`)"
+        // The link is a credential (whoever opens it first becomes the operator): it goes
+        // to the terminal once, plainly, and never through the structured log that log
+        // shippers collect.
+        Ok(Some(link)) => eprintln!(
+            "\nNo admin console account exists yet. Create the first operator at\n\n  {link}\n\n\
+             (a one-time link, valid for {} hours; or run `scim-server admin create --email ...`)\n",
+            scim_admin::SETUP_CODE_HOURS
         ),
         Ok(None) => {}
         Err(e) => tracing::warn!(error = %e, "cannot prepare the admin console set-up link"),
