@@ -4,6 +4,7 @@
 mod commands;
 mod config;
 mod duration;
+mod limits;
 mod telemetry;
 mod webhooks;
 
@@ -130,7 +131,17 @@ fn serve(config: Config) -> anyhow::Result<()> {
                 .configure(scim_admin::configure(admin.clone()))
                 .configure(scim_http::configure(state.clone()))
         })
-        .shutdown_timeout(config.shutdown_timeout);
+        .shutdown_timeout(config.shutdown_timeout)
+        // Slow clients (slowloris): the request head must arrive in time, idle keep-alive
+        // connections are closed, and a closing connection is dropped after a grace time
+        // (bodies have their own timeout in `scim_http::request`). Zero turns each off,
+        // as actix reads it.
+        .client_request_timeout(config.limits.client_request_timeout)
+        .client_disconnect_timeout(config.limits.client_disconnect_timeout)
+        .keep_alive(match config.limits.keep_alive {
+            d if d.is_zero() => actix_web::http::KeepAlive::Disabled,
+            d => actix_web::http::KeepAlive::Timeout(d),
+        });
         if let Some(workers) = config.workers.filter(|w| *w > 0) {
             server = server.workers(workers);
         }
