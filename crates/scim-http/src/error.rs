@@ -166,7 +166,10 @@ impl ResponseError for ApiError {
 
 /// The headers of a 429: `Retry-After` and the draft-ietf-httpapi-ratelimit-headers
 /// fields (the limit is the per-second rate, so `RateLimit-Reset` is the same wait).
-fn throttled_headers(headers: &mut actix_web::http::header::HeaderMap, t: &crate::limit::Throttled) {
+fn throttled_headers(
+    headers: &mut actix_web::http::header::HeaderMap,
+    t: &crate::limit::Throttled,
+) {
     let mut set = |name: &'static str, value: String| {
         if let Ok(v) = HeaderValue::from_str(&value) {
             headers.insert(header::HeaderName::from_static(name), v);
@@ -224,8 +227,14 @@ mod tests {
                 412,
             ),
             (StoreError::Unsupported("sorted cursor paging"), 400),
-            (StoreError::TooMany("the filter reads too many rows".into()), 400),
-            (StoreError::Timeout("canceling statement due to statement timeout".into()), 503),
+            (
+                StoreError::TooMany("the filter reads too many rows".into()),
+                400,
+            ),
+            (
+                StoreError::Timeout("canceling statement due to statement timeout".into()),
+                503,
+            ),
         ];
         for (e, status) in cases {
             let api = ApiError::from(e);

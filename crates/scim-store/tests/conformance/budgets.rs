@@ -57,7 +57,11 @@ pub fn scan_budget_bounds_unindexed_filters(db: &TestDb) {
     })
     .unwrap();
     // The same unindexed filters are answered by an unlimited store...
-    for f in [r#"title eq "even""#, r#"not (title eq "odd")"#, "nickName pr"] {
+    for f in [
+        r#"title eq "even""#,
+        r#"not (title eq "odd")"#,
+        "nickName pr",
+    ] {
         let page = list(&db.store, &t, User, f, 1).unwrap();
         assert!(page.total_results as usize <= USERS, "{f}");
     }
@@ -160,7 +164,10 @@ pub fn statement_timeout_cancels_into_clean_errors(db: &TestDb) {
         User,
         user_attrs(json!({"userName": "during@example.test"})),
     );
-    assert!(matches!(created, Err(StoreError::Timeout(_))), "{created:?}");
+    assert!(
+        matches!(created, Err(StoreError::Timeout(_))),
+        "{created:?}"
+    );
     locker.batch_execute("ROLLBACK;").unwrap();
     // Nothing of the cancelled create remains, and the store works again.
     let all = timed.list(&t, User, &ListParams::default()).unwrap();
