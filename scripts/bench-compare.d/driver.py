@@ -493,7 +493,9 @@ def run_ours(server_bin, bin_dir, backend, n, d, walk_limit):
                        check=True, stdout=subprocess.DEVNULL)
     port = free_port()
     env.update({"SCIM_BIND": f"127.0.0.1:{port}", "SCIM_PUBLIC_URL": f"http://127.0.0.1:{port}",
-                "SCIM_LOG_LEVEL": env.get("SCIM_LOG_LEVEL", "warn")})
+                "SCIM_LOG_LEVEL": env.get("SCIM_LOG_LEVEL", "warn"),
+                # One tenant at full speed is what is measured: no per-tenant rate limit.
+                "SCIM_RATE_LIMIT_PER_TENANT": env.get("SCIM_RATE_LIMIT_PER_TENANT", "0")})
     p = start([server_bin, "serve"], env, port, "/healthz", tag)
     base = f"/scim/v2/{s['tenant_id']}"
     tok = s["token"]

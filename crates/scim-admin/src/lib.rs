@@ -24,7 +24,7 @@ mod views;
 pub mod webhooks;
 
 pub use error::AdminError;
-pub use session::{AdminState, SETUP_CODE_SETTING, prepare_setup_link};
+pub use session::{AdminState, SETUP_CODE_HOURS, SETUP_CODE_SETTING, prepare_setup_link};
 
 use actix_web::web;
 

@@ -316,7 +316,7 @@ async fn setup(req: HttpRequest, state: Data, form: web::Form<SetupForm>) -> Pag
                 .store()
                 .create_first_operator(&email, &hash)?
                 .ok_or(AdminError::NotFound)?;
-            s.store().delete_setting(crate::SETUP_CODE_SETTING)?;
+            crate::session::clear_setup_codes(s.store())?;
             Ok(account)
         })
         .await;

@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 /// The setting holding the key that signs sessions and admin API tokens.
 pub const SESSION_KEY_SETTING: &str = "admin_session_key";
-/// The setting holding the SHA-256 (hex) of the current one-time set-up code.
+/// The prefix of the settings that record the one-time set-up codes (by their SHA-256).
 pub const SETUP_CODE_SETTING: &str = "admin_setup_code_sha256";
 /// The session cookie.
 pub const SESSION_COOKIE: &str = "scim_admin_session";
@@ -342,35 +342,59 @@ fn check_origin(state: &AdminState, req: &HttpRequest) -> Result<(), AdminError>
 
 /// When no console account exists yet: makes a new one-time set-up code, keeps its hash
 /// in the server settings and returns the set-up link (`None` when an account exists).
-/// Each call replaces the previous code.
+///
+/// Every call adds a code of its own (the setting `SETUP_CODE_SETTING:<sha256 of the
+/// code>`, its value the creation time in milliseconds), so two replicas starting at once
+/// each print a link that works; each code is valid for [`SETUP_CODE_HOURS`] hours, and all
+/// of them go when the first operator is created ([`clear_setup_codes`]).
 pub fn prepare_setup_link(
     store: &dyn AdminStore,
     public_url: &str,
 ) -> Result<Option<String>, AdminError> {
     if store.count_admins()? > 0 {
-        store.delete_setting(SETUP_CODE_SETTING)?;
+        clear_setup_codes(store)?;
         return Ok(None);
     }
     let code = random_hex(24)?;
-    store.put_setting(SETUP_CODE_SETTING, &sha256_hex(&code))?;
+    let created = Utc::now().timestamp_millis().to_string();
+    store.get_or_init_setting(&setup_code_key(&code), &created)?;
     Ok(Some(format!(
         "{}/admin/setup?code={code}",
         public_url.trim_end_matches('/')
     )))
 }
 
-/// Whether `code` is the current set-up code.
+/// How long a set-up code stays valid after it was made.
+pub const SETUP_CODE_HOURS: i64 = 24;
+
+/// The setting that records the set-up code `code` (by its hash; the code itself is never
+/// stored).
+fn setup_code_key(code: &str) -> String {
+    format!("{SETUP_CODE_SETTING}:{}", sha256_hex(code))
+}
+
+/// Whether `code` is a current set-up code. The lookup is by the code's SHA-256, so the
+/// comparison leaks nothing about any stored code.
 pub fn setup_code_valid(store: &dyn AdminStore, code: &str) -> Result<bool, AdminError> {
     if code.is_empty() || code.len() > 200 {
         return Ok(false);
     }
-    let Some(expected) = store.get_setting(SETUP_CODE_SETTING)? else {
+    let Some(created) = store.get_setting(&setup_code_key(code))? else {
         return Ok(false);
     };
-    Ok(constant_time_eq(
-        expected.as_bytes(),
-        sha256_hex(code).as_bytes(),
-    ))
+    let Ok(created) = created.parse::<i64>() else {
+        return Ok(false);
+    };
+    // A minute of slack for a replica whose clock runs ahead of this one's.
+    let age_ms = Utc::now().timestamp_millis().saturating_sub(created);
+    Ok((-60_000..SETUP_CODE_HOURS * 3_600_000).contains(&age_ms))
+}
+
+/// Forgets every set-up code (and a code kept by an older version under
+/// `SETUP_CODE_SETTING` itself).
+pub fn clear_setup_codes(store: &dyn AdminStore) -> Result<(), AdminError> {
+    store.delete_settings_with_prefix(SETUP_CODE_SETTING)?;
+    Ok(())
 }
 
 /// Checks the failed sign-in limit of `email`.

@@ -117,17 +117,20 @@ pub fn verify(
     })
 }
 
-/// The whole check ([`verify`], then [`Authenticated::check`] on a session of its own), for
-/// callers that do nothing else with the store.
+/// The whole check ([`verify`], then [`Authenticated::check`] and the rate limit on a
+/// session of its own), for callers that do nothing else with the store.
 pub async fn authenticate(
     state: &AppState,
     tenant_id: &str,
     header: Option<&str>,
 ) -> Result<Authenticated, ApiError> {
     let auth = verify(state, tenant_id, header)?;
-    let checked = auth.clone();
+    let (checked, limiter) = (auth.clone(), state.limiter.clone());
     state
-        .session(Access::Read, move |s| checked.check(s))
+        .session(Access::Read, move |s| {
+            checked.check(s)?;
+            limiter.admit(&checked.tenant_id)
+        })
         .await?;
     Ok(auth)
 }

@@ -4,8 +4,9 @@
 //! Store errors are mapped here once: `NotFound` → 404, `Conflict` → 409 `uniqueness`,
 //! `VersionMismatch` → 412, `InvalidReference` → 400 `invalidValue`, `Unavailable` and
 //! `Busy` → 503 (with `Retry-After`), `Rejected(e)` → `e` (the change function's own SCIM
-//! error, e.g. a failed `If-Match`), `Unsupported` → 400 `invalidValue`, anything else → 500 with a generic detail (the source chain goes to the log, never to
-//! the client).
+//! error, e.g. a failed `If-Match`), `Unsupported` → 400 `invalidValue`, `TooMany` → 400
+//! `tooMany`, `Timeout` → 503, anything else → 500 with a generic detail (the source chain
+//! goes to the log, never to the client). A tenant over its rate limit is 429.
 
 use crate::response::SCIM_JSON;
 use actix_web::http::StatusCode;
@@ -32,6 +33,9 @@ pub enum ApiError {
     /// message so that it learns nothing about tenants or tokens).
     #[error("authentication failed: {0}")]
     Unauthorized(&'static str),
+    /// The tenant is over its rate limit (429 with `Retry-After` and `RateLimit-*`).
+    #[error("rate limited")]
+    Throttled(crate::limit::Throttled),
 }
 
 impl ApiError {
@@ -43,6 +47,11 @@ impl ApiError {
                 "Authentication failed: send this organization's secret token as \
                  'Authorization: Bearer <token>'",
             ),
+            ApiError::Throttled(t) => ScimError::too_many_requests(format!(
+                "This organization is over its rate limit of {} requests per second; retry \
+                 after {} s",
+                t.limit.per_second, t.retry_after_secs
+            )),
             ApiError::Store(e) => match e {
                 StoreError::NotFound => ScimError::not_found("Resource not found"),
                 StoreError::Conflict { attribute } => ScimError::uniqueness(format!(
@@ -62,6 +71,11 @@ impl ApiError {
                 }
                 StoreError::Rejected(e) => e.clone(),
                 StoreError::Unsupported(what) => ScimError::invalid_value(*what),
+                StoreError::TooMany(detail) => ScimError::too_many(detail.clone()),
+                StoreError::Timeout(_) => ScimError::unavailable(
+                    "The database took too long to answer and the request was cancelled; \
+                     retry later",
+                ),
                 StoreError::Migration(_) | StoreError::Config(_) | StoreError::Backend(_) => {
                     ScimError::internal("Internal server error")
                 }
@@ -128,10 +142,47 @@ impl ResponseError for ApiError {
                 tracing::info!(reason, "authentication failed");
             }
             _ if scim.status() >= 500 => tracing::error!(error = %scim, "request failed"),
-            _ => tracing::debug!(error = %scim, "request rejected"),
+            // The client gets the detail; it can quote the request's values (personal
+            // data), so the log keeps the status and the scimType.
+            _ => tracing::debug!(
+                status = scim.status(),
+                scim_type = scim.scim_type().map(|t| t.as_str()).unwrap_or(""),
+                "request rejected"
+            ),
         }
-        scim_error_response(&scim)
+        let mut response = scim_error_response(&scim);
+        if let ApiError::Throttled(t) = self {
+            throttled_headers(response.headers_mut(), t);
+        }
+        if scim.status() == 408 {
+            // The rest of a body that came too slowly is not waited for.
+            response
+                .head_mut()
+                .set_connection_type(actix_web::http::ConnectionType::Close);
+        }
+        response
     }
+}
+
+/// The headers of a 429: `Retry-After` and the draft-ietf-httpapi-ratelimit-headers
+/// fields (the limit is the per-second rate, so `RateLimit-Reset` is the same wait).
+fn throttled_headers(
+    headers: &mut actix_web::http::header::HeaderMap,
+    t: &crate::limit::Throttled,
+) {
+    let mut set = |name: &'static str, value: String| {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(header::HeaderName::from_static(name), v);
+        }
+    };
+    set("retry-after", t.retry_after_secs.to_string());
+    set("ratelimit-limit", t.limit.per_second.to_string());
+    set("ratelimit-remaining", "0".into());
+    set("ratelimit-reset", t.retry_after_secs.to_string());
+    set(
+        "ratelimit-policy",
+        format!("{};w=1;burst={}", t.limit.per_second, t.limit.burst),
+    );
 }
 
 /// The HTTP response for a SCIM error (adds `WWW-Authenticate` on 401).
@@ -176,6 +227,14 @@ mod tests {
                 412,
             ),
             (StoreError::Unsupported("sorted cursor paging"), 400),
+            (
+                StoreError::TooMany("the filter reads too many rows".into()),
+                400,
+            ),
+            (
+                StoreError::Timeout("canceling statement due to statement timeout".into()),
+                503,
+            ),
         ];
         for (e, status) in cases {
             let api = ApiError::from(e);

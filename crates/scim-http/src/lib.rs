@@ -1,8 +1,8 @@
 //! `scim-http`: the actix-web layer of the SCIM server.
 //!
 //! It owns the `/scim/v2/{tenant_id}` routes, bearer-token authentication
-//! ([`auth`], [`tokens`]), content negotiation ([`request`]) and the mapping of every error
-//! to a SCIM error body ([`error`]). It is thin: it parses the request, calls `scim-core`
+//! ([`auth`], [`tokens`]), the per-tenant rate limit ([`limit`]), content negotiation
+//! ([`request`]) and the mapping of every error to a SCIM error body ([`error`]). It is thin: it parses the request, calls `scim-core`
 //! and `scim-store` (one store session per request, on the blocking pool, behind fair
 //! queues sized to the connection pool), and shapes the response. It depends on
 //! `scim-core` and `scim-store`, never on the binary.
@@ -10,6 +10,7 @@
 pub mod auth;
 pub mod cursor;
 pub mod error;
+pub mod limit;
 pub mod request;
 pub mod response;
 pub mod routes;
@@ -19,6 +20,7 @@ pub mod telemetry;
 pub mod tokens;
 
 pub use error::ApiError;
+pub use limit::{RateLimit, TenantLimiter};
 pub use routes::configure;
 pub use state::{AppState, Limits};
 pub use tokens::{TokenSigner, generate_token, load_signer};

@@ -17,8 +17,9 @@ pub fn is_json_content_type(value: Option<&str>) -> bool {
         || essence.eq_ignore_ascii_case("application/json")
 }
 
-/// Reads the JSON body of a request: checks the media type (415), the size limit (413)
-/// and the syntax (400 `invalidSyntax`).
+/// Reads the JSON body of a request: checks the media type (415), the size limit (413),
+/// the time it takes to arrive (408, [`crate::Limits::body_read_timeout`]) and the syntax
+/// (400 `invalidSyntax`).
 pub async fn json_body(
     req: &HttpRequest,
     payload: web::Payload,
@@ -46,7 +47,27 @@ pub async fn json_body(
     {
         return Err(too_large());
     }
-    let bytes = match payload.to_bytes_limited(limit).await {
+    let read = payload.to_bytes_limited(limit);
+    let read = match state.limits.body_read_timeout {
+        // A client trickling its body would otherwise hold the connection for as long as
+        // it likes; the head has its own timeout (`client_request_timeout`).
+        Some(t) => match tokio::time::timeout(t, read).await {
+            Ok(read) => read,
+            Err(_) => {
+                return Err(ScimError::new(
+                    408,
+                    None,
+                    format!(
+                        "The request body did not arrive within {} ms",
+                        t.as_millis()
+                    ),
+                )
+                .into());
+            }
+        },
+        None => read.await,
+    };
+    let bytes = match read {
         Ok(Ok(bytes)) => bytes,
         Ok(Err(e)) => {
             return Err(

@@ -243,9 +243,12 @@ fn discovery_resource(path: &str, f: DiscoveryFn) -> actix_web::Resource {
         .route(web::get().to(
             move |a: Authenticated, r: HttpRequest, s: Data| async move {
                 // The documents come from no store, but the token must still be current.
-                let checked = a.clone();
-                s.session(Access::Read, move |session| checked.check(session))
-                    .await?;
+                let (checked, limiter) = (a.clone(), s.limiter.clone());
+                s.session(Access::Read, move |session| {
+                    checked.check(session)?;
+                    limiter.admit(&checked.tenant_id)
+                })
+                .await?;
                 // RFC 7644 §4: "If a "filter" is provided, the service provider SHOULD respond
                 // with HTTP status code 403 (Forbidden)".
                 if query_pairs(r.query_string())

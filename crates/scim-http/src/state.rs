@@ -8,6 +8,7 @@
 //! asynchronous and bounded by [`Limits::queue_timeout`] (then 503 with `Retry-After`).
 
 use crate::error::ApiError;
+use crate::limit::{RateLimit, TenantLimiter};
 use crate::tokens::TokenSigner;
 use actix_web::web;
 use scim_core::ScimError;
@@ -32,6 +33,12 @@ pub struct Limits {
     pub cursor_timeout: Duration,
     /// How long a request waits for a database connection before it gets 503.
     pub queue_timeout: Duration,
+    /// Each tenant's rate limit in this process (`None`: unlimited; see [`crate::limit`]).
+    /// Off by default here; the binary turns it on.
+    pub rate_limit: Option<RateLimit>,
+    /// How long a request body may take to arrive once the headers are in (then 408);
+    /// `None`: no limit. A slow client holds no worker, but it holds a connection.
+    pub body_read_timeout: Option<Duration>,
 }
 
 impl Default for Limits {
@@ -42,6 +49,8 @@ impl Default for Limits {
             default_page_size: 100,
             cursor_timeout: Duration::from_secs(3600),
             queue_timeout: Duration::from_secs(5),
+            rate_limit: None,
+            body_read_timeout: Some(Duration::from_secs(15)),
         }
     }
 }
@@ -82,6 +91,8 @@ pub struct AppState {
     pub public_url: String,
     /// Request limits.
     pub limits: Limits,
+    /// The per-tenant rate limit's buckets (from `limits.rate_limit`).
+    pub limiter: TenantLimiter,
     queues: Queues,
 }
 
@@ -110,6 +121,7 @@ impl AppState {
             signer,
             public_url,
             limits,
+            limiter: TenantLimiter::new(limits.rate_limit),
             queues,
         }
     }

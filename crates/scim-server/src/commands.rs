@@ -17,16 +17,40 @@ pub fn open_store(config: &Config) -> anyhow::Result<DieselStore> {
     })
 }
 
-/// A database URL without its password, for messages.
+/// A database URL without its password, for messages: the `user:password@` of the
+/// authority and the value of any query parameter whose name contains `password`
+/// (libpq's `?password=` and `?sslpassword=`).
 pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let userinfo = &url[scheme_end + 3..at];
-            let user = userinfo.split(':').next().unwrap_or("");
-            format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..])
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let mut out = match base.find("://") {
+        Some(scheme_end) => {
+            let rest = &base[scheme_end + 3..];
+            let authority_end = rest.find('/').unwrap_or(rest.len());
+            match rest[..authority_end].rfind('@') {
+                Some(at) => {
+                    let user = rest[..at].split(':').next().unwrap_or("");
+                    format!("{}{user}:***{}", &base[..scheme_end + 3], &rest[at..])
+                }
+                None => base.to_string(),
+            }
         }
-        _ => url.to_string(),
+        None => base.to_string(),
+    };
+    if let Some(query) = query {
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((k, _)) if k.to_ascii_lowercase().contains("password") => format!("{k}=***"),
+                _ => pair.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&pairs.join("&"));
     }
+    out
 }
 
 /// `migrate`.
@@ -235,5 +259,13 @@ mod tests {
             "postgres://scim:***@db:5432/scim"
         );
         assert_eq!(redact_url("sqlite://scim.db"), "sqlite://scim.db");
+        assert_eq!(
+            redact_url("postgres://db/scim?user=scim&password=secret&sslmode=require"),
+            "postgres://db/scim?user=scim&password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact_url("postgresql://u:p@db/scim?sslpassword=k&application_name=a@b"),
+            "postgresql://u:***@db/scim?sslpassword=***&application_name=a@b"
+        );
     }
 }

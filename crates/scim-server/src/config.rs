@@ -1,6 +1,7 @@
 //! The command line and configuration: every option is a flag and an environment variable.
 
 use crate::duration::{format_duration, parse_duration};
+use crate::limits::LimitSettings;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::time::Duration;
 
@@ -271,6 +272,10 @@ pub struct Config {
     /// The event outbox and its delivery.
     #[command(flatten)]
     pub events: EventSettings,
+
+    /// Rate limit, filter budget, statement timeout and slow-client timeouts.
+    #[command(flatten)]
+    pub limits: LimitSettings,
 }
 
 /// The event outbox's retention and the delivery worker (see `docs/events.md`). Durations
@@ -342,6 +347,8 @@ impl Config {
         let mut c = scim_store::StoreConfig::new(self.database_url.clone());
         c.pool_size = self.db_pool_size.max(1);
         c.connection_timeout = Duration::from_secs(self.db_connection_timeout.max(1));
+        c.scan_budget = Some(self.limits.filter_scan_budget).filter(|n| *n > 0);
+        c.statement_timeout = LimitSettings::non_zero(self.limits.db_statement_timeout);
         c
     }
 
@@ -378,6 +385,8 @@ impl Config {
             cursor_timeout: Duration::from_secs(self.cursor_timeout.max(1)),
             // A request waits for a connection as long as the pool itself would wait.
             queue_timeout: Duration::from_secs(self.db_connection_timeout.max(1)),
+            rate_limit: self.limits.rate_limit(),
+            body_read_timeout: LimitSettings::non_zero(self.limits.body_read_timeout),
         }
     }
 }

@@ -4,6 +4,7 @@
 mod commands;
 mod config;
 mod duration;
+mod limits;
 mod telemetry;
 mod webhooks;
 
@@ -102,8 +103,13 @@ fn serve(config: Config) -> anyhow::Result<()> {
     let admin = scim_admin::AdminState::load(state.clone(), store.clone())
         .map_err(|e| anyhow::anyhow!("cannot load the admin console's session key: {e}"))?;
     match scim_admin::prepare_setup_link(store.as_ref(), &public_url) {
-        Ok(Some(link)) => tracing::info!(
-            "no admin console account yet: create the first operator at {link} (one-time link; or run `scim-server admin create --email ...`)"
+        // The link is a credential (whoever opens it first becomes the operator): it goes
+        // to the terminal once, plainly, and never through the structured log that log
+        // shippers collect.
+        Ok(Some(link)) => eprintln!(
+            "\nNo admin console account exists yet. Create the first operator at\n\n  {link}\n\n\
+             (a one-time link, valid for {} hours; or run `scim-server admin create --email ...`)\n",
+            scim_admin::SETUP_CODE_HOURS
         ),
         Ok(None) => {}
         Err(e) => tracing::warn!(error = %e, "cannot prepare the admin console set-up link"),
@@ -125,7 +131,17 @@ fn serve(config: Config) -> anyhow::Result<()> {
                 .configure(scim_admin::configure(admin.clone()))
                 .configure(scim_http::configure(state.clone()))
         })
-        .shutdown_timeout(config.shutdown_timeout);
+        .shutdown_timeout(config.shutdown_timeout)
+        // Slow clients (slowloris): the request head must arrive in time, idle keep-alive
+        // connections are closed, and a closing connection is dropped after a grace time
+        // (bodies have their own timeout in `scim_http::request`). Zero turns each off,
+        // as actix reads it.
+        .client_request_timeout(config.limits.client_request_timeout)
+        .client_disconnect_timeout(config.limits.client_disconnect_timeout)
+        .keep_alive(match config.limits.keep_alive {
+            d if d.is_zero() => actix_web::http::KeepAlive::Disabled,
+            d => actix_web::http::KeepAlive::Timeout(d),
+        });
         if let Some(workers) = config.workers.filter(|w| *w > 0) {
             server = server.workers(workers);
         }

@@ -87,6 +87,9 @@ pub trait AdminRepo: Send + Sync {
     fn put_setting(&self, key: &str, value: &str) -> StoreResult<()>;
     /// Removes `key` (no error when absent).
     fn delete_setting(&self, key: &str) -> StoreResult<()>;
+    /// Removes every setting whose key starts with `prefix` (taken literally); returns how
+    /// many went.
+    fn delete_settings_with_prefix(&self, prefix: &str) -> StoreResult<u64>;
 }
 
 /// A store that also keeps the admin console's data (what the console needs). It is kept

@@ -46,6 +46,15 @@ pub enum StoreError {
     /// Cursor paging was asked together with something it cannot serve (a `sortBy`).
     #[error("{0}")]
     Unsupported(&'static str),
+    /// The request needs more work than the server is willing to do: a filter that cannot
+    /// use an index would read more rows than the scan budget, or a list statement ran
+    /// past the statement timeout (RFC 7644 `tooMany`). The message says which.
+    #[error("{0}")]
+    TooMany(String),
+    /// A statement ran past the statement timeout and was cancelled (PostgreSQL
+    /// `query_canceled`); the request may be retried.
+    #[error("the statement timed out")]
+    Timeout(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// Any other backend failure. The message shown to clients stays generic.
     #[error("internal storage error")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),

@@ -375,3 +375,43 @@ async fn the_set_up_link_creates_the_first_operator_once() {
     );
     c.signed_in("first@example.test").await;
 }
+
+/// Two replicas starting at once each print a link: both work (neither start replaces the
+/// other's code), and creating the first operator through one spends both.
+#[actix_web::test]
+async fn every_replicas_set_up_link_works_until_the_first_operator_exists() {
+    let c = Console::new();
+    let paths: Vec<String> = (0..2)
+        .map(|_| {
+            let link = scim_admin::prepare_setup_link(c.store(), PUBLIC)
+                .unwrap()
+                .unwrap();
+            link.strip_prefix(PUBLIC).unwrap().to_string()
+        })
+        .collect();
+    assert_ne!(paths[0], paths[1]);
+    let mut anon = Client::default();
+    for path in &paths {
+        c.get(&mut anon, path).await.expect(200);
+    }
+    let form = c.get(&mut anon, &paths[1]).await;
+    let ft = hidden(&form.body, "form_token").unwrap();
+    let code = paths[1].split("code=").nth(1).unwrap().to_string();
+    c.post_form(
+        &mut anon,
+        "/admin/setup",
+        &[
+            ("form_token", &ft),
+            ("code", &code),
+            ("email", "first@example.test"),
+            ("password", PASSWORD),
+            ("confirm", PASSWORD),
+        ],
+    )
+    .await
+    .expect(303);
+    let mut again = Client::default();
+    for path in &paths {
+        c.get(&mut again, path).await.expect(404);
+    }
+}

@@ -104,7 +104,8 @@ fn check_if_match(if_match: Option<&str>, current: &Resource) -> Result<(), Scim
     }
 }
 
-/// Runs `op` on one session of `access` after checking the caller's token on it.
+/// Runs `op` on one session of `access` after checking the caller's token on it and
+/// counting the request against the tenant's rate limit.
 async fn authorized<T, F>(
     state: &AppState,
     auth: &Authenticated,
@@ -115,10 +116,12 @@ where
     F: FnOnce(&mut dyn Session) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    let auth = auth.clone();
+    let (auth, limiter) = (auth.clone(), state.limiter.clone());
     state
         .session(access, move |s| {
             auth.check(s)?;
+            // Counted only once the token is known to be the tenant's current one.
+            limiter.admit(&auth.tenant_id)?;
             op(s)
         })
         .await

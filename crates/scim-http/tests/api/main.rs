@@ -13,5 +13,6 @@ mod errors;
 mod events;
 mod failures;
 mod helpers;
+mod limits;
 mod lists;
 mod patch;

@@ -248,4 +248,21 @@ impl AdminRepo for DieselStore {
             .execute(&mut *conn)?;
         Ok(())
     }
+
+    fn delete_settings_with_prefix(&self, prefix: &str) -> StoreResult<u64> {
+        let mut pattern = String::with_capacity(prefix.len() + 1);
+        for c in prefix.chars() {
+            if matches!(c, '\\' | '%' | '_') {
+                pattern.push('\\');
+            }
+            pattern.push(c);
+        }
+        pattern.push('%');
+        let mut conn = self.conn()?;
+        let n = diesel::delete(
+            server_settings::table.filter(server_settings::key.like(pattern).escape('\\')),
+        )
+        .execute(&mut *conn)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
 }

@@ -99,10 +99,13 @@ impl ManageConnection for DbManager {
 }
 
 /// Per-connection settings: on SQLite foreign keys, lock wait, synchronous mode; on
-/// PostgreSQL [`PG_SESSION`].
+/// PostgreSQL [`PG_SESSION`] and the statement timeout.
 #[derive(Debug, Clone)]
 pub(crate) struct SessionInit {
     pub(crate) busy_timeout_ms: u128,
+    /// PostgreSQL `statement_timeout` of pooled connections (not of the migration
+    /// connection, which [`establish`] opens without it).
+    pub(crate) statement_timeout_ms: Option<u128>,
 }
 
 impl SessionInit {
@@ -124,7 +127,15 @@ impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SessionInit {
     fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), diesel::r2d2::Error> {
         match conn {
             AnyConnection::Sqlite(c) => c.batch_execute(&self.sql()),
-            AnyConnection::Postgresql(c) => c.batch_execute(PG_SESSION),
+            AnyConnection::Postgresql(c) => match self.statement_timeout_ms {
+                // A bound on every statement of the server, so no request (an unindexed
+                // `co` filter on a huge tenant, a lock queue) holds a connection for long.
+                Some(ms) => c.batch_execute(&format!(
+                    "{PG_SESSION} SET statement_timeout = {};",
+                    ms.max(1)
+                )),
+                None => c.batch_execute(PG_SESSION),
+            },
         }
         .map_err(diesel::r2d2::Error::QueryError)
     }

@@ -19,8 +19,10 @@ pub fn migrate(config: &StoreConfig) -> StoreResult<Vec<String>> {
             "an in-memory SQLite database cannot be migrated ahead of time".into(),
         ));
     }
+    // Migrations run without a statement timeout (they may rewrite large tables).
     let pragmas = SessionInit {
         busy_timeout_ms: config.busy_timeout.as_millis(),
+        statement_timeout_ms: None,
     };
     let mut conn = establish(&target, &pragmas)?;
     run_migrations(&mut conn)

@@ -73,6 +73,15 @@ pub struct StoreConfig {
     /// Apply pending migrations when opening (default `true`). When `false`, opening
     /// fails with [`StoreError::Migration`] if the schema is not exactly current.
     pub migrate_on_open: bool,
+    /// How many candidate rows a list whose filter cannot be answered exactly from the
+    /// indexes may read (`None`, the default here: unlimited; the server binary sets
+    /// 20 000). Beyond it the list fails with [`StoreError::TooMany`], so no request walks
+    /// a whole large tenant.
+    pub scan_budget: Option<u64>,
+    /// PostgreSQL only: the `statement_timeout` of every pooled connection (`None`, the
+    /// default here: the database's own setting; the server binary sets 5 s). A cancelled
+    /// statement is [`StoreError::Timeout`], or [`StoreError::TooMany`] in a list.
+    pub statement_timeout: Option<Duration>,
 }
 
 impl StoreConfig {
@@ -94,6 +103,8 @@ impl Default for StoreConfig {
             connection_timeout: Duration::from_secs(5),
             busy_timeout: Duration::from_secs(5),
             migrate_on_open: true,
+            scan_budget: None,
+            statement_timeout: None,
         }
     }
 }
@@ -109,6 +120,8 @@ pub struct DieselStore {
     target: Target,
     /// Where sequential index-paging walks continue (see `list::hints`).
     hints: list::KeysetHints,
+    /// [`StoreConfig::scan_budget`].
+    scan_budget: Option<u64>,
     /// Told after the commit of every transaction that appended events.
     listener: ListenerSlot,
 }
@@ -157,6 +170,7 @@ impl DieselStore {
         let target = Target::parse(&config.database_url)?;
         let pragmas = SessionInit {
             busy_timeout_ms: config.busy_timeout.as_millis(),
+            statement_timeout_ms: config.statement_timeout.map(|t| t.as_millis()),
         };
         let memory = target == Target::SqliteMemory;
         if !memory {
@@ -202,6 +216,7 @@ impl DieselStore {
             writer,
             target,
             hints: list::KeysetHints::default(),
+            scan_budget: config.scan_budget,
             listener: ListenerSlot::default(),
         };
         if memory {

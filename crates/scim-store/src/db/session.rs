@@ -32,6 +32,8 @@ pub(crate) struct DieselSession<'a> {
     conn: PooledConnection<DbManager>,
     /// The store's index-paging keyset hints.
     hints: &'a KeysetHints,
+    /// The store's scan budget (`StoreConfig::scan_budget`).
+    scan_budget: Option<u64>,
     /// The store's commit listener.
     listener: &'a ListenerSlot,
 }
@@ -40,11 +42,13 @@ impl<'a> DieselSession<'a> {
     pub(crate) fn new(
         conn: PooledConnection<DbManager>,
         hints: &'a KeysetHints,
+        scan_budget: Option<u64>,
         listener: &'a ListenerSlot,
     ) -> Self {
         DieselSession {
             conn,
             hints,
+            scan_budget,
             listener,
         }
     }
@@ -121,7 +125,14 @@ impl Session for DieselSession<'_> {
         kind: ResourceKind,
         params: &ListParams,
     ) -> StoreResult<Page> {
-        super::list::list(&mut self.conn, self.hints, tenant_id, kind, params)
+        super::list::list(
+            &mut self.conn,
+            self.hints,
+            self.scan_budget,
+            tenant_id,
+            kind,
+            params,
+        )
     }
 
     fn create(
@@ -281,6 +292,7 @@ impl Store for DieselStore {
         Ok(Box::new(DieselSession::new(
             conn,
             &self.hints,
+            self.scan_budget,
             &self.listener,
         )))
     }

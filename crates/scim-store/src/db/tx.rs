@@ -1,6 +1,6 @@
 //! Transactions and errors: the write transaction (`BEGIN IMMEDIATE` on SQLite), and the
 //! mapping of diesel errors to [`StoreError`] (uniqueness → the SCIM attribute, busy and
-//! deadlock → `Busy`, read-only → `Unavailable`).
+//! deadlock → `Busy`, read-only → `Unavailable`, a cancelled statement → `Timeout`).
 
 use super::conn::AnyConnection;
 use crate::{StoreError, StoreResult};
@@ -64,6 +64,13 @@ impl From<DieselError> for StoreError {
             }
             DieselError::DatabaseError(_, ref info) if is_busy(info.message()) => {
                 StoreError::Busy(Box::new(e))
+            }
+            // PostgreSQL 57014 query_canceled (`statement_timeout`), which diesel reports
+            // without a kind.
+            DieselError::DatabaseError(_, ref info)
+                if info.message().starts_with("canceling statement due to") =>
+            {
+                StoreError::Timeout(Box::new(e))
             }
             other => StoreError::Backend(Box::new(other)),
         }

@@ -14,6 +14,7 @@
 mod support;
 
 mod admin;
+mod budgets;
 mod crud;
 mod deltas;
 mod events;
@@ -54,6 +55,8 @@ macro_rules! conformance {
 }
 
 conformance!(
+    budgets::scan_budget_bounds_unindexed_filters,
+    budgets::statement_timeout_cancels_into_clean_errors,
     admin::admin_accounts_unique_email_and_tenant,
     admin::first_operator_only_once,
     admin::sign_in_failures_window,

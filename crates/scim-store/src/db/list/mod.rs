@@ -14,7 +14,8 @@
 //!   relations, a miss this statement alone) the matches are the whole result: ordered in
 //!   Rust with the SQL comparator and cut. When it overflows: `COUNT(*)`, then the ordered
 //!   page (`OFFSET`, or after the cursor).
-//! * **Any other filter**: the batched walk of [`scan`].
+//! * **Any other filter**: the batched walk of [`scan`], which reads at most the store's
+//!   scan budget of candidate rows (then `StoreError::TooMany`, 400 `tooMany`).
 //!
 //! Order: `sortBy` on `userName`, `displayName` (case-insensitively, via the lower-cased
 //! columns), `externalId`, `id`, `meta.created`, `meta.lastModified`, `name.givenName`,
@@ -89,10 +90,34 @@ impl Window {
     }
 }
 
-/// Lists one page (see the module documentation for the strategy).
+/// Lists one page (see the module documentation for the strategy). A filter evaluated in
+/// Rust reads at most `scan_budget` candidate rows; past it, or when a statement runs past
+/// the statement timeout, the list is [`StoreError::TooMany`].
 pub(crate) fn list(
     conn: &mut AnyConnection,
     hints: &KeysetHints,
+    scan_budget: Option<u64>,
+    tenant_id: &str,
+    kind: ResourceKind,
+    params: &ListParams,
+) -> StoreResult<Page> {
+    list_page(conn, hints, scan_budget, tenant_id, kind, params).map_err(|e| match e {
+        // A list that runs that long is one the filter (or the offset) makes expensive:
+        // retrying it would cost as much again.
+        StoreError::Timeout(_) => StoreError::TooMany(
+            "The list took longer than the server's statement timeout; use a filter on an \
+             indexed attribute (userName, externalId, emails, displayName, members) or a \
+             cursor"
+                .into(),
+        ),
+        other => other,
+    })
+}
+
+fn list_page(
+    conn: &mut AnyConnection,
+    hints: &KeysetHints,
+    scan_budget: Option<u64>,
     tenant_id: &str,
     kind: ResourceKind,
     params: &ListParams,
@@ -130,7 +155,7 @@ pub(crate) fn list(
             if exact {
                 pushed_down(conn, tenant_id, kind, pred.as_ref(), &mode)?
             } else {
-                scan::scan(conn, tenant_id, kind, pred.as_ref(), f, &mode)?
+                scan::scan(conn, tenant_id, kind, pred.as_ref(), f, &mode, scan_budget)?
             }
         }
     };

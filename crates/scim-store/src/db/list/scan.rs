@@ -8,6 +8,10 @@
 //!   re-read by id at the end;
 //! * cursor paging: the first `count + 1` matches after the cursor (the batches arrive in
 //!   the cursor's order), documents included.
+//!
+//! The walk reads at most the store's scan budget of candidates (then
+//! [`StoreError::TooMany`]): that bounds its time, the connection it holds, and the sort
+//! keys a deep `startIndex` makes it keep (never more than the candidates read).
 
 use super::sort::{Pos, SortCol, compare_rows, is_after};
 use super::sql::{self, PageQuery};
@@ -101,7 +105,8 @@ impl Keep {
     }
 }
 
-/// Runs the walk and returns the window `mode` asks for, with the exact total.
+/// Runs the walk and returns the window `mode` asks for, with the exact total; fails with
+/// [`StoreError::TooMany`] as soon as it would read more than `budget` candidates.
 pub(crate) fn scan(
     conn: &mut AnyConnection,
     tenant_id: &str,
@@ -109,6 +114,7 @@ pub(crate) fn scan(
     pred: Option<&Pred>,
     filter: &Filter,
     mode: &Mode,
+    budget: Option<u64>,
 ) -> StoreResult<Window> {
     let compiled = compile(kind, filter)?;
     let needs_relations = mentions_relation(kind, filter);
@@ -135,17 +141,35 @@ pub(crate) fn scan(
         },
     };
     let mut total = 0_u64;
+    let mut read = 0_u64;
     let mut from: Option<Pos> = None;
     loop {
+        // The last batch reads one row past the budget: exactly `budget` candidates is
+        // still a complete (allowed) walk.
+        let batch = match budget {
+            Some(b) => BATCH.min(b.saturating_sub(read).saturating_add(1)),
+            None => BATCH,
+        };
         let rows = sql::page(
             conn,
             tenant_id,
             kind,
-            PageQuery::keyset(pred, from.as_ref(), BATCH),
+            PageQuery::keyset(pred, from.as_ref(), batch),
         )?;
+        read = read.saturating_add(u64::try_from(rows.len()).unwrap_or(u64::MAX));
+        if let Some(b) = budget
+            && read > b
+        {
+            return Err(StoreError::TooMany(format!(
+                "The filter cannot be answered from an index and matches more than {b} \
+                 candidates, more than this server evaluates per request; add a condition on \
+                 an indexed attribute (userName, externalId, emails, displayName, members, \
+                 meta.created, meta.lastModified)"
+            )));
+        }
         let Some(last) = rows.last() else { break };
         from = Some(super::sort::pos(last));
-        let full = u64::try_from(rows.len()).unwrap_or(u64::MAX) >= BATCH;
+        let full = u64::try_from(rows.len()).unwrap_or(u64::MAX) >= batch;
         let mut relations = if needs_relations {
             let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
             Some(load_relations(conn, tenant_id, kind, &ids)?)
