@@ -19,7 +19,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the HTTP server (applies pending database migrations first).
+    /// Run the HTTP server (applies pending database migrations first, unless
+    /// `--no-migrate`).
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
@@ -259,6 +260,17 @@ pub struct Config {
     )]
     pub token_signing_key: Option<String>,
 
+    /// Apply no migrations on start: the schema must already be current (run `migrate` as
+    /// a job first); a server finding it older or newer stops with a message.
+    #[arg(
+        long,
+        env = "SCIM_NO_MIGRATE",
+        global = true,
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub no_migrate: bool,
+
     /// Seconds to let in-flight requests finish on shutdown (SIGTERM / Ctrl-C).
     #[arg(
         long,
@@ -342,6 +354,7 @@ impl Config {
         let mut c = scim_store::StoreConfig::new(self.database_url.clone());
         c.pool_size = self.db_pool_size.max(1);
         c.connection_timeout = Duration::from_secs(self.db_connection_timeout.max(1));
+        c.migrate_on_open = !self.no_migrate;
         c
     }
 
@@ -407,6 +420,9 @@ mod tests {
             Some(Command::Tenant(TenantCommand::Create { json: true, .. }))
         ));
         assert_eq!(cli.config.public_url(), "http://127.0.0.1:8080");
+        assert!(cli.config.store_config().migrate_on_open);
+        let cli = Cli::try_parse_from(["scim-server", "serve", "--no-migrate"]).unwrap();
+        assert!(!cli.config.store_config().migrate_on_open);
     }
 
     #[test]
