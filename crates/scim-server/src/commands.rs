@@ -7,7 +7,7 @@ use scim_http::state::tenant_url;
 use scim_store::{DieselStore, StoreError, TenantRepo as _};
 use serde_json::json;
 
-/// Opens the store (applying pending migrations).
+/// Opens the store (applying pending migrations unless `--no-migrate`).
 pub fn open_store(config: &Config) -> anyhow::Result<DieselStore> {
     DieselStore::open(&config.store_config()).with_context(|| {
         format!(
@@ -15,6 +15,38 @@ pub fn open_store(config: &Config) -> anyhow::Result<DieselStore> {
             redact_url(&config.database_url)
         )
     })
+}
+
+/// `serve` on a SQLite file: an exclusive lock on `<database file>.lock`, held for the
+/// life of the process (the kernel drops it when the process dies, even by `kill -9`).
+/// SQLite supports one server process per database file (the writer is modelled in the
+/// process); a second `serve` on the same file stops here with one clear line. The CLI's
+/// other commands take no lock: they run beside a server. `None` for PostgreSQL.
+pub fn lock_sqlite_database(config: &Config) -> anyhow::Result<Option<std::fs::File>> {
+    let Some(db) = config.store_config().sqlite_path() else {
+        return Ok(None);
+    };
+    let mut name = db.clone().into_os_string();
+    name.push(".lock");
+    let path = std::path::PathBuf::from(name);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open the lock file {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Err(anyhow::anyhow!(
+            "another `scim-server serve` is running on the SQLite database {} (it holds {}); \
+             a SQLite database serves one process: run replicas on PostgreSQL",
+            db.display(),
+            path.display()
+        )),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("cannot lock {}", path.display()))
+        }
+    }
 }
 
 /// A database URL without its password, for messages: the `user:password@` of the

@@ -20,7 +20,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the HTTP server (applies pending database migrations first).
+    /// Run the HTTP server (applies pending database migrations first, unless
+    /// `--no-migrate`).
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
@@ -260,6 +261,17 @@ pub struct Config {
     )]
     pub token_signing_key: Option<String>,
 
+    /// Apply no migrations on start: the schema must already be current (run `migrate` as
+    /// a job first); a server finding it older or newer stops with a message.
+    #[arg(
+        long,
+        env = "SCIM_NO_MIGRATE",
+        global = true,
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub no_migrate: bool,
+
     /// Seconds to let in-flight requests finish on shutdown (SIGTERM / Ctrl-C).
     #[arg(
         long,
@@ -349,6 +361,7 @@ impl Config {
         c.connection_timeout = Duration::from_secs(self.db_connection_timeout.max(1));
         c.scan_budget = Some(self.limits.filter_scan_budget).filter(|n| *n > 0);
         c.statement_timeout = LimitSettings::non_zero(self.limits.db_statement_timeout);
+        c.migrate_on_open = !self.no_migrate;
         c
     }
 
@@ -416,6 +429,9 @@ mod tests {
             Some(Command::Tenant(TenantCommand::Create { json: true, .. }))
         ));
         assert_eq!(cli.config.public_url(), "http://127.0.0.1:8080");
+        assert!(cli.config.store_config().migrate_on_open);
+        let cli = Cli::try_parse_from(["scim-server", "serve", "--no-migrate"]).unwrap();
+        assert!(!cli.config.store_config().migrate_on_open);
     }
 
     #[test]

@@ -77,9 +77,12 @@ fn run() -> anyhow::Result<()> {
     }
 }
 
-/// `serve`: opens the store (migrating it), loads the signing key and runs the HTTP server
-/// until SIGINT/SIGTERM, then lets in-flight requests finish.
+/// `serve`: locks a SQLite file against a second server, opens the store (migrating it
+/// unless `--no-migrate`), loads the signing key and runs the HTTP server until
+/// SIGINT/SIGTERM, then lets in-flight requests finish.
 fn serve(config: Config) -> anyhow::Result<()> {
+    // Held until the process ends.
+    let _sqlite_lock = commands::lock_sqlite_database(&config)?;
     let store = commands::open_store(&config)?;
     let signer = scim_http::load_signer(&store, config.token_signing_key.as_deref())
         .context("cannot load the token signing key")?;

@@ -648,6 +648,10 @@ fn the_events_api_matches_the_cli_and_test_events_use_the_worker() {
             claims(&got)
         );
 
+        // A second process on the database: PostgreSQL only (a SQLite file serves one).
+        if s.db.url.starts_with("sqlite") {
+            return;
+        }
         let quiet = s.replica(&[("SCIM_NO_DELIVERY", "true")]);
         let r = quiet.raw(
             "POST",

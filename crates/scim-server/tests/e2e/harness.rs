@@ -208,9 +208,64 @@ impl Server {
         ))
     }
 
+    /// Two `serve` processes started at the same moment on one fresh database that nothing
+    /// has migrated (each migrates on open, as replicas of a new deployment do), their
+    /// standard error appended to `a.log` and `b.log` in `log_dir`; `None` when the backend
+    /// is unavailable. Panics, with the failed process's log, unless both come up.
+    pub fn start_pair(
+        backend: Backend,
+        extra_env: &[(&str, &str)],
+        log_dir: &std::path::Path,
+    ) -> Option<(Server, Server)> {
+        let db = std::sync::Arc::new(TestDb::new(backend)?);
+        let env: Vec<(String, String)> = extra_env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let a_port = free_port();
+        let b_port = std::iter::repeat_with(free_port)
+            .find(|p| *p != a_port)
+            .unwrap();
+        let mut started = Vec::new();
+        for (name, port) in [("a", a_port), ("b", b_port)] {
+            let addr = format!("127.0.0.1:{port}");
+            let log = log_dir.join(format!("{name}.log"));
+            started.push((spawn(&db.url, &addr, &env, Some(&log)), addr, log));
+        }
+        let mut servers = started.into_iter().map(|(child, addr, log)| {
+            let Some(child) = wait_healthy(child, &addr) else {
+                panic!(
+                    "the replica on {addr} did not come up:\n{}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            };
+            Server {
+                db: db.clone(),
+                public_url: format!("http://{addr}"),
+                addr,
+                env: env.clone(),
+                stderr_file: Some(log),
+                child,
+            }
+        });
+        let a = servers.next().unwrap();
+        let b = servers.next().unwrap();
+        Some((a, b))
+    }
+
+    /// The file this server's standard error goes to, if any.
+    pub fn log_file(&self) -> Option<&std::path::Path> {
+        self.stderr_file.as_deref()
+    }
+
     /// Another process on this server's database, on its own port, with `extra_env`.
     pub fn replica(&self, extra_env: &[(&str, &str)]) -> Server {
         Self::launch(self.db.clone(), extra_env, None)
+    }
+
+    /// A server on `db` as it is (nothing migrated first), with `extra_env`.
+    pub fn on(db: std::sync::Arc<TestDb>, extra_env: &[(&str, &str)]) -> Server {
+        Self::launch(db, extra_env, None)
     }
 
     fn launch(
@@ -506,6 +561,85 @@ pub fn enc(s: &str) -> String {
         }
     }
     out
+}
+
+/// One count (`SELECT count(*) AS n …`) run straight on a test database, beside the
+/// server: for invariants the API cannot show (rows without their log row, and so on).
+pub fn db_count(db_url: &str, sql: &str) -> i64 {
+    use diesel::{Connection, QueryableByName, RunQueryDsl};
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let query = diesel::sql_query(sql);
+    match db_url.strip_prefix("sqlite://") {
+        Some(path) => {
+            query
+                .get_result::<N>(&mut diesel::SqliteConnection::establish(path).unwrap())
+                .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                .n
+        }
+        None => {
+            query
+                .get_result::<N>(&mut diesel::PgConnection::establish(db_url).unwrap())
+                .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                .n
+        }
+    }
+}
+
+/// The lines of a server log that tell of a failure: errors, panics, a locked SQLite
+/// database, a migration problem.
+pub fn failure_lines(log: &str) -> Vec<&str> {
+    log.lines()
+        .filter(|l| {
+            let lower = l.to_lowercase();
+            l.contains("ERROR")
+                || lower.starts_with("error")
+                || lower.contains("panicked")
+                || lower.contains("database is locked")
+                || lower.contains("migration")
+        })
+        .collect()
+}
+
+/// A small seeded generator (SplitMix64): tests that choose at random print their seed
+/// and take it back from the environment, so a failure can be replayed.
+pub struct Rng(u64);
+
+impl Rng {
+    /// The seed from `var` when set, otherwise from the clock; printed either way.
+    pub fn from_env(var: &str) -> Rng {
+        let seed = std::env::var(var)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos() as u64
+            });
+        eprintln!("random seed {seed} (replay with {var}={seed})");
+        Rng(seed)
+    }
+
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
 }
 
 /// Runs `f` on SQLite and, when available, on PostgreSQL.

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod crash;
+mod crash_loop;
 mod entra;
 mod events;
 mod feed;
@@ -16,3 +17,4 @@ mod nats;
 mod okta;
 mod receiver;
 mod replicas;
+mod two_replicas;

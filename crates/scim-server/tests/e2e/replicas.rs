@@ -71,14 +71,15 @@ fn two_replicas_deliver_each_event_once_in_order_never_at_once() {
 }
 
 /// `--no-delivery`: that process writes the outbox and serves `events list`, but delivers
-/// nothing; a delivering process on the same database delivers everything, in order.
+/// nothing; a delivering process on the same database delivers everything, in order. (On
+/// PostgreSQL: a SQLite file serves one process.)
 #[test]
 fn a_no_delivery_process_writes_events_that_another_delivers() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("api-only.log");
     let mut env = QUICK_DELIVERY.to_vec();
     env.extend([("SCIM_NO_DELIVERY", "true"), ("SCIM_LOG_LEVEL", "info")]);
-    let Some(api) = Server::start_with(Backend::Sqlite, &env, Some(&log)) else {
+    let Some(api) = Server::start_with(Backend::Postgres, &env, Some(&log)) else {
         return;
     };
     let t = api.tenant("Quiet");

@@ -284,8 +284,9 @@ pub(crate) fn delete(
 }
 
 /// Removes `member_id` from every group that lists it, bumping those groups' versions
-/// (their rendered `members` change). Groups are updated in id order, so concurrent
-/// deletes lock them in the same order and cannot deadlock each other.
+/// (their rendered `members` change). On PostgreSQL the caller has locked them already
+/// ([`lock_order::lock_for_delete`](super::lock_order::lock_for_delete)); the updates go
+/// in id order as well.
 pub(crate) fn leave_all_groups(
     conn: &mut AnyConnection,
     tenant_id: &str,

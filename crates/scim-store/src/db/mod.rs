@@ -5,7 +5,8 @@
 //! settings), [`migrate`], [`tx`] (write transaction, error mapping), [`schema`],
 //! [`rows`] (stored rows ↔ resources), [`relations`] (`members`/`groups`), [`counts`]
 //! (per-tenant counters), [`filter_sql`] and [`list`] (lists), [`users`] and [`groups`]
-//! (the statements of one kind), [`writes`] (the write transactions), [`session`] (the
+//! (the statements of one kind), [`lock_order`] (the order of row locks on PostgreSQL),
+//! [`writes`] (the write transactions), [`session`] (the
 //! unit of work and the trait façade), [`tenants`] and [`admin`]. This file holds the
 //! configuration, the pools and the time/id helpers.
 //!
@@ -23,6 +24,7 @@ mod filter_sql;
 mod groups;
 mod leases;
 mod list;
+mod lock_order;
 mod migrate;
 mod outbox;
 mod outbox_pg;
@@ -90,6 +92,21 @@ impl StoreConfig {
         StoreConfig {
             database_url: database_url.into(),
             ..StoreConfig::default()
+        }
+    }
+
+    /// The database file of a `sqlite://` URL (relative to the working directory unless
+    /// absolute), without its query; `None` for PostgreSQL, `sqlite::memory:` or a URL
+    /// that is not valid. A SQLite file is meant for one server process: `serve` locks a
+    /// file beside it.
+    pub fn sqlite_path(&self) -> Option<std::path::PathBuf> {
+        match Target::parse(&self.database_url).ok()? {
+            Target::SqliteFile(url) => {
+                let path = url.trim().strip_prefix("sqlite://")?;
+                let path = path.split('?').next().unwrap_or(path);
+                Some(std::path::PathBuf::from(path))
+            }
+            Target::Postgres(_) | Target::SqliteMemory => None,
         }
     }
 }
@@ -387,6 +404,18 @@ mod tests {
             let err = Target::parse(bad).unwrap_err();
             assert!(matches!(err, StoreError::Config(_)), "{bad}: {err:?}");
         }
+        let path = |url: &str| StoreConfig::new(url).sqlite_path();
+        assert_eq!(
+            path("sqlite://data/scim.db?mode=rwc"),
+            Some("data/scim.db".into())
+        );
+        assert_eq!(
+            path("sqlite:///var/lib/scim.db"),
+            Some("/var/lib/scim.db".into())
+        );
+        assert_eq!(path("sqlite::memory:"), None);
+        assert_eq!(path("postgres://u@h/db"), None);
+        assert_eq!(path("mysql://x"), None);
         let msg = Target::parse("mysql://x").unwrap_err().to_string();
         assert!(
             msg.contains("'mysql'") && msg.contains("postgres://"),

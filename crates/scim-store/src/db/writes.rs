@@ -12,7 +12,7 @@ use super::rows::{
     bare_resource, parse_document, read_row_for_update, render_document, stored_document, str_attr,
 };
 use super::tenants::{LogLine, write_logs};
-use super::{AnyConnection, counts, groups, new_id, now_ms, users, utc};
+use super::{AnyConnection, counts, groups, lock_order, new_id, now_ms, users, utc};
 use crate::{LogOperation, StoreError, StoreResult};
 use chrono::NaiveDateTime;
 use scim_core::events::{Change, ChangeEvent, Subject, UpdateMethod, events_for};
@@ -398,7 +398,10 @@ pub(crate) fn change_members(
             let existing = groups::current_member_ids(conn, w.tenant_id, id)?;
             set_difference(&existing, &delta.apply_to(&existing))
         }
-        None => (delta.add.clone(), delta.remove.clone()),
+        None => (
+            lock_order::not_yet_members(conn, w.tenant_id, id, &delta.add)?,
+            delta.remove.clone(),
+        ),
     };
     let changed = write_membership(conn, w, id, &added, &removed)?;
     if doc.is_none() && changed.is_empty() {
@@ -417,7 +420,9 @@ pub(crate) fn delete(
     id: &str,
     check: &mut dyn FnMut(&Resource) -> Result<(), ScimError>,
 ) -> StoreResult<()> {
-    let row = read_row_for_update(conn, w.tenant_id, kind, id)?.ok_or(StoreError::NotFound)?;
+    // The groups listing it first, then the resource (the lock order of every write).
+    let row =
+        lock_order::lock_for_delete(conn, w.tenant_id, kind, id)?.ok_or(StoreError::NotFound)?;
     let current = bare_resource(kind, &row)?;
     check(&current).map_err(StoreError::Rejected)?;
     let now = now_ms();

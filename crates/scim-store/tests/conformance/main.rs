@@ -24,6 +24,7 @@ mod isolation;
 mod leases;
 mod members;
 mod paging;
+mod pg_races;
 mod plans;
 mod subscriptions;
 mod tokens_log;

@@ -78,8 +78,15 @@ pub fn postgres_url() -> Option<String> {
     }
 }
 
-/// A fresh schema in the PostgreSQL test database, selected through `search_path`.
-pub fn postgres() -> Option<TestDb> {
+/// An empty, unmigrated schema in the PostgreSQL test database, selected through
+/// `search_path` in its URL; dropped with the value.
+pub struct PgSchema {
+    pub config: StoreConfig,
+    cleanup: Cleanup,
+}
+
+/// A fresh empty schema, or `None` (SKIP) without PostgreSQL.
+pub fn postgres_schema() -> Option<PgSchema> {
     let admin_url = postgres_url()?;
     let schema = format!("test_{}", uuid::Uuid::new_v4().simple());
     let mut admin = diesel::PgConnection::establish(&admin_url).unwrap();
@@ -88,8 +95,15 @@ pub fn postgres() -> Option<TestDb> {
         .unwrap();
     let sep = if admin_url.contains('?') { '&' } else { '?' };
     let url = format!("{admin_url}{sep}options=-csearch_path%3D{schema}");
-    let cleanup = Cleanup::Schema { admin_url, schema };
-    let config = config(url);
+    Some(PgSchema {
+        config: config(url),
+        cleanup: Cleanup::Schema { admin_url, schema },
+    })
+}
+
+/// A fresh schema in the PostgreSQL test database, selected through `search_path`.
+pub fn postgres() -> Option<TestDb> {
+    let PgSchema { config, cleanup } = postgres_schema()?;
     let store = DieselStore::open(&config).unwrap();
     Some(TestDb {
         store,
