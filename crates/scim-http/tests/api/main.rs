@@ -13,5 +13,6 @@ mod errors;
 mod events;
 mod failures;
 mod helpers;
+mod hostile;
 mod lists;
 mod patch;

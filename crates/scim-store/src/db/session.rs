@@ -10,6 +10,7 @@ use super::list::KeysetHints;
 use super::relations::with_relations;
 use super::rows::{bare_resource, read_row};
 use super::tenants::{read_tenant, record_token_use};
+use super::tx::storable;
 use super::writes::{self, Writer};
 use super::{AnyConnection, DbManager, DieselStore, ListenerSlot, write_tx};
 use crate::{
@@ -107,6 +108,7 @@ impl Session for DieselSession<'_> {
         id: &str,
         relations: bool,
     ) -> StoreResult<Resource> {
+        storable(id)?;
         let row = read_row(&mut self.conn, tenant_id, kind, id)?.ok_or(StoreError::NotFound)?;
         if relations {
             with_relations(&mut self.conn, tenant_id, kind, &row)
@@ -158,6 +160,7 @@ impl Session for DieselSession<'_> {
         relations: bool,
         change: &mut dyn FnMut(&Resource) -> Result<Option<Attributes>, ScimError>,
     ) -> StoreResult<Resource> {
+        storable(id)?;
         self.write(actor, tenant_id, |c, w| {
             writes::update(c, w, kind, id, relations, change)
         })
@@ -171,6 +174,7 @@ impl Session for DieselSession<'_> {
         delta: &MemberDelta,
         change: &mut dyn FnMut(&Resource) -> Result<Option<Attributes>, ScimError>,
     ) -> StoreResult<Resource> {
+        storable(group_id)?;
         self.write(actor, tenant_id, |c, w| {
             writes::change_members(c, w, group_id, delta, change)
         })
@@ -184,6 +188,7 @@ impl Session for DieselSession<'_> {
         id: &str,
         check: &mut dyn FnMut(&Resource) -> Result<(), ScimError>,
     ) -> StoreResult<()> {
+        storable(id)?;
         self.write(actor, tenant_id, |c, w| {
             writes::delete(c, w, kind, id, check)
         })

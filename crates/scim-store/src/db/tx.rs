@@ -38,6 +38,18 @@ pub(crate) fn write_tx<T>(
     conn.transaction(f)
 }
 
+/// An id that cannot be stored (NUL, which PostgreSQL `text` refuses even in a
+/// comparison; empty; longer than [`MAX_ID_BYTES`](scim_core::limits::MAX_ID_BYTES)) names
+/// nothing: [`StoreError::NotFound`] without a query. Every lookup of a client-supplied id
+/// starts with it.
+pub(crate) fn storable(id: &str) -> StoreResult<()> {
+    if scim_core::limits::is_storable_id(id) {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound)
+    }
+}
+
 impl From<DieselError> for StoreError {
     /// Maps a diesel error; its text stays in the `source` chain, never in `Display`.
     fn from(e: DieselError) -> Self {
