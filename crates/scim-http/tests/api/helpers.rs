@@ -51,7 +51,7 @@ pub fn backends() -> Vec<Backend> {
 
 /// Where an app's database lives, removed with it.
 enum Place {
-    Dir(#[allow(dead_code)] tempfile::TempDir),
+    Dir(tempfile::TempDir),
     Schema { admin_url: String, schema: String },
 }
 
@@ -153,8 +153,33 @@ impl TestApp {
 
     /// An app on `backend`.
     pub fn on(backend: Backend, limits: Limits) -> TestApp {
+        Self::configured(backend, limits, |_| {})
+    }
+
+    /// An app on SQLite whose statements wait at most `busy_timeout` for a lock.
+    pub fn with_busy_timeout(busy_timeout: std::time::Duration) -> TestApp {
+        Self::configured(Backend::Sqlite, Limits::default(), |c| {
+            c.busy_timeout = busy_timeout;
+        })
+    }
+
+    /// The SQLite database file (SQLite apps only).
+    pub fn sqlite_path(&self) -> std::path::PathBuf {
+        match &self._place {
+            Place::Dir(dir) => dir.path().join("scim.db"),
+            Place::Schema { .. } => panic!("not a SQLite app"),
+        }
+    }
+
+    fn configured(
+        backend: Backend,
+        limits: Limits,
+        tune: impl FnOnce(&mut StoreConfig),
+    ) -> TestApp {
         let (place, url) = Place::new(backend);
-        let store = Arc::new(DieselStore::open(&StoreConfig::new(url)).unwrap());
+        let mut config = StoreConfig::new(url);
+        tune(&mut config);
+        let store = Arc::new(DieselStore::open(&config).unwrap());
         let signer = TokenSigner::from_secret(SIGNING_KEY).unwrap();
         let tenant = store.create_tenant("Acme").unwrap().id;
         let token = generate_token(store.as_ref(), &signer, &tenant)

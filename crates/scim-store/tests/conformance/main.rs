@@ -14,6 +14,7 @@
 mod support;
 
 mod admin;
+mod contention;
 mod crud;
 mod deltas;
 mod events;
