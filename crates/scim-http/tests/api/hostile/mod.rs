@@ -278,8 +278,9 @@ fn judge(expect: Expect, status: u16, ct: Option<&str>, body: &[u8]) -> Result<(
     }
     let v: Value =
         serde_json::from_slice(body).map_err(|e| format!("body is not JSON ({e}): {shown}"))?;
+    let code = status.to_string();
     if v["schemas"] != json!(["urn:ietf:params:scim:api:messages:2.0:Error"])
-        || v["status"] != status.to_string()
+        || v["status"].as_str() != Some(code.as_str())
     {
         return Err(format!("not a SCIM error body for {status}: {shown}"));
     }
