@@ -12,6 +12,7 @@ pub mod discovery;
 pub mod error;
 pub mod events;
 pub mod filter;
+pub mod limits;
 pub mod list;
 pub mod patch;
 pub mod path;

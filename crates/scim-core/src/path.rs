@@ -33,7 +33,8 @@ pub struct PatchPath {
 }
 
 /// Parses a PATCH `path`. Malformed paths are 400 `invalidPath` errors whose detail names
-/// the byte offset and the reason. Leading and trailing whitespace is ignored.
+/// the byte offset and the reason; so are paths longer than [`MAX_FILTER_LEN`] bytes and
+/// paths with a NUL character. Leading and trailing whitespace is ignored.
 ///
 /// ```
 /// use scim_core::path::parse_path;
@@ -52,6 +53,11 @@ pub fn parse_path(s: &str) -> ScimResult<PatchPath> {
     let body = src.trim_start_matches(|c: char| c.is_ascii_whitespace());
     if body.is_empty() {
         return Err(ScimError::invalid_path("the path is empty (offset 0)"));
+    }
+    if let Some(at) = s.find('\0') {
+        return Err(ScimError::invalid_path(format!(
+            "the path contains a NUL character (U+0000) at offset {at}"
+        )));
     }
     if body.len() > MAX_FILTER_LEN {
         return Err(ScimError::invalid_path(format!(

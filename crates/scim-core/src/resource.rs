@@ -8,8 +8,10 @@
 //! bare string is accepted where a complex attribute has a `value` sub-attribute (Entra's
 //! `manager`), unknown schema URIs and unknown attributes of known extensions are kept,
 //! and read-only attributes (`id`, `meta`, `groups`) are ignored. Values of the wrong type
-//! are rejected with `invalidValue`. `password` is write-only: it is discarded here and
-//! never part of any output.
+//! are rejected with `invalidValue`, and so is a multi-valued attribute that is not a JSON
+//! array (`"emails": "a@b.test"`). Values a backend cannot store (NUL, over-long strings,
+//! too many values) are `invalidValue` too ([`crate::limits`]). `password` is write-only:
+//! it is discarded here and never part of any output.
 
 use crate::error::{ScimError, ScimResult};
 use crate::schema::{
@@ -268,6 +270,7 @@ pub fn parse_resource(kind: ResourceKind, body: &Value) -> ScimResult<Attributes
     let mut out = Map::new();
     merge_object(rt, None, input, &mut out)?;
     check_required(rt, &out)?;
+    crate::limits::check_attributes(rt, &out)?;
     if kind == ResourceKind::User && !out.contains_key("active") {
         // Clients (Okta) rely on `active` being present on every user; a user created
         // without it is active.
@@ -431,9 +434,13 @@ pub fn normalize_value(def: &'static AttributeDef, value: Value, path: &str) -> 
         return Ok(Value::Null);
     }
     if def.multi_valued {
-        let items = match value {
-            Value::Array(items) => items,
-            single => vec![single],
+        // RFC 7643 §2.4: a multi-valued attribute is a JSON array. A lone value
+        // (`"emails": "a@b"`, `"emails": {"value": "a@b"}`) is refused rather than
+        // silently wrapped.
+        let Value::Array(items) = value else {
+            return Err(ScimError::invalid_value(format!(
+                "'{path}' is multi-valued: send a JSON array of values, even for one value"
+            )));
         };
         let mut out = Vec::with_capacity(items.len());
         for item in items {

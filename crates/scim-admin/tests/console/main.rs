@@ -12,6 +12,7 @@ mod receiver;
 mod access;
 mod delivery;
 mod events;
+mod ids;
 mod pages;
 mod tokens;
 mod webhook_access;

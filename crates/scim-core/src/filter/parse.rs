@@ -22,7 +22,8 @@
 //! `emails[type eq "work" and value eq "x"]`.
 //!
 //! Input longer than [`MAX_FILTER_LEN`] bytes, or nesting (parentheses, `not`, brackets)
-//! deeper than [`MAX_FILTER_DEPTH`], is rejected, so no input can exhaust the stack.
+//! deeper than [`MAX_FILTER_DEPTH`], is rejected, so no input can exhaust the stack; so is
+//! a NUL character anywhere (no stored value can hold one).
 
 use super::ast::{AttrPath, CompValue, CompareOp, Filter};
 use crate::error::{ScimError, ScimResult};
@@ -74,6 +75,14 @@ fn parse_filter_inner(s: &str) -> Result<Filter, Fail> {
                 "the filter is {} bytes long; at most {MAX_FILTER_LEN} are accepted",
                 s.len()
             ),
+        ));
+    }
+    if let Some(at) = s.find('\0') {
+        // Nothing stored can contain NUL (see `crate::limits`), and PostgreSQL cannot
+        // even compare with it.
+        return Err(Fail::new(
+            at,
+            format!("the filter contains a NUL character (U+0000) at offset {at}"),
         ));
     }
     let cx = Cx { src: s };

@@ -91,6 +91,9 @@ pub fn apply_patch(
     // A PATCH that leaves a required attribute unassigned is a mutability error
     // (RFC 7644 §3.5.2: "... is defined as a required attribute ... 'mutability'").
     check_required(rt, &work).map_err(|e| ScimError::mutability(e.detail().to_string()))?;
+    // What the operations wrote must be storable (NUL, lengths, counts); untouched
+    // attributes were checked when they were written.
+    touched.check(rt, &work)?;
     // Only written keys can differ: no deep comparison of untouched attributes.
     let changed = touched.differ(attrs, &work);
     Ok(PatchOutcome {

@@ -18,7 +18,9 @@
 //! - filters other than a single `value eq "…"`, and `add`/`replace` through a filter;
 //! - sub-attribute paths (`members.value`, `members[value eq "x"].display`);
 //! - member values that are not a string id or an object with a string `value` (numbers,
-//!   nested arrays, strings that look like JSON objects, which the normaliser parses);
+//!   nested arrays, strings that look like JSON objects, which the normaliser parses), a
+//!   lone value other than a bare id string, and values [`crate::limits`] refuses (a NUL,
+//!   an over-long id);
 //! - a non-null `type` or `$ref` on an added member (both are immutable sub-attributes, so
 //!   `apply_patch` rejects a re-add whose `type` differs from the stored one), a `primary`
 //!   key, or an object that keeps keys but has no `value`;
@@ -303,16 +305,24 @@ fn split_object(
 }
 
 /// The ids of an `add`/`replace` value, read the way `apply_patch` reads it: `""` is
-/// `null` anywhere, `null` adds nothing (replace: clears), a single value counts as a
-/// one-element list, values without an id are dropped.
+/// `null` anywhere, `null` adds nothing (replace: clears), a bare id string counts as a
+/// one-element list (any other lone value is an error there: `None` here), values without
+/// an id are dropped. A value that cannot be stored (a NUL, an id too long) is `None` too:
+/// the full apply rejects it.
 fn added_ids(value: Option<&Value>) -> Option<Vec<String>> {
     let items = match value {
-        None => return Some(Vec::new()),
+        None | Some(Value::Null) => return Some(Vec::new()),
+        Some(Value::String(s)) if s.is_empty() => return Some(Vec::new()),
         Some(Value::Array(items)) => items.as_slice(),
-        Some(single) => std::slice::from_ref(single),
+        Some(single @ Value::String(_)) => std::slice::from_ref(single),
+        Some(_) => return None,
     };
+    let members = crate::schema::GROUP.attribute("members")?;
     let mut ids = Vec::with_capacity(items.len());
     for item in items {
+        if !crate::limits::is_storable(members, item) {
+            return None;
+        }
         if let Some(id) = member_id(item, Use::Set)? {
             ids.push(id);
         }

@@ -11,9 +11,13 @@
 //! helpers), `members.rs` (the member-delta recogniser).
 //!
 //! Values go through the same normalisation as POST bodies
-//! ([`crate::resource::normalize_value`]), so PATCH and POST accept exactly the same shapes:
-//! `"True"`/`"False"` for booleans, a bare id for `manager` or a member, `$ref: null`,
-//! attribute names in any letter case.
+//! ([`crate::resource::normalize_value`]), so PATCH and POST accept the same shapes:
+//! `"True"`/`"False"` for booleans, a bare id for `manager` or inside a member list,
+//! `$ref: null`, attribute names in any letter case; a lone value for a multi-valued
+//! attribute is `invalidValue` in both, with one PATCH-only exception: a bare member id as
+//! the whole value of `members` (`{"op":"add","path":"members","value":"<id>"}`, sent by
+//! Microsoft's SCIMReferenceCode test collection). What the operations write is checked
+//! by [`crate::limits`] (NUL, lengths, counts).
 //!
 //! # Semantics
 //!

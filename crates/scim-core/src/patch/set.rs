@@ -59,6 +59,14 @@ fn set_whole(
     raw: Value,
 ) -> ScimResult<Option<Value>> {
     if def.multi_valued {
+        let raw = match raw {
+            // The one lone value accepted for a multi-valued attribute: a bare member id
+            // (`{"op":"add","path":"members","value":"<id>"}`), which Microsoft's
+            // SCIMReferenceCode test collection sends and expects to succeed. Every other
+            // lone value (an object, or a string for another attribute) is `invalidValue`.
+            Value::String(id) if def.name == "members" => Value::Array(vec![Value::String(id)]),
+            other => other,
+        };
         let new_items = match normalize_value(def, raw, def.name)? {
             Value::Null => Vec::new(),
             Value::Array(items) => items,

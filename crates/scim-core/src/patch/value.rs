@@ -2,7 +2,9 @@
 //! conversions, and moving an attribute out of and back into the working copy (core or
 //! extension) without cloning it.
 
+use crate::error::ScimResult;
 use crate::resource::Attributes;
+use crate::schema::ResourceType;
 use serde_json::{Map, Value};
 use std::collections::HashSet;
 
@@ -23,6 +25,11 @@ impl Touched {
     /// Whether `after` differs from `before`, given that only marked keys were written.
     pub(super) fn differ(&self, before: &Attributes, after: &Attributes) -> bool {
         self.0.iter().any(|k| before.get(k) != after.get(k))
+    }
+
+    /// [`crate::limits::check_attributes`] on the marked keys of `after`.
+    pub(super) fn check(&self, rt: &ResourceType, after: &Attributes) -> ScimResult<()> {
+        crate::limits::check_keys(rt, after, self.0.iter().map(String::as_str))
     }
 }
 

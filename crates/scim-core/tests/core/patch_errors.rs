@@ -451,7 +451,6 @@ fn path_less_add_accepts_exactly_what_post_accepts() {
         json!({"Active": "TRUE", "NickName": "n"}),
         json!({"name": {"GivenName": "G", "familyname": "F", "custom": 1}}),
         json!({"emails": [{"Value": "a@x", "Primary": "true", "Type": "work"}, {"value": "b@x"}]}),
-        json!({"emails": {"value": "single@x"}}),
         json!({ENT: {"manager": "42", "Department": "R&D", "customThing": [1]}}),
         json!({ENT: {"manager": {"value": "42", "$ref": null, "displayName": "Boss"}}}),
         json!({"roles": [{"value": "{\"id\":\"1\",\"value\":\"25\"}"}], "title": "T"}),
@@ -469,10 +468,9 @@ fn path_less_add_accepts_exactly_what_post_accepts() {
         let patched = patch_user(&base, json!([{"op": "add", "value": shape.clone()}]));
         assert_eq!(patched.attributes, posted, "{shape}");
     }
-    let group_shapes = [
-        json!({"members": [{"value": "u1", "$ref": null}, "u2", {"Value": "u3", "display": "x", "type": "User"}]}),
-        json!({"members": "u1"}),
-    ];
+    let group_shapes = [json!(
+        {"members": [{"value": "u1", "$ref": null}, "u2", {"Value": "u3", "display": "x", "type": "User"}]}
+    )];
     for shape in group_shapes {
         let mut post = shape.as_object().unwrap().clone();
         post.insert("displayName".into(), json!("G"));
@@ -483,4 +481,102 @@ fn path_less_add_accepts_exactly_what_post_accepts() {
         );
         assert_eq!(patched.attributes, posted, "{shape}");
     }
+}
+
+#[test]
+fn a_lone_value_for_a_multi_valued_attribute_is_invalid_value() {
+    // RFC 7643 §2.4: multi-valued attributes are arrays. POST, PUT and PATCH refuse a lone
+    // string or object instead of wrapping it.
+    let lone_user = [
+        json!({"emails": "a@b.test"}),
+        json!({"emails": {"value": "a@b.test"}}),
+        json!({"phoneNumbers": "+1 555"}),
+        json!({"roles": {"value": "admin"}}),
+        json!({"x509Certificates": "MIIB"}),
+    ];
+    let base = user(json!({"userName": "u"}));
+    for shape in lone_user {
+        let mut post = shape.as_object().unwrap().clone();
+        post.insert("userName".into(), json!("u"));
+        let err =
+            scim_core::resource::parse_resource(User, &Value::Object(post.clone())).unwrap_err();
+        assert_eq!(err.scim_type(), Some(InvalidValue), "POST {shape}");
+        assert!(err.detail().contains("multi-valued"), "{}", err.detail());
+        let err = scim_core::replace_resource(User, &base, &Value::Object(post)).unwrap_err();
+        assert_eq!(err.scim_type(), Some(InvalidValue), "PUT {shape}");
+        assert_eq!(
+            patch_err(User, &base, json!([{"op": "add", "value": shape.clone()}])),
+            Some(InvalidValue),
+            "PATCH {shape}"
+        );
+        let (name, value) = shape.as_object().unwrap().iter().next().unwrap();
+        for op in ["add", "replace"] {
+            assert_eq!(
+                patch_err(
+                    User,
+                    &base,
+                    json!([{"op": op, "path": name, "value": value}])
+                ),
+                Some(InvalidValue),
+                "PATCH {op} {name}"
+            );
+        }
+    }
+    // Groups: a lone member object, and a bare id in a POST or PUT body.
+    let g = group(json!({"displayName": "G"}));
+    for body in [
+        json!({"displayName": "G", "members": {"value": "u1"}}),
+        json!({"displayName": "G", "members": "u1"}),
+    ] {
+        let err = scim_core::resource::parse_resource(Group, &body).unwrap_err();
+        assert_eq!(err.scim_type(), Some(InvalidValue), "{body}");
+    }
+    assert_eq!(
+        patch_err(
+            Group,
+            &g,
+            json!([{"op": "add", "path": "members", "value": {"value": "u1"}}])
+        ),
+        Some(InvalidValue)
+    );
+    // The one exception: PATCH with a bare member id (Microsoft's SCIMReferenceCode
+    // "garbage" test expects it to succeed), in a path or a path-less value object.
+    for ops in [
+        json!([{"op": "add", "path": "members", "value": "u1"}]),
+        json!([{"op": "add", "value": {"members": "u1"}}]),
+        json!([{"op": "replace", "path": "members", "value": "u1"}]),
+    ] {
+        let out = patch_group(&g, ops.clone());
+        assert_eq!(out.attributes["members"], json!([{"value": "u1"}]), "{ops}");
+    }
+}
+
+#[test]
+fn values_that_cannot_be_stored_are_invalid_value() {
+    let base = user(json!({"userName": "u", "emails": [{"value": "a@b"}]}));
+    for ops in [
+        json!([{"op": "replace", "path": "userName", "value": "a\u{0}b"}]),
+        json!([{"op": "add", "path": "emails[type eq \"work\"].value", "value": "x\u{0}"}]),
+        json!([{"op": "add", "value": {"urn:x:custom": {"k": "\u{0}"}}}]),
+        json!([{"op": "replace", "path": "displayName", "value": "x".repeat(1025)}]),
+        json!([{"op": "add", "path": "emails", "value": (0..1001).map(|i| json!({"value": format!("e{i}@x")})).collect::<Vec<_>>()}]),
+    ] {
+        assert_eq!(
+            patch_err(User, &base, ops.clone()),
+            Some(InvalidValue),
+            "{ops}"
+        );
+    }
+    // NUL in a path or a path filter is an invalid path.
+    for path in ["title\u{0}", "emails[type eq \"w\u{0}\"].value"] {
+        let ops = json!([{"op": "add", "path": path, "value": "x"}]);
+        assert_eq!(patch_err(User, &base, ops), Some(InvalidPath), "{path}");
+    }
+    // A NUL member id in a group PATCH falls back from the split to the full apply, which
+    // refuses it.
+    let g = group(json!({"displayName": "G"}));
+    let ops = json!([{"op": "add", "path": "members", "value": [{"value": "u\u{0}"}]}]);
+    let request = scim_core::PatchRequest::from_json(&json!({"Operations": ops})).unwrap();
+    assert!(scim_core::patch::split_member_ops(Group, &request).is_none());
+    assert_eq!(patch_err(Group, &g, ops), Some(InvalidValue));
 }

@@ -1,6 +1,7 @@
 //! Store failures: `Unavailable` and `Busy` → 503 with `Retry-After`, `Unsupported` → 400,
 //! any other backend failure → 500 with a generic detail (no database text), `/readyz` →
-//! 503. A test double wraps the real store's sessions and fails chosen operations.
+//! 503. A test double wraps the real store's sessions and fails chosen operations; a
+//! second SQLite connection holding the write lock makes a real `Busy`.
 
 use crate::doubles::{Faults, spy, take};
 use crate::helpers::{PATCH_URN, TestApp};
@@ -110,4 +111,49 @@ async fn waiting_too_long_for_a_connection_is_503() {
     assert!(v["detail"].as_str().unwrap().contains("busy"), "{v}");
     // Once the connection is back, requests go through again.
     app.call("GET", "/Users", None).await.expect(200);
+}
+
+#[actix_web::test]
+async fn a_locked_sqlite_is_503_with_retry_after_and_writes_nothing() {
+    use diesel::{Connection, RunQueryDsl};
+    let app = TestApp::with_busy_timeout(std::time::Duration::from_millis(100));
+    let id = app.user("held@example.com").await;
+    // Another process (a backup, an operator's sqlite3 shell) holds the write lock past
+    // busy_timeout.
+    let path = app.sqlite_path();
+    let mut other = diesel::SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+    diesel::sql_query("BEGIN IMMEDIATE")
+        .execute(&mut other)
+        .unwrap();
+    let off = json!({"schemas": [PATCH_URN], "Operations": [{"op": "replace", "path": "active", "value": false}]});
+    let user = format!("/Users/{id}");
+    for (method, path, body) in [
+        (
+            "POST",
+            "/Users",
+            Some(json!({"userName": "blocked@example.com"})),
+        ),
+        ("POST", "/Groups", Some(json!({"displayName": "Blocked"}))),
+        ("PATCH", user.as_str(), Some(off.clone())),
+        (
+            "PUT",
+            user.as_str(),
+            Some(json!({"userName": "renamed@example.com"})),
+        ),
+        ("DELETE", user.as_str(), None),
+    ] {
+        let r = app.call(method, path, body.as_ref()).await;
+        let v = r.expect_error(503);
+        assert_eq!(r.header("retry-after"), Some("1"), "{method} {path}");
+        assert!(!v["detail"].as_str().unwrap().contains("locked"), "{v}");
+    }
+    // Reads go on meanwhile.
+    let v = app.call("GET", &user, None).await.expect(200);
+    assert_eq!(v["active"], true);
+    diesel::sql_query("ROLLBACK").execute(&mut other).unwrap();
+    app.call("PATCH", &user, Some(&off)).await.expect(200);
+    let v = app.call("GET", "/Users", None).await.expect(200);
+    assert_eq!(v["totalResults"], 1, "none of the refused writes landed");
+    let v = app.call("GET", "/Groups", None).await.expect(200);
+    assert_eq!(v["totalResults"], 0);
 }

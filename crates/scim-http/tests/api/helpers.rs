@@ -1,5 +1,6 @@
-//! The in-process test app: a real `DieselStore` on a temporary SQLite file, a tenant with
-//! a token, and a helper that sends requests through `actix_web::test`.
+//! The in-process test app: a real `DieselStore` on a temporary SQLite file (or, for the
+//! tests that run on both backends, a throw-away PostgreSQL schema), a tenant with a token,
+//! and a helper that sends requests through `actix_web::test`.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderMap;
@@ -15,9 +16,80 @@ pub const PATCH_URN: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 pub struct TestApp {
     pub state: AppState,
+    /// The same store as `state`'s, for raw SQL.
+    pub db: Arc<DieselStore>,
     pub tenant: String,
     pub token: String,
-    _dir: tempfile::TempDir,
+    _place: Place,
+}
+
+/// Which database an app runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// SQLite always, and PostgreSQL when `SCIM_TEST_DATABASE_URL` is set (`scripts/test` sets
+/// it): without it a loud SKIP, and a failure under `CI=true`.
+pub fn backends() -> Vec<Backend> {
+    match std::env::var("SCIM_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => vec![Backend::Sqlite, Backend::Postgres],
+        _ => {
+            if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+                panic!(
+                    "SCIM_TEST_DATABASE_URL is not set: the PostgreSQL HTTP tests cannot be skipped under CI=true"
+                );
+            }
+            eprintln!(
+                "\n*** SKIP: SCIM_TEST_DATABASE_URL is not set; HTTP test not run on PostgreSQL (use scripts/test) ***\n"
+            );
+            vec![Backend::Sqlite]
+        }
+    }
+}
+
+/// Where an app's database lives, removed with it.
+enum Place {
+    Dir(tempfile::TempDir),
+    Schema { admin_url: String, schema: String },
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        use diesel::{Connection, RunQueryDsl};
+        if let Place::Schema { admin_url, schema } = self
+            && let Ok(mut c) = diesel::PgConnection::establish(admin_url)
+        {
+            let _ = diesel::sql_query(format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                .execute(&mut c);
+        }
+    }
+}
+
+impl Place {
+    /// A fresh database: its place and URL.
+    fn new(backend: Backend) -> (Place, String) {
+        use diesel::{Connection, RunQueryDsl};
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!("sqlite://{}/scim.db", dir.path().display());
+                (Place::Dir(dir), url)
+            }
+            Backend::Postgres => {
+                let admin_url = std::env::var("SCIM_TEST_DATABASE_URL").unwrap();
+                let schema = format!("http_{}", uuid::Uuid::new_v4().simple());
+                let mut c = diesel::PgConnection::establish(&admin_url).unwrap();
+                diesel::sql_query(format!("CREATE SCHEMA {schema}"))
+                    .execute(&mut c)
+                    .unwrap();
+                let sep = if admin_url.contains('?') { '&' } else { '?' };
+                let url = format!("{admin_url}{sep}options=-csearch_path%3D{schema}");
+                (Place::Schema { admin_url, schema }, url)
+            }
+        }
+    }
 }
 
 pub struct Resp {
@@ -76,19 +148,51 @@ impl TestApp {
     }
 
     pub async fn with_limits(limits: Limits) -> TestApp {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/scim.db", dir.path().display());
-        let store = DieselStore::open(&StoreConfig::new(url)).unwrap();
+        Self::on(Backend::Sqlite, limits)
+    }
+
+    /// An app on `backend`.
+    pub fn on(backend: Backend, limits: Limits) -> TestApp {
+        Self::configured(backend, limits, |_| {})
+    }
+
+    /// An app on SQLite whose statements wait at most `busy_timeout` for a lock.
+    pub fn with_busy_timeout(busy_timeout: std::time::Duration) -> TestApp {
+        Self::configured(Backend::Sqlite, Limits::default(), |c| {
+            c.busy_timeout = busy_timeout;
+        })
+    }
+
+    /// The SQLite database file (SQLite apps only).
+    pub fn sqlite_path(&self) -> std::path::PathBuf {
+        match &self._place {
+            Place::Dir(dir) => dir.path().join("scim.db"),
+            Place::Schema { .. } => panic!("not a SQLite app"),
+        }
+    }
+
+    fn configured(
+        backend: Backend,
+        limits: Limits,
+        tune: impl FnOnce(&mut StoreConfig),
+    ) -> TestApp {
+        let (place, url) = Place::new(backend);
+        let mut config = StoreConfig::new(url);
+        tune(&mut config);
+        let store = Arc::new(DieselStore::open(&config).unwrap());
         let signer = TokenSigner::from_secret(SIGNING_KEY).unwrap();
         let tenant = store.create_tenant("Acme").unwrap().id;
-        let token = generate_token(&store, &signer, &tenant).unwrap().token;
-        let store: Arc<dyn Store> = Arc::new(store);
-        let state = AppState::new(store, signer, "https://scim.example.com/", limits);
+        let token = generate_token(store.as_ref(), &signer, &tenant)
+            .unwrap()
+            .token;
+        let dyn_store: Arc<dyn Store> = store.clone();
+        let state = AppState::new(dyn_store, signer, "https://scim.example.com/", limits);
         TestApp {
             state,
+            db: store,
             tenant,
             token,
-            _dir: dir,
+            _place: place,
         }
     }
 

@@ -14,5 +14,6 @@ mod events;
 mod failures;
 mod helpers;
 mod limits;
+mod hostile;
 mod lists;
 mod patch;

@@ -1,8 +1,10 @@
 //! [`EventRepo`] for [`DieselStore`]: the feed reads and pruning ([`outbox`]), the
 //! subscriptions and their delivery log ([`subscriptions`]), the worker's leases
 //! ([`leases`]). Reads use a reader connection; writes use the
-//! writer (SQLite's one writer connection, a pooled connection on PostgreSQL).
+//! writer (SQLite's one writer connection, a pooled connection on PostgreSQL). A
+//! subscription id that cannot be stored (NUL, too long) is `NotFound` without a query.
 
+use super::tx::storable;
 use super::{DieselStore, leases, outbox, subscriptions, truncate_ms};
 use crate::{
     Claim, CommitListener, DeliveryAttempt, DeliveryFilter, EventRecord, EventRepo,
@@ -56,10 +58,12 @@ impl EventRepo for DieselStore {
     }
 
     fn get_subscription(&self, tenant_id: &str, id: &str) -> StoreResult<Subscription> {
+        storable(id)?;
         subscriptions::get(&mut *self.conn()?, tenant_id, id)
     }
 
     fn find_subscription(&self, id: &str) -> StoreResult<Subscription> {
+        storable(id)?;
         subscriptions::find(&mut *self.conn()?, id)
     }
 
@@ -69,18 +73,22 @@ impl EventRepo for DieselStore {
         id: &str,
         change: &SubscriptionUpdate,
     ) -> StoreResult<Subscription> {
+        storable(id)?;
         subscriptions::update(&mut *self.write_conn()?, tenant_id, id, change)
     }
 
     fn delete_subscription(&self, tenant_id: &str, id: &str) -> StoreResult<()> {
+        storable(id)?;
         subscriptions::delete(&mut *self.write_conn()?, tenant_id, id)
     }
 
     fn replay_subscription(&self, tenant_id: &str, id: &str, after: i64) -> StoreResult<()> {
+        storable(id)?;
         subscriptions::replay(&mut *self.write_conn()?, tenant_id, id, after)
     }
 
     fn queue_redelivery(&self, tenant_id: &str, id: &str, position: i64) -> StoreResult<()> {
+        storable(id)?;
         subscriptions::queue_redelivery(&mut *self.write_conn()?, tenant_id, id, position)
     }
 

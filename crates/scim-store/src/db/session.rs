@@ -4,12 +4,15 @@
 //!
 //! Write methods run in one transaction ([`write_tx`]); a PostgreSQL deadlock or
 //! serialization failure ([`StoreError::Busy`]) re-runs the whole transaction, at most
-//! [`BUSY_RETRIES`] more times, here and nowhere else.
+//! [`BUSY_RETRIES`] more times after a short random pause, here and nowhere else; when
+//! the last attempt fails too, `Busy` goes to the caller (HTTP 503 with `Retry-After`).
+//! SQLite's `Busy` is not re-run: it already waited `busy_timeout` for the lock.
 
 use super::list::KeysetHints;
 use super::relations::with_relations;
 use super::rows::{bare_resource, read_row};
 use super::tenants::{read_tenant, record_token_use};
+use super::tx::storable;
 use super::writes::{self, Writer};
 use super::{AnyConnection, DbManager, DieselStore, ListenerSlot, write_tx};
 use crate::{
@@ -24,8 +27,14 @@ use scim_core::resource::{Attributes, Resource};
 use scim_core::{ResourceKind, ScimError};
 use std::cell::Cell;
 
-/// How many times a transaction that hit a deadlock or serialization failure is re-run.
-const BUSY_RETRIES: u32 = 2;
+/// How many times a PostgreSQL transaction that hit a deadlock or serialization failure is
+/// re-run.
+const BUSY_RETRIES: u32 = 3;
+
+/// The pause before re-run `n` (1, 2, 3) is uniformly random in `[0, BUSY_BACKOFF_MS · 2ⁿ)`
+/// milliseconds ("full jitter"), so two transactions that deadlocked each other do not
+/// meet again in step; at most 56 ms in all.
+const BUSY_BACKOFF_MS: u64 = 4;
 
 /// One unit of work on one pooled connection.
 pub(crate) struct DieselSession<'a> {
@@ -70,24 +79,44 @@ impl<'a> DieselSession<'a> {
             method: actor.method,
             appended: &appended,
         };
-        let mut retries = 0;
-        let result = loop {
+        let retry = matches!(*self.conn, AnyConnection::Postgresql(_));
+        let conn = &mut self.conn;
+        let result = retry_busy(retry, pause, || {
             appended.set(false);
-            match write_tx(&mut self.conn, |c| f(c, w)) {
-                Err(StoreError::Busy(_))
-                    if retries < BUSY_RETRIES
-                        && matches!(*self.conn, AnyConnection::Postgresql(_)) =>
-                {
-                    retries += 1;
-                }
-                other => break other,
-            }
-        };
+            write_tx(conn, |c| f(c, w))
+        });
         if result.is_ok() && appended.get() {
             self.listener.notify(tenant_id);
         }
         result
     }
+}
+
+/// Runs `attempt`, and when `retry` is on and it fails with [`StoreError::Busy`], runs it
+/// again after `pause(n)`, at most [`BUSY_RETRIES`] more times.
+fn retry_busy<T>(
+    retry: bool,
+    pause: impl Fn(u32),
+    mut attempt: impl FnMut() -> StoreResult<T>,
+) -> StoreResult<T> {
+    let mut retries = 0;
+    loop {
+        match attempt() {
+            Err(StoreError::Busy(_)) if retry && retries < BUSY_RETRIES => {
+                retries += 1;
+                pause(retries);
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Sleeps a random time in `[0, BUSY_BACKOFF_MS · 2ⁿ)` ms before re-run `n` (on the
+/// blocking thread that holds the connection: the pauses are a few milliseconds).
+fn pause(n: u32) {
+    let ceiling = BUSY_BACKOFF_MS << n.min(8);
+    let ms = u64::from(getrandom::u32().unwrap_or(0)) % ceiling;
+    std::thread::sleep(std::time::Duration::from_millis(ms));
 }
 
 impl Session for DieselSession<'_> {
@@ -111,6 +140,7 @@ impl Session for DieselSession<'_> {
         id: &str,
         relations: bool,
     ) -> StoreResult<Resource> {
+        storable(id)?;
         let row = read_row(&mut self.conn, tenant_id, kind, id)?.ok_or(StoreError::NotFound)?;
         if relations {
             with_relations(&mut self.conn, tenant_id, kind, &row)
@@ -169,6 +199,7 @@ impl Session for DieselSession<'_> {
         relations: bool,
         change: &mut dyn FnMut(&Resource) -> Result<Option<Attributes>, ScimError>,
     ) -> StoreResult<Resource> {
+        storable(id)?;
         self.write(actor, tenant_id, |c, w| {
             writes::update(c, w, kind, id, relations, change)
         })
@@ -182,6 +213,7 @@ impl Session for DieselSession<'_> {
         delta: &MemberDelta,
         change: &mut dyn FnMut(&Resource) -> Result<Option<Attributes>, ScimError>,
     ) -> StoreResult<Resource> {
+        storable(group_id)?;
         self.write(actor, tenant_id, |c, w| {
             writes::change_members(c, w, group_id, delta, change)
         })
@@ -195,6 +227,7 @@ impl Session for DieselSession<'_> {
         id: &str,
         check: &mut dyn FnMut(&Resource) -> Result<(), ScimError>,
     ) -> StoreResult<()> {
+        storable(id)?;
         self.write(actor, tenant_id, |c, w| {
             writes::delete(c, w, kind, id, check)
         })
@@ -315,5 +348,71 @@ impl Store for DieselStore {
 
     fn backend_name(&self) -> &'static str {
         self.backend()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+
+    fn busy() -> StoreError {
+        StoreError::Busy("deadlock detected".into())
+    }
+
+    #[test]
+    fn busy_is_retried_a_bounded_number_of_times_with_pauses() {
+        // Fails twice, then succeeds: three attempts, two pauses.
+        let (attempts, pauses) = (Cell::new(0), RefCell::new(Vec::new()));
+        let out = retry_busy(
+            true,
+            |n| pauses.borrow_mut().push(n),
+            || {
+                attempts.set(attempts.get() + 1);
+                if attempts.get() < 3 {
+                    Err(busy())
+                } else {
+                    Ok(7)
+                }
+            },
+        );
+        assert_eq!(out.unwrap(), 7);
+        assert_eq!(attempts.get(), 3);
+        assert_eq!(*pauses.borrow(), vec![1, 2]);
+        // Always busy: 1 + BUSY_RETRIES attempts, then `Busy` for the caller.
+        attempts.set(0);
+        let out: StoreResult<()> = retry_busy(
+            true,
+            |_| {},
+            || {
+                attempts.set(attempts.get() + 1);
+                Err(busy())
+            },
+        );
+        assert!(matches!(out, Err(StoreError::Busy(_))));
+        assert_eq!(attempts.get(), 1 + BUSY_RETRIES);
+        // Not retried: SQLite (busy_timeout already waited), and other errors.
+        attempts.set(0);
+        let out: StoreResult<()> = retry_busy(
+            false,
+            |_| {},
+            || {
+                attempts.set(attempts.get() + 1);
+                Err(busy())
+            },
+        );
+        assert!(matches!(out, Err(StoreError::Busy(_))));
+        assert_eq!(attempts.get(), 1);
+        attempts.set(0);
+        let out: StoreResult<()> = retry_busy(
+            true,
+            |_| {},
+            || {
+                attempts.set(attempts.get() + 1);
+                Err(StoreError::VersionMismatch)
+            },
+        );
+        assert!(matches!(out, Err(StoreError::VersionMismatch)));
+        assert_eq!(attempts.get(), 1);
     }
 }

@@ -149,6 +149,7 @@ impl TenantRepo for DieselStore {
 
 /// One tenant with its current token record.
 pub(crate) fn read_tenant(conn: &mut AnyConnection, tenant_id: &str) -> StoreResult<Tenant> {
+    super::tx::storable(tenant_id)?;
     let row: TenantRow = tenants::table
         .filter(tenants::id.eq(tenant_id))
         .select(TENANT_COLUMNS)

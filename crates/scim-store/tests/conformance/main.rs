@@ -15,6 +15,7 @@ mod support;
 
 mod admin;
 mod budgets;
+mod contention;
 mod crud;
 mod deltas;
 mod events;
