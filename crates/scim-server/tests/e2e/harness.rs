@@ -590,9 +590,11 @@ pub fn db_count(db_url: &str, sql: &str) -> i64 {
 }
 
 /// The lines of a server log that tell of a failure: errors, panics, a locked SQLite
-/// database, a migration problem.
+/// database, a migration problem. (Not a start that found its port still taken by the
+/// process just killed: that is the harness's port, and [`Server::restart`] tries again.)
 pub fn failure_lines(log: &str) -> Vec<&str> {
     log.lines()
+        .filter(|l| !l.contains("cannot listen on"))
         .filter(|l| {
             let lower = l.to_lowercase();
             l.contains("ERROR")
