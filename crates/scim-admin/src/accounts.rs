@@ -11,12 +11,12 @@ pub const MIN_PASSWORD_CHARS: usize = 10;
 /// The longest accepted password, in bytes (argon2 input stays bounded).
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 
-/// Checks an e-mail address loosely (one `@`, something on both sides, no spaces) and
-/// returns it trimmed.
+/// Checks an e-mail address loosely (one `@`, something on both sides, no spaces or
+/// control characters) and returns it trimmed.
 pub fn check_email(email: &str) -> Result<String, AdminError> {
     let email = email.trim();
     let ok = email.len() <= 254
-        && !email.chars().any(char::is_whitespace)
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
         && matches!(email.split_once('@'), Some((a, b)) if !a.is_empty() && !b.is_empty() && !b.contains('@'));
     if ok {
         Ok(email.to_string())
@@ -104,7 +104,9 @@ mod tests {
     #[test]
     fn rules() {
         assert!(check_email(" a@b.test ").is_ok());
-        for bad in ["", "a", "@b", "a@", "a b@c", "a@b@c"] {
+        for bad in [
+            "", "a", "@b", "a@", "a b@c", "a@b@c", "a@b\u{0}", "a\u{7}@b",
+        ] {
             assert!(check_email(bad).is_err(), "{bad}");
         }
         assert!(check_password("short").is_err());

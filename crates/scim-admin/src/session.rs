@@ -413,7 +413,11 @@ pub fn sign_in(
     password: &str,
 ) -> Result<AdminAccount, AdminError> {
     let email = email.trim();
-    if email.is_empty() || email.len() > 254 || password.len() > crate::accounts::MAX_PASSWORD_BYTES
+    // No address has a control character (and PostgreSQL cannot even compare with NUL).
+    if email.is_empty()
+        || email.len() > 254
+        || email.chars().any(char::is_control)
+        || password.len() > crate::accounts::MAX_PASSWORD_BYTES
     {
         return Err(AdminError::BadRequest(
             "Wrong e-mail address or password.".into(),

@@ -1,6 +1,6 @@
 //! Ids of any shape in console and admin API URLs (NUL, 10 KB, dot segments, invalid
-//! UTF-8, ...), on SQLite and PostgreSQL: 404, never a 5xx; and hostile query values never
-//! a 5xx either.
+//! UTF-8, ...), on SQLite and PostgreSQL: 404, never a 5xx; and NUL in query values,
+//! sign-in e-mails and the console's own writes never a 5xx either.
 
 use crate::helpers::*;
 use actix_web::test::TestRequest;
@@ -95,6 +95,43 @@ async fn bad_ids_in_console_and_api_urls_are_404() {
                     r.status
                 );
             }
+        }
+        // NUL in the values of the console's own writes: a 4xx, never a 5xx.
+        let nul_bodies = [
+            (
+                "POST",
+                "/admin/api/organizations".to_string(),
+                r#"{"name": "a\u0000b"}"#,
+            ),
+            (
+                "POST",
+                format!("/admin/api/organizations/{org}/webhooks"),
+                r#"{"target": "https://example.com/\u0000", "mode": "full"}"#,
+            ),
+            (
+                "POST",
+                format!("/admin/api/organizations/{org}/webhooks"),
+                r#"{"target": "https://example.com/hook", "events": ["prov:create\u0000"]}"#,
+            ),
+        ];
+        for (method, path, body) in nul_bodies {
+            let r = c.api(&mut api, method, &path, Some(body)).await;
+            assert!(
+                (400..500).contains(&r.status.as_u16()),
+                "[{backend:?}] {method} {path} {body}: {} {}",
+                r.status,
+                r.body
+            );
+        }
+        for email in ["op@example.test\u{0}", "\u{0}"] {
+            let mut anon = Client::default();
+            let r = c.sign_in_as(&mut anon, email, PASSWORD).await;
+            assert!(
+                r.status.as_u16() < 500,
+                "[{backend:?}] sign-in {email:?}: {}",
+                r.status
+            );
+            assert!(!anon.cookies.contains_key("scim_admin_session"));
         }
         // Hostile query values: never a 5xx.
         for q in ["q=%00", "q=a%00b", "page=%00", "q=%FF"] {

@@ -310,7 +310,7 @@ fn apply_extension_key(
     }
     // An unknown attribute of a known extension: kept as sent, like POST does.
     let value = blank_to_null(value.clone());
-    touched.mark(urn);
+    touched.mark_added(urn);
     with_extension(attrs, urn, |slot| {
         if value.is_null() {
             slot.shift_remove(key);
@@ -332,7 +332,7 @@ fn expect_object<'v>(key: &str, value: &'v Value) -> ScimResult<&'v Map<String, 
 
 fn merge_unknown(attrs: &mut Attributes, touched: &mut Touched, key: &str, value: &Value) {
     let value = blank_to_null(value.clone());
-    touched.mark(key);
+    touched.mark_added(key);
     match (attrs.get_mut(key), value) {
         (_, Value::Null) => {
             attrs.shift_remove(key);
@@ -443,7 +443,12 @@ fn apply_target(
     }
     // The value is moved out of the working copy (a large `members` list is not cloned);
     // on error the whole working copy is discarded, so nothing needs restoring.
-    touched.mark(target.ext.unwrap_or(def.name));
+    let key = target.ext.unwrap_or(def.name);
+    if kind == PatchOpKind::Remove {
+        touched.mark(key);
+    } else {
+        touched.mark_added(key);
+    }
     let current = take(attrs, target.ext, def.name).filter(|v| !is_unassigned(v));
     let guarded = def.mutability == Mutability::Immutable || def.required;
     let old = if guarded { current.clone() } else { None };

@@ -10,26 +10,39 @@ use std::collections::HashSet;
 
 /// The top-level keys (attribute names, extension URNs, unknown keys) the operations may
 /// have written, so that `changed` compares only those instead of the whole resource (a
-/// group's whole member list).
+/// group's whole member list), and the subset `add`/`replace` wrote new values into, the
+/// only ones the storage limits need to check again (a removal leaves a part of what was
+/// already stored).
 #[derive(Debug, Default)]
-pub(super) struct Touched(HashSet<String>);
+pub(super) struct Touched {
+    keys: HashSet<String>,
+    added: HashSet<String>,
+}
 
 impl Touched {
-    /// Records that `key` may be written.
+    /// Records that `key` may have lost values (a removal).
     pub(super) fn mark(&mut self, key: &str) {
-        if !self.0.contains(key) {
-            self.0.insert(key.to_string());
+        if !self.keys.contains(key) {
+            self.keys.insert(key.to_string());
+        }
+    }
+
+    /// Records that `key` may have new values (`add`, `replace`).
+    pub(super) fn mark_added(&mut self, key: &str) {
+        self.mark(key);
+        if !self.added.contains(key) {
+            self.added.insert(key.to_string());
         }
     }
 
     /// Whether `after` differs from `before`, given that only marked keys were written.
     pub(super) fn differ(&self, before: &Attributes, after: &Attributes) -> bool {
-        self.0.iter().any(|k| before.get(k) != after.get(k))
+        self.keys.iter().any(|k| before.get(k) != after.get(k))
     }
 
-    /// [`crate::limits::check_attributes`] on the marked keys of `after`.
+    /// [`crate::limits::check_attributes`] on the keys of `after` that got new values.
     pub(super) fn check(&self, rt: &ResourceType, after: &Attributes) -> ScimResult<()> {
-        crate::limits::check_keys(rt, after, self.0.iter().map(String::as_str))
+        crate::limits::check_keys(rt, after, self.added.iter().map(String::as_str))
     }
 }
 

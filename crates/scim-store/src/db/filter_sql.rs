@@ -205,7 +205,8 @@ fn str_test(op: CompareOp, value: &CompValue, fold: bool) -> Option<(StrTest, bo
         return None;
     };
     if v.contains('\0') {
-        // PostgreSQL text cannot hold NUL: leave it to the evaluator.
+        // PostgreSQL text cannot hold NUL: leave it to the evaluator. (`parse_filter`
+        // refuses NUL, so only a `Filter` built in code gets here.)
         return None;
     }
     let v = if fold { v.to_lowercase() } else { v.clone() };
