@@ -13,7 +13,7 @@ mod errors;
 mod events;
 mod failures;
 mod helpers;
-mod limits;
 mod hostile;
+mod limits;
 mod lists;
 mod patch;
