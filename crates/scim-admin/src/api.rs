@@ -1,5 +1,5 @@
-//! The admin JSON API (`/admin/api`), for automation: organizations (list, create, one),
-//! token generation (the token is in that response only), read access to users, groups
+//! The admin JSON API (`/admin/api`), for automation: organizations (list, create, one,
+//! pause and resume), token generation (the token is in that response only), read access to users, groups
 //! and the provisioning log, and the event feed and its subscriptions
 //! ([`webhooks::api`](crate::webhooks::api)). Authenticated by an admin API token
 //! (`Authorization: Bearer`, from `scim-server admin token`); the same
@@ -60,6 +60,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/organizations", web::get().to(list_orgs))
             .route("/organizations", web::post().to(create_org))
             .route("/organizations/{org}", web::get().to(get_org))
+            .route("/organizations/{org}", web::patch().to(patch_org))
             .route("/organizations/{org}/token", web::post().to(generate))
             .route("/organizations/{org}/users", web::get().to(users))
             .route("/organizations/{org}/users/{id}", web::get().to(user))
@@ -98,7 +99,10 @@ pub fn org_json(state: &AdminState, t: &Tenant) -> Value {
         "name": t.name,
         "created": t.created.to_rfc3339(),
         "tenantUrl": state.app.tenant_url(&t.id),
+        "paused": t.paused_at.is_some(),
+        "pausedAt": t.paused_at.map(|p| p.to_rfc3339()),
         "token": t.token.as_ref().map(|r| json!({
+            "id": r.id,
             "generated": r.generated.to_rfc3339(),
             "lastUsed": r.last_used.map(|u| u.to_rfc3339()),
         })),
@@ -152,17 +156,54 @@ async fn get_org(req: HttpRequest, state: Data) -> ApiResult {
     Ok(ok(StatusCode::OK, &org_json(&state, &t)))
 }
 
-async fn generate(req: HttpRequest, state: Data) -> ApiResult {
+/// `PATCH /organizations/{id}` with `{"paused": true|false}`: pauses or resumes
+/// provisioning; answers with the organization.
+async fn patch_org(req: HttpRequest, state: Data, body: web::Bytes) -> ApiResult {
     let w = who(&state, &req).await?;
     let id = org_id(&req);
+    let parsed: Value = serde_json::from_slice(&body)
+        .map_err(|_| AdminError::BadRequest("The body must be a JSON object.".into()))?;
+    let paused = parsed
+        .get("paused")
+        .and_then(Value::as_bool)
+        .ok_or_else(|| AdminError::BadRequest("'paused' (true or false) is required.".into()))?;
+    let t = state
+        .run(move |s| service::set_paused(s, &w, &id, paused))
+        .await?;
+    Ok(ok(StatusCode::OK, &org_json(&state, &t)))
+}
+
+/// The optional `expected_token_id` of a Generate body: absent (or no body) → `None`
+/// (the token current just before is replaced); `null` → the caller saw no token.
+fn expected_token_id(body: &[u8]) -> Result<Option<Option<String>>, AdminError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let parsed: Value = serde_json::from_slice(body)
+        .map_err(|_| AdminError::BadRequest("The body must be a JSON object.".into()))?;
+    match parsed.get("expected_token_id") {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(None)),
+        Some(Value::String(id)) => Ok(Some(Some(id.clone()))),
+        Some(_) => Err(AdminError::BadRequest(
+            "'expected_token_id' must be a string or null.".into(),
+        )),
+    }
+}
+
+async fn generate(req: HttpRequest, state: Data, body: web::Bytes) -> ApiResult {
+    let w = who(&state, &req).await?;
+    let id = org_id(&req);
+    let expected = expected_token_id(&body)?;
     let g = state
-        .run(move |s| service::generate_token(s, &w, &id))
+        .run(move |s| service::generate_token(s, &w, &id, expected))
         .await?;
     Ok(ok(
         StatusCode::CREATED,
         &json!({
             "organizationId": g.tenant_id,
             "tenantUrl": state.app.tenant_url(&g.tenant_id),
+            "tokenId": g.token_id,
             "token": g.token,
         }),
     ))

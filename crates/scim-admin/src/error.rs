@@ -26,6 +26,10 @@ pub enum AdminError {
     /// The e-mail address is taken.
     #[error("{0} is already in use")]
     Conflict(String),
+    /// The page was out of date: what it showed changed elsewhere (a token generated
+    /// again from another window or replica). The message says what to do.
+    #[error("{0}")]
+    Stale(&'static str),
     /// This process cannot do it (e.g. it runs no delivery worker); the message says why.
     #[error("{0}")]
     Unavailable(&'static str),
@@ -43,7 +47,7 @@ impl AdminError {
             AdminError::Forbidden(_) => StatusCode::FORBIDDEN,
             AdminError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             AdminError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AdminError::Conflict(_) => StatusCode::CONFLICT,
+            AdminError::Conflict(_) | AdminError::Stale(_) => StatusCode::CONFLICT,
             AdminError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AdminError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -65,11 +69,17 @@ impl AdminError {
     }
 }
 
+/// What a Generate that lost to another one is told.
+pub const TOKEN_CHANGED: &str = "The token was generated again elsewhere (another window, \
+     admin or the command line) since this page was loaded; nothing was changed. Reload the \
+     page to see the current token.";
+
 impl From<StoreError> for AdminError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => AdminError::NotFound,
             StoreError::Conflict { attribute } => AdminError::Conflict(attribute),
+            StoreError::TokenChanged => AdminError::Stale(TOKEN_CHANGED),
             other => {
                 let mut detail = other.to_string();
                 let mut src = std::error::Error::source(&other);

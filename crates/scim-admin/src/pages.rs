@@ -78,6 +78,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/organizations/{org}/settings/token",
             web::post().to(generate),
         )
+        .route(
+            "/organizations/{org}/settings/paused",
+            web::post().to(pause),
+        )
         .route("/organizations/{org}/users", web::get().to(users))
         .route("/organizations/{org}/users/{id}", web::get().to(user))
         .route("/organizations/{org}/groups", web::get().to(groups))
@@ -406,7 +410,17 @@ async fn settings(req: HttpRequest, state: Data) -> PageResult {
     ))
 }
 
-async fn generate(req: HttpRequest, state: Data, form: web::Form<CsrfForm>) -> PageResult {
+/// The Generate form: its CSRF token and the public id of the token the page showed
+/// (empty: none), so that a Generate from a stale page loses to the one that won.
+#[derive(serde::Deserialize)]
+pub(crate) struct GenerateForm {
+    #[serde(default)]
+    pub(crate) csrf: String,
+    #[serde(default)]
+    pub(crate) token_id: Option<String>,
+}
+
+async fn generate(req: HttpRequest, state: Data, form: web::Form<GenerateForm>) -> PageResult {
     let who = signed_in(&state, &req).await?;
     let id = org_id(&req);
     // The organization must be visible before anything else is said about the request.
@@ -417,14 +431,29 @@ async fn generate(req: HttpRequest, state: Data, form: web::Form<CsrfForm>) -> P
     check_csrf(&state, &req, who.csrf.as_deref(), &form.csrf)?;
     let w = who.clone();
     let tid = before.id.clone();
+    let expected = form
+        .token_id
+        .clone()
+        .map(|seen| (!seen.is_empty()).then_some(seen));
     let (generated, after) = state
         .run(move |s| {
-            let g = service::generate_token(s, &w, &tid)?;
+            let g = service::generate_token(s, &w, &tid, expected);
             let t = s.store().get_tenant(&tid)?;
             Ok((g, t))
         })
         .await?;
     let url = state.app.tenant_url(&after.id);
+    let generated = match generated {
+        Ok(g) => g,
+        // Another Generate won since this page was loaded: say so on the current page.
+        Err(AdminError::Stale(message)) => {
+            return Ok(page(
+                StatusCode::CONFLICT,
+                views::settings(&who, &after, &url, None, Some(message)),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let fresh = FreshToken {
         token: &generated.token,
         replaced: before.token.is_some(),
@@ -433,6 +462,31 @@ async fn generate(req: HttpRequest, state: Data, form: web::Form<CsrfForm>) -> P
         StatusCode::OK,
         views::settings(&who, &after, &url, Some(fresh), None),
     ))
+}
+
+/// The pause switch: `paused` is `true` to pause, anything else resumes.
+#[derive(serde::Deserialize)]
+pub(crate) struct PauseForm {
+    #[serde(default)]
+    pub(crate) csrf: String,
+    #[serde(default)]
+    pub(crate) paused: String,
+}
+
+async fn pause(req: HttpRequest, state: Data, form: web::Form<PauseForm>) -> PageResult {
+    let who = signed_in(&state, &req).await?;
+    let id = org_id(&req);
+    let w = who.clone();
+    let before = state
+        .run(move |s| service::organization(s, &w, &id))
+        .await?;
+    check_csrf(&state, &req, who.csrf.as_deref(), &form.csrf)?;
+    let paused = form.paused == "true";
+    let (w, tid) = (who.clone(), before.id.clone());
+    let after = state
+        .run(move |s| service::set_paused(s, &w, &tid, paused))
+        .await?;
+    Ok(redirect(&format!("{}/settings", views::org_path(&after.id))))
 }
 
 async fn users(req: HttpRequest, state: Data) -> PageResult {

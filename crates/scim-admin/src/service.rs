@@ -64,16 +64,40 @@ pub fn create_organization(
 }
 
 /// Generates the organization's new secret token (the previous one stops working at
-/// once), through the same function as `scim-server token generate`.
+/// once), through the same functions as `scim-server token generate`. `expected` is the
+/// public id of the token the caller last saw (`Some(None)`: it saw none); `None` takes
+/// the one current just before. When another Generate won in between: `Stale` (409), and
+/// nothing changes, so no token shown is ever already dead.
 pub fn generate_token(
     state: &AdminState,
     who: &Principal,
     tenant_id: &str,
+    expected: Option<Option<String>>,
 ) -> Result<scim_http::tokens::GeneratedToken, AdminError> {
     let tenant = organization(state, who, tenant_id)?;
-    let generated = scim_http::generate_token(state.store(), &state.app.signer, &tenant.id)?;
+    let expected = expected.unwrap_or_else(|| tenant.token.as_ref().map(|t| t.id.clone()));
+    let generated = scim_http::rotate_token(state.store(), &tenant.id, expected.as_deref())?;
     tracing::info!(tenant_id = %tenant.id, admin = %who.account.id, "admin console: secret token generated");
     Ok(generated)
+}
+
+/// Pauses (`true`) or resumes provisioning for the organization (operators: any; an
+/// organization's admins: their own, any other is not found). Recorded in the structured
+/// log with the organization and the admin (the provisioning log records SCIM changes to
+/// resources only).
+pub fn set_paused(
+    state: &AdminState,
+    who: &Principal,
+    tenant_id: &str,
+    paused: bool,
+) -> Result<Tenant, AdminError> {
+    let tenant = organization(state, who, tenant_id)?;
+    let t = state
+        .store()
+        .set_paused(&tenant.id, paused, chrono::Utc::now())?;
+    let action = if paused { "paused" } else { "resumed" };
+    tracing::info!(tenant_id = %t.id, admin = %who.account.id, "admin console: provisioning {action}");
+    Ok(t)
 }
 
 /// The filter for the Users search box: a SCIM filter when the text is one, otherwise

@@ -281,6 +281,9 @@ pub(crate) fn settings(
                 }
                 form method="post" action={ (org_path(&t.id)) "/settings/token" } data-confirm=[t.token.is_some().then_some(confirm)] {
                     (csrf_field(csrf))
+                    // The token this page shows: a Generate from a page that is out of date
+                    // is refused instead of replacing a token someone was just shown.
+                    input type="hidden" name="token_id" value=(t.token.as_ref().map(|r| r.id.as_str()).unwrap_or(""));
                     @if t.token.is_some() {
                         // Without JavaScript there is no confirm(): ask with a checkbox.
                         noscript {
@@ -290,9 +293,38 @@ pub(crate) fn settings(
                     button #generate type="submit" { @if t.token.is_some() { "Generate a new token" } @else { "Generate" } }
                 }
             }
+            section.card #provisioning {
+                h2 { "Provisioning" }
+                @match &t.paused_at {
+                    Some(at) => {
+                        p.notice.warn #paused-state role="status" {
+                            strong { "Paused" } " since " (when(at)) ". Your identity provider's requests get 403 with a message saying provisioning is paused; no user or group changes. Nothing is deleted."
+                        }
+                        form method="post" action={ (org_path(&t.id)) "/settings/paused" } {
+                            (csrf_field(csrf))
+                            input type="hidden" name="paused" value="false";
+                            button #resume type="submit" { "Resume provisioning" }
+                        }
+                    }
+                    None => {
+                        p #paused-state { "Running: your identity provider can create, change and deactivate users and groups." }
+                        form method="post" action={ (org_path(&t.id)) "/settings/paused" } data-confirm=(PAUSE_CONFIRM) {
+                            (csrf_field(csrf))
+                            input type="hidden" name="paused" value="true";
+                            noscript {
+                                p { label { input type="checkbox" name="understood" value="yes" required; " I understand that provisioning stops until it is resumed." } }
+                            }
+                            button.secondary #pause type="submit" { "Pause provisioning" }
+                        }
+                    }
+                }
+            }
         },
     )
 }
+
+/// What pausing does, asked before it happens.
+const PAUSE_CONFIRM: &str = "Pausing makes every request of your identity provider fail with 403 (\"provisioning is paused\") on every server, at once: users and groups stop being created, updated or deactivated here until you resume. Nothing is deleted. Continue?";
 
 fn status_badge(active: Option<bool>) -> Markup {
     html! {

@@ -8,8 +8,12 @@
 //! - `issued`: when the cursor was issued, microseconds since the epoch (8 bytes, big endian);
 //! - `created`, `id`: the keyset of the last resource of the page it follows (8 bytes of
 //!   microseconds, then the id's UTF-8 bytes to the end);
-//! - `mac`: HMAC-SHA256 over the [`QueryBinding`] and everything before it, keyed with a key
-//!   derived from the token-signing key (so every replica accepts every replica's cursors).
+//! - `mac`: HMAC-SHA256 over the [`QueryBinding`] and everything before it, keyed with the
+//!   [`CursorKey`]: 32 random bytes of its own, shared by every replica through the store's
+//!   settings ([`CURSOR_KEY_SETTING`]). The key being readable in a database copy is
+//!   accepted: a forged cursor can only page through the caller's own tenant (the binding
+//!   includes the tenant id, and every page re-authenticates the token first), so it grants
+//!   nothing that `startIndex` paging does not.
 //!
 //! The binding hashes the tenant id, the resource type, the filter, `sortBy`/`sortOrder`
 //! and `attributes`/`excludedAttributes` (RFC 9865 §2.1: every parameter but `count` and
@@ -42,6 +46,45 @@ pub const VERSION: u8 = 1;
 
 /// The longest cursor accepted, in characters (a longer one is rejected before any work).
 pub const MAX_CURSOR_CHARS: usize = 512;
+
+/// The setting under which the cursor key is shared by every replica.
+pub const CURSOR_KEY_SETTING: &str = "cursor_key";
+
+/// The key that authenticates list cursors (never shown in `Debug`).
+#[derive(Clone)]
+pub struct CursorKey([u8; 32]);
+
+impl std::fmt::Debug for CursorKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CursorKey(<redacted>)")
+    }
+}
+
+impl CursorKey {
+    /// A key of the given bytes (tests; servers use [`CursorKey::load`]).
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        CursorKey(bytes)
+    }
+
+    /// The key shared through the store's settings, created by the first replica that
+    /// needs it (32 random bytes, base64).
+    pub fn load(store: &dyn scim_store::SettingsRepo) -> Result<Self, crate::tokens::TokenError> {
+        use crate::tokens::{TokenError, random_bytes};
+        let fresh = base64::engine::general_purpose::STANDARD.encode(random_bytes(32)?);
+        let stored = store.get_or_init_setting(CURSOR_KEY_SETTING, &fresh)?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(stored.as_bytes())
+            .ok()
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .ok_or(TokenError::KeyTooShort)?;
+        Ok(CursorKey(bytes))
+    }
+
+    /// The raw key.
+    pub(crate) fn bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
 
 const MAC_BYTES: usize = 32;
 const HEADER_BYTES: usize = 1 + 8 + 8;

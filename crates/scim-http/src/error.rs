@@ -5,8 +5,9 @@
 //! `VersionMismatch` → 412, `InvalidReference` → 400 `invalidValue`, `Unavailable` and
 //! `Busy` → 503 (with `Retry-After`), `Rejected(e)` → `e` (the change function's own SCIM
 //! error, e.g. a failed `If-Match`), `Unsupported` → 400 `invalidValue`, `TooMany` → 400
-//! `tooMany`, `Timeout` → 503, anything else → 500 with a generic detail (the source chain
-//! goes to the log, never to the client). A tenant over its rate limit is 429.
+//! `tooMany`, `Timeout` → 503, `TokenChanged` → 409, anything else → 500 with a generic
+//! detail (the source chain goes to the log, never to the client). A tenant over its rate
+//! limit is 429; a paused tenant is 403 with [`PAUSED_DETAIL`].
 
 use crate::response::SCIM_JSON;
 use actix_web::http::StatusCode;
@@ -36,7 +37,17 @@ pub enum ApiError {
     /// The tenant is over its rate limit (429 with `Retry-After` and `RateLimit-*`).
     #[error("rate limited")]
     Throttled(crate::limit::Throttled),
+    /// The tenant's administrator paused provisioning (403, with a detail an identity
+    /// provider's admin can act on). Only ever after a successful token check.
+    #[error("provisioning is paused")]
+    Paused,
 }
+
+/// The `detail` of the 403 a paused tenant gets (shown by Okta's "Test API Credentials"
+/// and in Entra's provisioning logs).
+pub const PAUSED_DETAIL: &str = "Provisioning for this organization is paused by its \
+     administrator. Resume it in the SCIM server's console (Settings) or with \
+     `scim-server tenant resume`.";
 
 impl ApiError {
     /// The SCIM error the client sees.
@@ -47,6 +58,7 @@ impl ApiError {
                 "Authentication failed: send this organization's secret token as \
                  'Authorization: Bearer <token>'",
             ),
+            ApiError::Paused => ScimError::forbidden(PAUSED_DETAIL),
             ApiError::Throttled(t) => ScimError::too_many_requests(format!(
                 "This organization is over its rate limit of {} requests per second; retry \
                  after {} s",
@@ -70,6 +82,9 @@ impl ApiError {
                     ScimError::unavailable("The database is busy; retry shortly")
                 }
                 StoreError::Rejected(e) => e.clone(),
+                StoreError::TokenChanged => ScimError::conflict(
+                    "The token was generated again elsewhere; reload",
+                ),
                 StoreError::Unsupported(what) => ScimError::invalid_value(*what),
                 StoreError::TooMany(detail) => ScimError::too_many(detail.clone()),
                 StoreError::Timeout(_) => ScimError::unavailable(
@@ -217,6 +232,7 @@ mod tests {
                 409,
             ),
             (StoreError::VersionMismatch, 412),
+            (StoreError::TokenChanged, 409),
             (StoreError::InvalidReference { value: "x".into() }, 400),
             (StoreError::Unavailable("pool timeout".into()), 503),
             (StoreError::Backend("syntax error at SELECT".into()), 500),

@@ -10,6 +10,7 @@
 pub mod auth;
 pub mod cursor;
 pub mod error;
+pub mod legacy_tokens;
 pub mod limit;
 pub mod request;
 pub mod response;
@@ -23,4 +24,5 @@ pub use error::ApiError;
 pub use limit::{RateLimit, TenantLimiter};
 pub use routes::configure;
 pub use state::{AppState, Limits};
-pub use tokens::{TokenSigner, generate_token, load_signer};
+pub use cursor::CursorKey;
+pub use tokens::{TokenSigner, generate_token, rotate_token};

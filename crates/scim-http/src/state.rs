@@ -9,7 +9,7 @@
 
 use crate::error::ApiError;
 use crate::limit::{RateLimit, TenantLimiter};
-use crate::tokens::TokenSigner;
+use crate::cursor::CursorKey;
 use actix_web::web;
 use scim_core::ScimError;
 use scim_store::{Access, Session, Store};
@@ -80,13 +80,13 @@ impl Queues {
     }
 }
 
-/// Everything a handler needs: the store, the token signer, the public URL and the limits.
+/// Everything a handler needs: the store, the cursor key, the public URL and the limits.
 #[derive(Clone)]
 pub struct AppState {
     /// The store (SQLite or PostgreSQL).
     pub store: Arc<dyn Store>,
-    /// Signs and verifies tenant tokens.
-    pub signer: TokenSigner,
+    /// Authenticates list cursors.
+    pub cursor_key: CursorKey,
     /// The externally visible base URL, without a trailing `/` (e.g. `https://scim.example.com`).
     pub public_url: String,
     /// Request limits.
@@ -110,7 +110,7 @@ impl AppState {
     /// A state with the given parts (the public URL loses any trailing `/`).
     pub fn new(
         store: Arc<dyn Store>,
-        signer: TokenSigner,
+        cursor_key: CursorKey,
         public_url: impl Into<String>,
         limits: Limits,
     ) -> Self {
@@ -118,7 +118,7 @@ impl AppState {
         let queues = Queues::for_store(store.as_ref());
         AppState {
             store,
-            signer,
+            cursor_key,
             public_url,
             limits,
             limiter: TenantLimiter::new(limits.rate_limit),

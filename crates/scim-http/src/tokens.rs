@@ -1,18 +1,26 @@
-//! Tenant secret tokens: HS256 JWTs signed with a server-wide key.
+//! Tenant secret tokens: opaque random strings, stored only as their SHA-256.
 //!
-//! A token carries `{"sub": <tenant id>, "jti": <token id>, "iat": <seconds>}` and no `exp`
-//! (identity providers keep tokens for years). The store keeps only the current token id
-//! of each tenant, so generating a new token revokes the previous one on the next request
-//! to any replica. [`generate_token`] is the one place that issues tokens (used by the CLI
-//! and, later, the admin console).
+//! A token is [`TOKEN_PREFIX`] followed by 32 random bytes in base64url without padding
+//! (the GitHub/Stripe pattern): nothing in it can be forged from anything the server
+//! keeps. The tenant row stores the token's SHA-256 and a public id derived from it (the
+//! first [`PUBLIC_ID_HEX`] hex digits), which the provisioning log, the events and the
+//! console show and which authenticates nothing. A database copy therefore holds no
+//! credential. A token is 256 random bits, so an unsalted fast hash is enough: there is
+//! nothing to brute-force. [`generate_token`] and [`rotate_token`] are the one place
+//! that issues tokens (CLI and console); rotation is a compare-and-set in the store.
+//!
+//! [`TokenSigner`] and [`TokenClaims`] are the HS256 JWTs of earlier releases. Tenant
+//! authentication no longer uses them: they remain for the start-up upgrade of JWT-era
+//! tokens ([`crate::legacy_tokens`]) and for the admin console's own signed values.
 
 use base64::Engine as _;
 use chrono::Utc;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use scim_store::{Store, StoreError};
+use scim_store::{NewToken, Store, StoreError};
 use serde::{Deserialize, Serialize};
 
-/// The setting under which a generated signing key is shared by every replica.
+/// The setting under which releases before opaque tokens shared their tenant-token
+/// signing key (deleted by the start-up upgrade, [`crate::legacy_tokens`]).
 pub const SIGNING_KEY_SETTING: &str = "token_signing_key";
 
 /// The minimum length of a signing key, in bytes.
@@ -38,7 +46,8 @@ pub enum TokenError {
     Store(#[from] StoreError),
 }
 
-/// The claims of a tenant token.
+/// The claims of a JWT of [`TokenSigner`] (tenant tokens before opaque ones had
+/// `{sub: tenant, jti: token id, iat}`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenClaims {
     /// The tenant id.
@@ -53,16 +62,14 @@ pub struct TokenClaims {
     pub exp: Option<i64>,
 }
 
-/// Signs and verifies tenant tokens with the server's HS256 key.
+/// Signs and verifies HS256 JWTs. Tenant tokens are no longer JWTs: this signs exactly as
+/// releases before opaque tokens did, for their upgrade ([`crate::legacy_tokens`]), and
+/// the admin console still signs its own values with a key of its own.
 #[derive(Clone)]
 pub struct TokenSigner {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
-    /// The key that authenticates list cursors ([`crate::cursor`]): derived from the
-    /// signing secret, so every replica shares it, but never equal to it (a cursor MAC can
-    /// never be mistaken for a token signature).
-    cursor_key: [u8; 32],
 }
 
 impl std::fmt::Debug for TokenSigner {
@@ -88,13 +95,7 @@ impl TokenSigner {
             encoding: EncodingKey::from_secret(secret)?,
             decoding: DecodingKey::from_secret(secret)?,
             validation,
-            cursor_key: derive_key(secret, b"scim-http list cursor key v1"),
         })
-    }
-
-    /// The key list cursors are authenticated with.
-    pub(crate) fn cursor_key(&self) -> &[u8; 32] {
-        &self.cursor_key
     }
 
     /// Signs `claims` (HS256).
@@ -123,17 +124,6 @@ impl TokenSigner {
     }
 }
 
-/// A sub-key for one purpose: SHA-256(label ‖ 0 ‖ secret). Infallible, and one-way: the
-/// sub-key tells nothing of the secret.
-fn derive_key(secret: &[u8], label: &[u8]) -> [u8; 32] {
-    use sha2::Digest as _;
-    let mut h = sha2::Sha256::new();
-    h.update(label);
-    h.update([0u8]);
-    h.update(secret);
-    h.finalize().into()
-}
-
 /// `n` random bytes from the operating system.
 pub fn random_bytes(n: usize) -> Result<Vec<u8>, TokenError> {
     let mut buf = vec![0u8; n];
@@ -146,18 +136,99 @@ pub fn new_signing_key() -> Result<String, TokenError> {
     Ok(base64::engine::general_purpose::STANDARD.encode(random_bytes(32)?))
 }
 
-/// The signer the server uses: from the configured key when one is given, else from the
-/// key shared through the store's settings (generated and stored by the first replica that
-/// needs it). The key's UTF-8 bytes are the HMAC secret.
-pub fn load_signer(store: &dyn Store, configured: Option<&str>) -> Result<TokenSigner, TokenError> {
-    match configured {
-        Some(key) => TokenSigner::from_secret(key.as_bytes()),
-        None => {
-            let fresh = new_signing_key()?;
-            let key = store.get_or_init_setting(SIGNING_KEY_SETTING, &fresh)?;
-            TokenSigner::from_secret(key.as_bytes())
+/// The prefix of every tenant token (lets secret scanners and people recognise one).
+pub const TOKEN_PREFIX: &str = "scim_";
+/// Random bytes in a token.
+pub const TOKEN_RANDOM_BYTES: usize = 32;
+/// The length of a token: the prefix and 43 base64url characters (32 bytes, no padding).
+pub const TOKEN_LEN: usize = TOKEN_PREFIX.len() + 43;
+/// Hex digits of the SHA-256 that form a token's public id.
+pub const PUBLIC_ID_HEX: usize = 16;
+
+/// Whether `token` has the shape of a token this server issues (prefix, length, base64url
+/// alphabet). No IO: anything else is refused before the store is asked.
+pub fn is_token_shaped(token: &str) -> bool {
+    token.len() == TOKEN_LEN
+        && token.starts_with(TOKEN_PREFIX)
+        && token[TOKEN_PREFIX.len()..]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The longest JWT of the earlier releases accepted ([`is_legacy_jwt_shaped`]).
+pub const MAX_LEGACY_JWT_LEN: usize = 1024;
+
+/// Whether `token` has the shape of a JWT of the earlier releases (three non-empty
+/// base64url segments separated by dots, at most [`MAX_LEGACY_JWT_LEN`] bytes). Such a
+/// token authenticates like an opaque one, by its SHA-256, once the start-up upgrade
+/// ([`crate::legacy_tokens`]) stored that hash; its signature is never checked.
+pub fn is_legacy_jwt_shaped(token: &str) -> bool {
+    token.len() <= MAX_LEGACY_JWT_LEN
+        && token.split('.').count() == 3
+        && token.split('.').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
+
+/// The SHA-256 of a presented token.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct TokenDigest([u8; 32]);
+
+impl std::fmt::Debug for TokenDigest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TokenDigest({})", self.public_id())
+    }
+}
+
+impl TokenDigest {
+    /// The digest of `token`.
+    pub fn of(token: &str) -> Self {
+        use sha2::Digest as _;
+        TokenDigest(sha2::Sha256::digest(token.as_bytes()).into())
+    }
+
+    /// Lowercase hex, as stored in `tenants.token_hash`.
+    pub fn to_hex(&self) -> String {
+        hex(&self.0)
+    }
+
+    /// The token's public id: the first [`PUBLIC_ID_HEX`] hex digits of the digest.
+    pub fn public_id(&self) -> String {
+        hex(&self.0[..PUBLIC_ID_HEX / 2])
+    }
+
+    /// Whether `stored` (lowercase hex, as in the store) is this digest, in constant time.
+    pub fn matches(&self, stored: &str) -> bool {
+        constant_time_eq(stored.as_bytes(), self.to_hex().as_bytes())
+    }
+
+    /// The id and hash to store for this token.
+    pub fn to_new_token(&self) -> NewToken {
+        NewToken {
+            id: self.public_id(),
+            hash: self.to_hex(),
         }
     }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// A new random token.
+pub fn new_token() -> Result<String, TokenError> {
+    let random = random_bytes(TOKEN_RANDOM_BYTES)?;
+    Ok(format!(
+        "{TOKEN_PREFIX}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random)
+    ))
 }
 
 /// A newly issued token.
@@ -165,35 +236,42 @@ pub fn load_signer(store: &dyn Store, configured: Option<&str>) -> Result<TokenS
 pub struct GeneratedToken {
     /// The tenant.
     pub tenant_id: String,
-    /// The new token id (`jti`).
+    /// The new token's public id.
     pub token_id: String,
-    /// The secret token to paste into the identity provider.
+    /// The secret token to paste into the identity provider (never stored).
     pub token: String,
 }
 
 /// Issues a new secret token for `tenant_id` and makes it the tenant's only valid token
-/// (the previous one stops working at once). Fails with `StoreError::NotFound` when the
-/// tenant does not exist.
-pub fn generate_token(
-    store: &dyn Store,
-    signer: &TokenSigner,
-    tenant_id: &str,
-) -> Result<GeneratedToken, TokenError> {
+/// (the previous one stops working at once), replacing the token current just before
+/// (read here). Fails with `StoreError::NotFound` when the tenant does not exist, and
+/// with `StoreError::TokenChanged` when a concurrent rotation won.
+pub fn generate_token(store: &dyn Store, tenant_id: &str) -> Result<GeneratedToken, TokenError> {
     let tenant = store.get_tenant(tenant_id)?;
-    let token_id = uuid::Uuid::new_v4().simple().to_string();
-    let now = Utc::now();
-    let claims = TokenClaims {
-        sub: tenant.id.clone(),
-        jti: token_id.clone(),
-        iat: now.timestamp(),
-        exp: None,
-    };
-    // Sign before storing, so a signing failure leaves the old token valid.
-    let token = signer.sign(&claims)?;
-    store.set_current_token(&tenant.id, &token_id, now)?;
+    let expected = tenant.token.map(|t| t.id);
+    rotate_token(store, &tenant.id, expected.as_deref())
+}
+
+/// Like [`generate_token`], but only if the tenant's current token is still `expected`
+/// (the public id the caller last saw; `None`: no token): of two Generates from the same
+/// page, one wins and the other gets `StoreError::TokenChanged`, so a token shown to a
+/// user is never already dead.
+pub fn rotate_token(
+    store: &dyn Store,
+    tenant_id: &str,
+    expected: Option<&str>,
+) -> Result<GeneratedToken, TokenError> {
+    // Made before storing, so a random-number failure leaves the old token valid.
+    let token = new_token()?;
+    let record = store.set_current_token(
+        tenant_id,
+        &TokenDigest::of(&token).to_new_token(),
+        Utc::now(),
+        expected,
+    )?;
     Ok(GeneratedToken {
-        tenant_id: tenant.id,
-        token_id,
+        tenant_id: tenant_id.to_string(),
+        token_id: record.id,
         token,
     })
 }
@@ -260,6 +338,70 @@ mod tests {
         assert!(s.verify(&s.sign(&future).unwrap()).is_ok());
         assert!(s.verify("garbage").is_err());
         assert!(s.verify("").is_err());
+    }
+
+    #[test]
+    fn tokens_are_prefixed_random_base64url() {
+        let a = new_token().unwrap();
+        let b = new_token().unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), TOKEN_LEN);
+        assert!(a.starts_with("scim_"));
+        assert!(is_token_shaped(&a) && is_token_shaped(&b));
+        let raw = URL_SAFE_NO_PAD.decode(&a[TOKEN_PREFIX.len()..]).unwrap();
+        assert_eq!(raw.len(), TOKEN_RANDOM_BYTES);
+    }
+
+    #[test]
+    fn shape_check_refuses_anything_else() {
+        let good = new_token().unwrap();
+        let body = &good[TOKEN_PREFIX.len()..];
+        for bad in [
+            String::new(),
+            "scim_".into(),
+            body.to_string(),
+            format!("SCIM_{body}"),
+            format!("xcim_{body}"),
+            format!("{good}A"),
+            good[..TOKEN_LEN - 1].to_string(),
+            format!("scim_{}+", &body[..42]),
+            format!("scim_{}=", &body[..42]),
+            format!("scim_{}é", &body[..41]),
+            format!("scim_{}\0", &body[..42]),
+            signer().sign(&claims()).unwrap(),
+        ] {
+            assert!(!is_token_shaped(&bad), "{bad:?}");
+        }
+        // The JWTs of earlier releases have a shape of their own.
+        assert!(is_legacy_jwt_shaped(&signer().sign(&claims()).unwrap()));
+        assert!(!is_legacy_jwt_shaped(&good));
+        for bad in ["a.b", "a.b.c.d", "a..c", ".b.c", "a.b.", "a.b+.c", "a.b=.c"] {
+            assert!(!is_legacy_jwt_shaped(bad), "{bad}");
+        }
+        let long = format!("{}.b.c", "a".repeat(MAX_LEGACY_JWT_LEN));
+        assert!(!is_legacy_jwt_shaped(&long));
+    }
+
+    #[test]
+    fn digest_hex_public_id_and_match() {
+        // SHA-256("abc"), the FIPS 180-2 test vector.
+        let d = TokenDigest::of("abc");
+        let hex = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        assert_eq!(d.to_hex(), hex);
+        assert_eq!(d.public_id(), "ba7816bf8f01cfea");
+        assert!(d.matches(hex));
+        assert!(!d.matches(&hex.to_uppercase()));
+        assert!(!d.matches(&hex[..63]));
+        assert!(!d.matches(""));
+        assert!(!TokenDigest::of("abd").matches(hex));
+        assert_eq!(
+            d.to_new_token(),
+            NewToken {
+                id: "ba7816bf8f01cfea".into(),
+                hash: hex.into()
+            }
+        );
+        assert!(!format!("{d:?}").contains(hex));
     }
 
     #[test]

@@ -9,12 +9,17 @@ use serde_json::json;
 
 /// Opens the store (applying pending migrations unless `--no-migrate`).
 pub fn open_store(config: &Config) -> anyhow::Result<DieselStore> {
-    DieselStore::open(&config.store_config()).with_context(|| {
+    let store = DieselStore::open(&config.store_config()).with_context(|| {
         format!(
             "cannot open the database ({})",
             redact_url(&config.database_url)
         )
-    })
+    })?;
+    // Tokens of the JWT era become hashed ones, and the signing key leaves the database,
+    // before anything reads a tenant (one transaction; a no-op once done).
+    scim_http::legacy_tokens::upgrade(&store, config.token_signing_key.as_deref())
+        .context("cannot upgrade the tenant tokens of earlier releases")?;
+    Ok(store)
 }
 
 /// `serve` on a SQLite file: an exclusive lock on `<database file>.lock`, held for the
@@ -148,7 +153,10 @@ pub fn tenant_list(config: &Config, as_json: bool) -> anyhow::Result<()> {
                     "name": t.name,
                     "created": t.created.to_rfc3339(),
                     "tenant_url": tenant_url(&public, &t.id),
+                    "paused": t.paused_at.is_some(),
+                    "paused_at": t.paused_at.map(|p| p.to_rfc3339()),
                     "token": t.token.as_ref().map(|r| json!({
+                        "id": r.id,
                         "generated": r.generated.to_rfc3339(),
                         "last_used": r.last_used.map(|u| u.to_rfc3339()),
                     })),
@@ -170,9 +178,51 @@ pub fn tenant_list(config: &Config, as_json: bool) -> anyhow::Result<()> {
                         .unwrap_or_else(|| "never".into())
                 ),
             };
-            println!("{}  {}  ({token})", t.id, t.name);
+            let state = match t.paused_at {
+                Some(at) => format!("PAUSED since {}", at.format("%Y-%m-%d %H:%M UTC")),
+                None => "active".into(),
+            };
+            println!("{}  {}  [{state}]  ({token})", t.id, t.name);
             println!("    Tenant URL: {}", tenant_url(&public, &t.id));
         }
+    }
+    Ok(())
+}
+
+/// `tenant pause|resume --tenant ID [--json]`: recorded in the log with the tenant id and
+/// who did it (`cli`).
+pub fn tenant_pause(
+    config: &Config,
+    tenant: &str,
+    paused: bool,
+    as_json: bool,
+) -> anyhow::Result<()> {
+    let store = open_store(config)?;
+    let t = match store.set_paused(tenant, paused, chrono::Utc::now()) {
+        Ok(t) => t,
+        Err(StoreError::NotFound) => {
+            anyhow::bail!("no organization with id '{tenant}' (see: scim-server tenant list)")
+        }
+        Err(e) => return Err(e).context("cannot change the organization"),
+    };
+    let action = if paused { "paused" } else { "resumed" };
+    tracing::info!(tenant_id = %t.id, by = "cli", "provisioning {action}");
+    if as_json {
+        println!(
+            "{}",
+            json!({
+                "id": t.id,
+                "name": t.name,
+                "paused": t.paused_at.is_some(),
+                "paused_at": t.paused_at.map(|p| p.to_rfc3339()),
+            })
+        );
+    } else if paused {
+        println!("Provisioning for organization {} is paused.", t.id);
+        println!("Its SCIM endpoint answers 403 on every server; its data is kept.");
+        println!("Resume with: scim-server tenant resume --tenant {}", t.id);
+    } else {
+        println!("Provisioning for organization {} is resumed.", t.id);
     }
     Ok(())
 }
@@ -180,12 +230,16 @@ pub fn tenant_list(config: &Config, as_json: bool) -> anyhow::Result<()> {
 /// `token generate --tenant ID [--json]`.
 pub fn token_generate(config: &Config, tenant: &str, as_json: bool) -> anyhow::Result<()> {
     let store = open_store(config)?;
-    let signer = scim_http::load_signer(&store, config.token_signing_key.as_deref())
-        .context("cannot load the token signing key")?;
-    let generated = match scim_http::generate_token(&store, &signer, tenant) {
+    let generated = match scim_http::generate_token(&store, tenant) {
         Ok(g) => g,
         Err(scim_http::tokens::TokenError::Store(StoreError::NotFound)) => {
             anyhow::bail!("no organization with id '{tenant}' (see: scim-server tenant list)")
+        }
+        Err(scim_http::tokens::TokenError::Store(StoreError::TokenChanged)) => {
+            anyhow::bail!(
+                "the token of organization '{tenant}' was generated again elsewhere at the same \
+                 moment; nothing was changed by this command (run it again if needed)"
+            )
         }
         Err(e) => return Err(e).context("cannot generate the token"),
     };
@@ -264,10 +318,10 @@ pub fn admin_create(config: &Config, email: &str, tenant: Option<&str>) -> anyho
 /// `admin token --email E`.
 pub fn admin_token(config: &Config, email: &str) -> anyhow::Result<()> {
     let store = std::sync::Arc::new(open_store(config)?);
-    let signer = scim_http::load_signer(store.as_ref(), config.token_signing_key.as_deref())
-        .context("cannot load the token signing key")?;
+    let cursor_key =
+        scim_http::CursorKey::load(store.as_ref()).context("cannot load the list cursor key")?;
     let state =
-        scim_http::AppState::new(store.clone(), signer, config.public_url(), config.limits());
+        scim_http::AppState::new(store.clone(), cursor_key, config.public_url(), config.limits());
     let admin = scim_admin::AdminState::load(state, store.clone())
         .map_err(|e| anyhow::anyhow!("cannot load the admin session key: {e}"))?;
     let account = scim_store::AdminRepo::find_admin_by_email(store.as_ref(), email)

@@ -145,6 +145,25 @@ pub enum TenantCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Pause provisioning for an organization: its SCIM endpoint answers 403 with a message
+    /// for the identity provider's admin, on every replica at once. Its data is kept.
+    Pause {
+        /// The organization (tenant) id.
+        #[arg(long)]
+        tenant: String,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Resume provisioning for a paused organization, on every replica at once.
+    Resume {
+        /// The organization (tenant) id.
+        #[arg(long)]
+        tenant: String,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `token ...`
@@ -251,8 +270,10 @@ pub struct Config {
     #[arg(long, env = "SCIM_LOG_LEVEL", default_value = "info", global = true)]
     pub log_level: String,
 
-    /// Secret key (at least 32 bytes) that signs tenant tokens. When unset, a random key is
-    /// generated once and kept in the database, shared by every replica.
+    /// Upgrade only: the key (at least 32 bytes) that signed tenant tokens in releases
+    /// before opaque tokens, if one was configured. At start-up, tokens of that era are
+    /// rehashed with it (else with the key the database kept) and keep working; new
+    /// tokens never use it. Remove it once every replica runs this release.
     #[arg(
         long,
         env = "SCIM_TOKEN_SIGNING_KEY",

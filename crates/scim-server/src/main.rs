@@ -48,6 +48,12 @@ fn run() -> anyhow::Result<()> {
             commands::tenant_create(&cli.config, &name, json)
         }
         Command::Tenant(TenantCommand::List { json }) => commands::tenant_list(&cli.config, json),
+        Command::Tenant(TenantCommand::Pause { tenant, json }) => {
+            commands::tenant_pause(&cli.config, &tenant, true, json)
+        }
+        Command::Tenant(TenantCommand::Resume { tenant, json }) => {
+            commands::tenant_pause(&cli.config, &tenant, false, json)
+        }
         Command::Token(TokenCommand::Generate { tenant, json }) => {
             commands::token_generate(&cli.config, &tenant, json)
         }
@@ -78,14 +84,14 @@ fn run() -> anyhow::Result<()> {
 }
 
 /// `serve`: locks a SQLite file against a second server, opens the store (migrating it
-/// unless `--no-migrate`), loads the signing key and runs the HTTP server until
+/// unless `--no-migrate`, and upgrading JWT-era tokens), loads the cursor key and runs the HTTP server until
 /// SIGINT/SIGTERM, then lets in-flight requests finish.
 fn serve(config: Config) -> anyhow::Result<()> {
     // Held until the process ends.
     let _sqlite_lock = commands::lock_sqlite_database(&config)?;
     let store = commands::open_store(&config)?;
-    let signer = scim_http::load_signer(&store, config.token_signing_key.as_deref())
-        .context("cannot load the token signing key")?;
+    let cursor_key =
+        scim_http::CursorKey::load(&store).context("cannot load the list cursor key")?;
     let public_url = config.public_url();
     tracing::info!(
         bind = %config.bind,
@@ -102,7 +108,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
         );
     }
     let store = Arc::new(store);
-    let state = AppState::new(store.clone(), signer, public_url.clone(), config.limits());
+    let state = AppState::new(store.clone(), cursor_key, public_url.clone(), config.limits());
     let admin = scim_admin::AdminState::load(state.clone(), store.clone())
         .map_err(|e| anyhow::anyhow!("cannot load the admin console's session key: {e}"))?;
     match scim_admin::prepare_setup_link(store.as_ref(), &public_url) {

@@ -18,18 +18,45 @@ pub struct Tenant {
     pub created: DateTime<Utc>,
     /// The current token, if one has been generated.
     pub token: Option<TokenRecord>,
+    /// When provisioning was paused by an administrator (`None`: it runs). A paused
+    /// tenant's SCIM endpoint answers 403; its data is kept.
+    pub paused_at: Option<DateTime<Utc>>,
 }
 
 /// What the store knows of a tenant's current secret token. The token itself is never
-/// stored: only its id, which the signed token carries.
+/// stored: only its SHA-256 and a public id derived from it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenRecord {
-    /// The token id (the JWT `jti`).
+    /// The token's public id (shown in the console, recorded in the provisioning log and
+    /// events); it authenticates nothing.
     pub id: String,
+    /// The SHA-256 of the token, lowercase hex. `None` only for a token of the JWT era that
+    /// the start-up upgrade has not rehashed yet (it authenticates nothing until then).
+    pub hash: Option<String>,
     /// When it was generated.
     pub generated: DateTime<Utc>,
     /// When a request last authenticated with it.
     pub last_used: Option<DateTime<Utc>>,
+}
+
+/// A token to store: its public id and the SHA-256 of the secret (lowercase hex).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewToken {
+    /// The public id.
+    pub id: String,
+    /// SHA-256 of the token, lowercase hex.
+    pub hash: String,
+}
+
+/// A tenant whose current token predates hashing (a JWT signed with the old server key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegacyToken {
+    /// The tenant id (the JWT `sub`).
+    pub tenant_id: String,
+    /// The JWT `jti`.
+    pub token_id: String,
+    /// When it was generated (its whole seconds are the JWT `iat`).
+    pub generated: DateTime<Utc>,
 }
 
 /// How precisely [`TokenRecord::last_used`] is kept: a use within this long of the stored
@@ -224,14 +251,33 @@ pub trait TenantRepo: Send + Sync {
     fn get_tenant(&self, tenant_id: &str) -> StoreResult<Tenant>;
     /// Every tenant, oldest first.
     fn list_tenants(&self) -> StoreResult<Vec<Tenant>>;
-    /// Makes `token_id` the tenant's one current token; any previous token stops being
-    /// current at once.
+    /// Makes `token` the tenant's one current token; any previous token stops being
+    /// current at once. A compare-and-set: only when the current token's public id is still
+    /// `expected` (`None`: the tenant has no token yet), else
+    /// [`StoreError::TokenChanged`](crate::StoreError::TokenChanged) and nothing is
+    /// written, so of two concurrent rotations from the same state exactly one wins.
     fn set_current_token(
         &self,
         tenant_id: &str,
-        token_id: &str,
+        token: &NewToken,
         at: DateTime<Utc>,
+        expected: Option<&str>,
     ) -> StoreResult<TokenRecord>;
+    /// Pauses (`true`) or resumes (`false`) provisioning for the tenant and returns it.
+    /// Pausing an already paused tenant keeps the first pause time.
+    fn set_paused(&self, tenant_id: &str, paused: bool, at: DateTime<Utc>) -> StoreResult<Tenant>;
+    /// The JWT-era upgrade, in one write transaction: for every tenant with a current
+    /// token id and no hash, `rehash(tenant, stored key)` (the stored key is the value of
+    /// the setting `key_setting`, if any) gives the token's new public id and hash, written
+    /// only if the row is still unhashed (`None`: left as is); then the setting is deleted.
+    /// An error from `rehash` rolls everything back. Safe when several
+    /// replicas run it at once (the second finds nothing to do). Returns how many tenants
+    /// were upgraded.
+    fn upgrade_legacy_tokens(
+        &self,
+        key_setting: &str,
+        rehash: &mut dyn FnMut(&LegacyToken, Option<&str>) -> StoreResult<Option<NewToken>>,
+    ) -> StoreResult<usize>;
     /// Records that `token_id` authenticated a request at `at`, if it is still current.
     /// Implementations may skip the write when the stored time is recent (to keep
     /// authentication cheap).
@@ -442,6 +488,7 @@ mod tests {
         let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
         let mut record = TokenRecord {
             id: "jti".into(),
+            hash: None,
             generated: t0,
             last_used: None,
         };

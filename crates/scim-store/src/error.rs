@@ -20,6 +20,10 @@ pub enum StoreError {
     /// An optimistic update expected a version that is no longer current.
     #[error("the resource was changed by another request (version mismatch)")]
     VersionMismatch,
+    /// A token rotation expected a current token that is no longer current: another
+    /// rotation won (see [`TenantRepo::set_current_token`](crate::TenantRepo::set_current_token)).
+    #[error("the token was generated again elsewhere; reload")]
+    TokenChanged,
     /// A group member (or manager) reference names no user or group of the same tenant.
     #[error("'{value}' is not a user or group of this organization")]
     InvalidReference {

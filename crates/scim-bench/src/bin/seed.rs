@@ -56,9 +56,6 @@ struct Args {
     /// Concurrent writers (default: 1 on SQLite, which has one writer anyway; 4 on PostgreSQL).
     #[arg(long)]
     threads: Option<usize>,
-    /// The token signing key, when the server is given one (else the store's shared key).
-    #[arg(long, env = "SCIM_TOKEN_SIGNING_KEY", hide_env_values = true)]
-    token_signing_key: Option<String>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -72,9 +69,7 @@ fn main() -> anyhow::Result<()> {
     let tenant = store
         .create_tenant(&args.tenant_name)
         .context("cannot create the tenant")?;
-    let signer = scim_http::load_signer(store.as_ref(), args.token_signing_key.as_deref())
-        .context("cannot load the token signing key")?;
-    let token = scim_http::generate_token(store.as_ref(), &signer, &tenant.id)
+    let token = scim_http::generate_token(store.as_ref(), &tenant.id)
         .context("cannot generate the token")?;
     let actor = Actor {
         token_id: Some(token.token_id.clone()),

@@ -69,7 +69,7 @@ pub async fn list(
     let mut params = list_params(kind, &query, &projection);
     let base = state.tenant_url(&auth.tenant_id);
     let tenant = auth.tenant_id.clone();
-    let key = *state.signer.cursor_key();
+    let key = *state.cursor_key.bytes();
     let timeout = state.limits.cursor_timeout;
     authorized(state, auth, Access::Read, move |s| {
         // The cursor is decoded after the token check: every page is re-authorised, and a

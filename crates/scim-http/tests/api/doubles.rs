@@ -13,7 +13,7 @@ use scim_store::{
     Access, Actor, Claim, CommitListener, DeliveryAttempt, DeliveryFilter, EventRecord, EventRepo,
     ListParams, LogEntry, LogQuery, LogRepo, NewSubscription, Page, ResourceRepo, Session,
     SessionCapacity, SettingsRepo, Store, StoreError, StoreResult, Subscription,
-    SubscriptionUpdate, Tenant, TenantRepo, TokenRecord,
+    SubscriptionUpdate, Tenant, TenantRepo, TokenRecord, LegacyToken, NewToken,
 };
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -49,7 +49,7 @@ struct Gate {
 fn install(app: &mut TestApp, spy: Spy) {
     app.state = AppState::new(
         Arc::new(spy),
-        app.state.signer.clone(),
+        app.state.cursor_key.clone(),
         app.state.public_url.clone(),
         app.state.limits,
     );
@@ -219,8 +219,24 @@ impl TenantRepo for Spy {
     fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
         self.inner.list_tenants()
     }
-    fn set_current_token(&self, t: &str, id: &str, at: DateTime<Utc>) -> StoreResult<TokenRecord> {
-        self.inner.set_current_token(t, id, at)
+    fn set_current_token(
+        &self,
+        t: &str,
+        token: &NewToken,
+        at: DateTime<Utc>,
+        expected: Option<&str>,
+    ) -> StoreResult<TokenRecord> {
+        self.inner.set_current_token(t, token, at, expected)
+    }
+    fn set_paused(&self, t: &str, paused: bool, at: DateTime<Utc>) -> StoreResult<Tenant> {
+        self.inner.set_paused(t, paused, at)
+    }
+    fn upgrade_legacy_tokens(
+        &self,
+        key_setting: &str,
+        rehash: &mut dyn FnMut(&LegacyToken, Option<&str>) -> StoreResult<Option<NewToken>>,
+    ) -> StoreResult<usize> {
+        self.inner.upgrade_legacy_tokens(key_setting, rehash)
     }
     fn record_token_use(&self, t: &str, id: &str, at: DateTime<Utc>) -> StoreResult<()> {
         self.inner.record_token_use(t, id, at)

@@ -66,7 +66,7 @@ async fn a_revoked_token_does_no_work_beyond_the_tenant_read() {
     let mut app = TestApp::new().await;
     let id = app.user("rev@example.com").await;
     let calls = spy(&mut app, Faults::default());
-    scim_http::generate_token(app.state.store.as_ref(), &app.state.signer, &app.tenant).unwrap();
+    scim_http::generate_token(app.state.store.as_ref(), &app.tenant).unwrap();
     let off = json!({"schemas": [PATCH_URN], "Operations": [{"op": "replace", "path": "active", "value": false}]});
     app.call("PATCH", &format!("/Users/{id}"), Some(&off))
         .await
@@ -76,12 +76,12 @@ async fn a_revoked_token_does_no_work_beyond_the_tenant_read() {
         .expect_error(401);
     app.call("GET", "/Users", None).await.expect_error(401);
     assert_eq!(take(&calls), vec!["tenant", "tenant", "tenant"]);
-    // A token that fails its signature costs no store work at all.
+    // A token of the wrong shape costs no store work at all.
     let r = app
         .send(
             TestRequest::get()
                 .uri(&format!("{}/Users", app.base()))
-                .insert_header(("Authorization", "Bearer not.a.jwt")),
+                .insert_header(("Authorization", "Bearer not-a-token!")),
         )
         .await;
     assert_eq!(r.status.as_u16(), 401);

@@ -6,11 +6,12 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderMap;
 use actix_web::test::{self, TestRequest};
 use actix_web::{App, web::Bytes};
-use scim_http::{AppState, Limits, TokenSigner, configure, generate_token};
+use scim_http::{AppState, CursorKey, Limits, configure, generate_token};
 use scim_store::{DieselStore, Store, StoreConfig, TenantRepo as _};
 use serde_json::Value;
 use std::sync::Arc;
 
+/// The key of the JWTs earlier releases signed (the legacy upgrade tests).
 pub const SIGNING_KEY: &[u8] = b"an-in-process-test-signing-key-of-32+bytes";
 pub const PATCH_URN: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
@@ -180,13 +181,11 @@ impl TestApp {
         let mut config = StoreConfig::new(url);
         tune(&mut config);
         let store = Arc::new(DieselStore::open(&config).unwrap());
-        let signer = TokenSigner::from_secret(SIGNING_KEY).unwrap();
         let tenant = store.create_tenant("Acme").unwrap().id;
-        let token = generate_token(store.as_ref(), &signer, &tenant)
-            .unwrap()
-            .token;
+        let token = generate_token(store.as_ref(), &tenant).unwrap().token;
+        let cursor_key = CursorKey::load(store.as_ref()).unwrap();
         let dyn_store: Arc<dyn Store> = store.clone();
-        let state = AppState::new(dyn_store, signer, "https://scim.example.com/", limits);
+        let state = AppState::new(dyn_store, cursor_key, "https://scim.example.com/", limits);
         TestApp {
             state,
             db: store,
@@ -199,7 +198,7 @@ impl TestApp {
     /// Another tenant of the same server, with its token.
     pub fn other_tenant(&self, name: &str) -> (String, String) {
         let id = self.state.store.create_tenant(name).unwrap().id;
-        let token = generate_token(self.state.store.as_ref(), &self.state.signer, &id)
+        let token = generate_token(self.state.store.as_ref(), &id)
             .unwrap()
             .token;
         (id, token)

@@ -86,7 +86,7 @@ async fn bad_tokens_never_spend_a_tenants_budget() {
     let stale = app.token.clone();
     // A rotated token (validly signed, no longer current), a forged one, another tenant's
     // and none at all: many more than the burst, all 401.
-    let fresh = scim_http::generate_token(app.state.store.as_ref(), &app.state.signer, &app.tenant)
+    let fresh = scim_http::generate_token(app.state.store.as_ref(), &app.tenant)
         .unwrap()
         .token;
     for auth in [

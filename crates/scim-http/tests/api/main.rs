@@ -17,3 +17,4 @@ mod hostile;
 mod limits;
 mod lists;
 mod patch;
+mod pause;

@@ -10,6 +10,8 @@ diesel::table! {
         current_token_id -> Nullable<Text>,
         token_generated_at -> Nullable<Timestamp>,
         token_last_used_at -> Nullable<Timestamp>,
+        token_hash -> Nullable<Text>,
+        paused_at -> Nullable<Timestamp>,
     }
 }
 

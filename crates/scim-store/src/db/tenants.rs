@@ -6,8 +6,8 @@ use super::{
     AnyConnection, DieselStore, kind_from_name, new_id, now_ms, truncate_ms, utc, write_tx,
 };
 use crate::{
-    LogEntry, LogOperation, LogQuery, LogRepo, SettingsRepo, StoreError, StoreResult, Tenant,
-    TenantRepo, TokenRecord,
+    LegacyToken, LogEntry, LogOperation, LogQuery, LogRepo, NewToken, SettingsRepo, StoreError,
+    StoreResult, Tenant, TenantRepo, TokenRecord,
 };
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -28,13 +28,16 @@ type TenantRow = (
     Option<String>,
     Option<NaiveDateTime>,
     Option<NaiveDateTime>,
+    Option<String>,
+    Option<NaiveDateTime>,
 );
 
 fn tenant_from_row(row: TenantRow) -> Tenant {
-    let (id, name, created, token_id, generated, last_used) = row;
+    let (id, name, created, token_id, generated, last_used, hash, paused_at) = row;
     let token = match (token_id, generated) {
         (Some(id), Some(generated)) => Some(TokenRecord {
             id,
+            hash,
             generated: utc(generated),
             last_used: last_used.map(utc),
         }),
@@ -45,6 +48,7 @@ fn tenant_from_row(row: TenantRow) -> Tenant {
         name,
         created: utc(created),
         token,
+        paused_at: paused_at.map(utc),
     }
 }
 
@@ -55,6 +59,8 @@ const TENANT_COLUMNS: (
     tenants::current_token_id,
     tenants::token_generated_at,
     tenants::token_last_used_at,
+    tenants::token_hash,
+    tenants::paused_at,
 ) = (
     tenants::id,
     tenants::name,
@@ -62,6 +68,8 @@ const TENANT_COLUMNS: (
     tenants::current_token_id,
     tenants::token_generated_at,
     tenants::token_last_used_at,
+    tenants::token_hash,
+    tenants::paused_at,
 );
 
 fn ms(t: DateTime<Utc>) -> NaiveDateTime {
@@ -96,6 +104,7 @@ impl TenantRepo for DieselStore {
             name: name.to_string(),
             created: utc(created),
             token: None,
+            paused_at: None,
         })
     }
 
@@ -115,25 +124,112 @@ impl TenantRepo for DieselStore {
     fn set_current_token(
         &self,
         tenant_id: &str,
-        token_id: &str,
+        token: &NewToken,
         at: DateTime<Utc>,
+        expected: Option<&str>,
     ) -> StoreResult<TokenRecord> {
+        super::tx::storable(tenant_id)?;
         let mut conn = self.write_conn()?;
         let at = ms(at);
-        let n = diesel::update(tenants::table.filter(tenants::id.eq(tenant_id)))
-            .set((
-                tenants::current_token_id.eq(token_id),
-                tenants::token_generated_at.eq(at),
-                tenants::token_last_used_at.eq(None::<NaiveDateTime>),
-            ))
-            .execute(&mut *conn)?;
+        // One conditional UPDATE is the compare-and-set: a concurrent rotation from the same
+        // state finds the id changed (PostgreSQL re-checks the WHERE after the row lock;
+        // SQLite has one writer) and updates nothing.
+        let values = (
+            tenants::current_token_id.eq(&token.id),
+            tenants::token_hash.eq(&token.hash),
+            tenants::token_generated_at.eq(at),
+            tenants::token_last_used_at.eq(None::<NaiveDateTime>),
+        );
+        let target = tenants::table.filter(tenants::id.eq(tenant_id));
+        let n = match expected {
+            Some(id) => diesel::update(target.filter(tenants::current_token_id.eq(id)))
+                .set(values)
+                .execute(&mut *conn)?,
+            None => diesel::update(target.filter(tenants::current_token_id.is_null()))
+                .set(values)
+                .execute(&mut *conn)?,
+        };
         if n == 0 {
-            return Err(StoreError::NotFound);
+            // Nothing matched: the tenant is gone, or another rotation won.
+            read_tenant(&mut conn, tenant_id)?;
+            return Err(StoreError::TokenChanged);
         }
         Ok(TokenRecord {
-            id: token_id.to_string(),
+            id: token.id.clone(),
+            hash: Some(token.hash.clone()),
             generated: utc(at),
             last_used: None,
+        })
+    }
+
+    fn set_paused(&self, tenant_id: &str, paused: bool, at: DateTime<Utc>) -> StoreResult<Tenant> {
+        super::tx::storable(tenant_id)?;
+        let mut conn = self.write_conn()?;
+        let target = tenants::table.filter(tenants::id.eq(tenant_id));
+        if paused {
+            // Only a running tenant: pausing twice keeps the first pause time.
+            diesel::update(target.filter(tenants::paused_at.is_null()))
+                .set(tenants::paused_at.eq(Some(ms(at))))
+                .execute(&mut *conn)?;
+        } else {
+            diesel::update(target)
+                .set(tenants::paused_at.eq(None::<NaiveDateTime>))
+                .execute(&mut *conn)?;
+        }
+        // Not found when it does not exist.
+        read_tenant(&mut conn, tenant_id)
+    }
+
+    fn upgrade_legacy_tokens(
+        &self,
+        key_setting: &str,
+        rehash: &mut dyn FnMut(&LegacyToken, Option<&str>) -> StoreResult<Option<NewToken>>,
+    ) -> StoreResult<usize> {
+        let mut conn = self.write_conn()?;
+        write_tx(&mut conn, |c| {
+            let key: Option<String> = server_settings::table
+                .filter(server_settings::key.eq(key_setting))
+                .select(server_settings::value)
+                .first(c)
+                .optional()?;
+            let legacy: Vec<(String, String, NaiveDateTime)> = tenants::table
+                .filter(tenants::current_token_id.is_not_null())
+                .filter(tenants::token_hash.is_null())
+                .filter(tenants::token_generated_at.is_not_null())
+                .select((
+                    tenants::id,
+                    tenants::current_token_id.assume_not_null(),
+                    tenants::token_generated_at.assume_not_null(),
+                ))
+                .order(tenants::id.asc())
+                .load(c)?;
+            let mut upgraded = 0;
+            for (tenant_id, token_id, generated) in legacy {
+                let old = LegacyToken {
+                    tenant_id,
+                    token_id,
+                    generated: utc(generated),
+                };
+                let Some(new) = rehash(&old, key.as_deref())? else {
+                    continue;
+                };
+                // Still unhashed and still the same token: a replica that got here first
+                // (or a rotation) leaves nothing to do.
+                upgraded += diesel::update(
+                    tenants::table
+                        .filter(tenants::id.eq(&old.tenant_id))
+                        .filter(tenants::current_token_id.eq(&old.token_id))
+                        .filter(tenants::token_hash.is_null()),
+                )
+                .set((
+                    tenants::current_token_id.eq(&new.id),
+                    tenants::token_hash.eq(&new.hash),
+                ))
+                .execute(c)?;
+            }
+            diesel::delete(server_settings::table.filter(server_settings::key.eq(key_setting)))
+                .execute(c)?;
+            Ok(upgraded)
         })
     }
 

@@ -1,0 +1,2 @@
+ALTER TABLE tenants DROP COLUMN paused_at;
+ALTER TABLE tenants DROP COLUMN token_hash;
