@@ -486,7 +486,10 @@ async fn pause(req: HttpRequest, state: Data, form: web::Form<PauseForm>) -> Pag
     let after = state
         .run(move |s| service::set_paused(s, &w, &tid, paused))
         .await?;
-    Ok(redirect(&format!("{}/settings", views::org_path(&after.id))))
+    Ok(redirect(&format!(
+        "{}/settings",
+        views::org_path(&after.id)
+    )))
 }
 
 async fn users(req: HttpRequest, state: Data) -> PageResult {

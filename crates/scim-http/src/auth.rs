@@ -102,10 +102,7 @@ pub fn token_from_header(value: &str) -> Option<&str> {
 }
 
 /// Checks what needs no IO: the header carries a token of this server's shape.
-pub fn verify(
-    tenant_id: &str,
-    header: Option<&str>,
-) -> Result<Authenticated, ApiError> {
+pub fn verify(tenant_id: &str, header: Option<&str>) -> Result<Authenticated, ApiError> {
     let token = header
         .and_then(token_from_header)
         .ok_or(ApiError::Unauthorized(

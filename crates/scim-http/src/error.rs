@@ -82,9 +82,9 @@ impl ApiError {
                     ScimError::unavailable("The database is busy; retry shortly")
                 }
                 StoreError::Rejected(e) => e.clone(),
-                StoreError::TokenChanged => ScimError::conflict(
-                    "The token was generated again elsewhere; reload",
-                ),
+                StoreError::TokenChanged => {
+                    ScimError::conflict("The token was generated again elsewhere; reload")
+                }
                 StoreError::Unsupported(what) => ScimError::invalid_value(*what),
                 StoreError::TooMany(detail) => ScimError::too_many(detail.clone()),
                 StoreError::Timeout(_) => ScimError::unavailable(

@@ -43,9 +43,11 @@ pub fn upgrade(store: &dyn Store, configured: Option<&str>) -> Result<usize, Tok
             (Some(signer), _) => signer,
             (None, Some(key)) => match &stored_signer {
                 Some(signer) => signer,
-                None => stored_signer.insert(TokenSigner::from_secret(key.as_bytes()).map_err(
-                    |e| StoreError::Config(format!("the stored token signing key: {e}")),
-                )?),
+                None => {
+                    stored_signer.insert(TokenSigner::from_secret(key.as_bytes()).map_err(|e| {
+                        StoreError::Config(format!("the stored token signing key: {e}"))
+                    })?)
+                }
             },
             (None, None) => {
                 tracing::warn!(

@@ -20,9 +20,9 @@ pub mod state;
 pub mod telemetry;
 pub mod tokens;
 
+pub use cursor::CursorKey;
 pub use error::ApiError;
 pub use limit::{RateLimit, TenantLimiter};
 pub use routes::configure;
 pub use state::{AppState, Limits};
-pub use cursor::CursorKey;
 pub use tokens::{TokenSigner, generate_token, rotate_token};

@@ -7,9 +7,9 @@
 //! than connections and nobody waits on the blocking pool or inside r2d2. Waiting is
 //! asynchronous and bounded by [`Limits::queue_timeout`] (then 503 with `Retry-After`).
 
+use crate::cursor::CursorKey;
 use crate::error::ApiError;
 use crate::limit::{RateLimit, TenantLimiter};
-use crate::cursor::CursorKey;
 use actix_web::web;
 use scim_core::ScimError;
 use scim_store::{Access, Session, Store};

@@ -320,8 +320,12 @@ pub fn admin_token(config: &Config, email: &str) -> anyhow::Result<()> {
     let store = std::sync::Arc::new(open_store(config)?);
     let cursor_key =
         scim_http::CursorKey::load(store.as_ref()).context("cannot load the list cursor key")?;
-    let state =
-        scim_http::AppState::new(store.clone(), cursor_key, config.public_url(), config.limits());
+    let state = scim_http::AppState::new(
+        store.clone(),
+        cursor_key,
+        config.public_url(),
+        config.limits(),
+    );
     let admin = scim_admin::AdminState::load(state, store.clone())
         .map_err(|e| anyhow::anyhow!("cannot load the admin session key: {e}"))?;
     let account = scim_store::AdminRepo::find_admin_by_email(store.as_ref(), email)

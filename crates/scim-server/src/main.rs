@@ -108,7 +108,12 @@ fn serve(config: Config) -> anyhow::Result<()> {
         );
     }
     let store = Arc::new(store);
-    let state = AppState::new(store.clone(), cursor_key, public_url.clone(), config.limits());
+    let state = AppState::new(
+        store.clone(),
+        cursor_key,
+        public_url.clone(),
+        config.limits(),
+    );
     let admin = scim_admin::AdminState::load(state.clone(), store.clone())
         .map_err(|e| anyhow::anyhow!("cannot load the admin console's session key: {e}"))?;
     match scim_admin::prepare_setup_link(store.as_ref(), &public_url) {

@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderMap;
 use actix_web::test::{self, TestRequest};
 use scim_admin::AdminState;
-use scim_http::{AppState, Limits, TokenSigner};
+use scim_http::{AppState, CursorKey, Limits};
 use scim_store::{AdminStore, DieselStore, StoreConfig};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -153,10 +153,9 @@ impl Console {
     pub fn on(backend: Backend) -> Console {
         let (place, url) = Place::new(backend);
         let store = DieselStore::open(&StoreConfig::new(url)).unwrap();
-        let signer =
-            TokenSigner::from_secret(b"an-in-process-test-signing-key-of-32+bytes").unwrap();
+        let cursor_key = CursorKey::from_bytes([7; 32]);
         let store = Arc::new(store);
-        let app = AppState::new(store.clone(), signer, PUBLIC, Limits::default());
+        let app = AppState::new(store.clone(), cursor_key, PUBLIC, Limits::default());
         let admin = AdminState::load(app, store.clone()).unwrap();
         Console {
             admin,
@@ -241,9 +240,7 @@ impl Console {
     /// An organization with its SCIM token: `(id, token)`.
     pub fn tenant_with_token(&self, name: &str) -> (String, String) {
         let org = self.tenant(name);
-        let token = scim_http::generate_token(self.store(), &self.admin.app.signer, &org)
-            .unwrap()
-            .token;
+        let token = scim_http::generate_token(self.store(), &org).unwrap().token;
         (org, token)
     }
 

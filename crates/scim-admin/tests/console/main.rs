@@ -14,6 +14,7 @@ mod delivery;
 mod events;
 mod ids;
 mod pages;
+mod pause;
 mod tokens;
 mod webhook_access;
 mod webhooks;

@@ -8,9 +8,7 @@ use serde_json::json;
 async fn set_up() -> (Console, String, String, Client) {
     let c = Console::new();
     let org = c.tenant("Acme");
-    let token = scim_http::generate_token(c.store(), &c.admin.app.signer, &org)
-        .unwrap()
-        .token;
+    let token = scim_http::generate_token(c.store(), &org).unwrap().token;
     c.account("op@example.test", None);
     let op = c.signed_in("op@example.test").await;
     (c, org, token, op)

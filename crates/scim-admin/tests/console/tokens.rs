@@ -63,8 +63,9 @@ async fn the_token_is_shown_once_and_rotation_revokes_the_old_one() {
     settings.expect(200);
     assert!(settings.body.contains(&format!("{PUBLIC}/scim/v2/{org}")));
     assert!(settings.body.contains("no secret token yet"));
+    // (The pause switch has a confirmation of its own.)
     assert!(
-        !settings.body.contains("data-confirm"),
+        !settings.body.contains("/settings/token\" data-confirm"),
         "no confirmation without a token"
     );
     let csrf = settings.csrf();
@@ -93,7 +94,7 @@ async fn the_token_is_shown_once_and_rotation_revokes_the_old_one() {
     let settings = c
         .get(&mut op, &format!("/admin/organizations/{org}/settings"))
         .await;
-    assert!(settings.body.contains("data-confirm"));
+    assert!(settings.body.contains("/settings/token\" data-confirm"));
     // Without JavaScript, a required checkbox asks instead.
     assert!(settings.body.contains("<noscript>") && settings.body.contains("name=\"understood\""));
     assert!(settings.body.contains("stop working at once"));
@@ -169,6 +170,131 @@ async fn api_organizations_and_tokens() {
         ..Client::default()
     };
     c.get(&mut stale, "/admin/api/organizations")
+        .await
+        .expect(401);
+}
+
+#[actix_web::test]
+async fn a_generate_from_a_stale_page_is_refused() {
+    let c = Console::new();
+    let org = c.tenant("Acme");
+    c.account("op@example.test", None);
+    let mut op = c.signed_in("op@example.test").await;
+    let settings = format!("/admin/organizations/{org}/settings");
+    let generate = format!("{settings}/token");
+    // Two windows on the same page: both show "no token".
+    let page_a = c.get(&mut op, &settings).await;
+    let page_b = c.get(&mut op, &settings).await;
+    let (csrf, seen_a, seen_b) = (
+        page_a.csrf(),
+        hidden(&page_a.body, "token_id").unwrap(),
+        hidden(&page_b.body, "token_id").unwrap(),
+    );
+    assert_eq!((seen_a.as_str(), seen_b.as_str()), ("", ""));
+    let r = c
+        .post_form(
+            &mut op,
+            &generate,
+            &[("csrf", &csrf), ("token_id", &seen_a)],
+        )
+        .await;
+    r.expect(200);
+    let first = token_in(&r.body);
+    // Window B is out of date: refused, and the token window A showed keeps working.
+    let r = c
+        .post_form(
+            &mut op,
+            &generate,
+            &[("csrf", &csrf), ("token_id", &seen_b)],
+        )
+        .await;
+    r.expect(409);
+    assert!(r.body.contains("generated again elsewhere"), "{}", r.body);
+    assert!(!r.body.contains("id=\"secret-token\""));
+    c.scim(&first, "GET", &format!("/scim/v2/{org}/Users"), None)
+        .await
+        .expect(200);
+    // The refusal page shows the current token's id: a Generate from it works.
+    let current = hidden(&r.body, "token_id").unwrap();
+    assert_eq!(
+        current,
+        c.store().get_tenant(&org).unwrap().token.unwrap().id
+    );
+    let r = c
+        .post_form(
+            &mut op,
+            &generate,
+            &[("csrf", &csrf), ("token_id", &current)],
+        )
+        .await;
+    r.expect(200);
+    let second = token_in(&r.body);
+    // The same again with a token present: the page that showed `current` is stale now.
+    let r = c
+        .post_form(
+            &mut op,
+            &generate,
+            &[("csrf", &csrf), ("token_id", &current)],
+        )
+        .await;
+    r.expect(409);
+    c.scim(&second, "GET", &format!("/scim/v2/{org}/Users"), None)
+        .await
+        .expect(200);
+
+    // The API: `expected_token_id` optional; stale → 409 with the message.
+    let mut api = c.operator_api("op@example.test");
+    let uri = format!("/admin/api/organizations/{org}/token");
+    let post = |body: &str| {
+        TestRequest::post()
+            .uri(&uri)
+            .insert_header(("Content-Type", "application/json"))
+            .set_payload(body.to_string())
+    };
+    let r = c
+        .send(
+            &mut api,
+            post(r#"{"expected_token_id": "0000000000000000"}"#),
+        )
+        .await;
+    r.expect(409);
+    assert!(
+        r.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("generated again elsewhere")
+    );
+    let r = c
+        .send(&mut api, post(r#"{"expected_token_id": null}"#))
+        .await;
+    r.expect(409);
+    for bad in ["{", r#"{"expected_token_id": 5}"#] {
+        c.send(&mut api, post(bad)).await.expect(400);
+    }
+    let now = c.store().get_tenant(&org).unwrap().token.unwrap().id;
+    let r = c
+        .send(
+            &mut api,
+            post(&json!({"expected_token_id": now}).to_string()),
+        )
+        .await;
+    r.expect(201);
+    let v = r.json();
+    let third = v["token"].as_str().unwrap();
+    assert_eq!(
+        v["tokenId"],
+        c.store()
+            .get_tenant(&org)
+            .unwrap()
+            .token
+            .unwrap()
+            .id
+            .as_str()
+    );
+    c.scim(third, "GET", &format!("/scim/v2/{org}/Users"), None)
+        .await
+        .expect(200);
+    c.scim(&second, "GET", &format!("/scim/v2/{org}/Users"), None)
         .await
         .expect(401);
 }

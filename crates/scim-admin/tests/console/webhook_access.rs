@@ -65,9 +65,7 @@ async fn anonymous_requests_to_the_new_routes_are_refused() {
     let (c, org, _op, _api, created) = set_up().await;
     let id = created["id"].as_str().unwrap();
     let before = c.store().get_subscription(&org, id).unwrap();
-    let scim_token = scim_http::generate_token(c.store(), &c.admin.app.signer, &org)
-        .unwrap()
-        .token;
+    let scim_token = scim_http::generate_token(c.store(), &org).unwrap().token;
     for (m, p, body) in api_routes(&org, id) {
         for bearer in [None, Some("garbage".to_string()), Some(scim_token.clone())] {
             let mut client = Client {

@@ -60,10 +60,19 @@ async fn bad_credentials_are_401() {
         ("garbage", Some("Bearer garbage".into())),
         ("basic scheme", Some(format!("Basic {}", app.token))),
         ("non-token (Okta SPEC step 11)", Some("non-token".into())),
-        ("well-formed but unknown", Some(tokens::new_token().unwrap())),
+        (
+            "well-formed but unknown",
+            Some(tokens::new_token().unwrap()),
+        ),
         ("one character changed", Some(flipped)),
-        ("upper-case prefix", Some(app.token.replacen("scim_", "SCIM_", 1))),
-        ("truncated", Some(app.token[..app.token.len() - 1].to_string())),
+        (
+            "upper-case prefix",
+            Some(app.token.replacen("scim_", "SCIM_", 1)),
+        ),
+        (
+            "truncated",
+            Some(app.token[..app.token.len() - 1].to_string()),
+        ),
         ("extended", Some(format!("{}A", app.token))),
         ("the stored hash", Some(hash.clone())),
         ("the public id", Some(record.id.clone())),
@@ -99,7 +108,11 @@ async fn malformed_tokens_cost_no_store_work() {
     ] {
         get_users(&app, Some(&bad)).await.expect_error(401);
     }
-    assert!(calls.lock().unwrap().is_empty(), "{:?}", calls.lock().unwrap());
+    assert!(
+        calls.lock().unwrap().is_empty(),
+        "{:?}",
+        calls.lock().unwrap()
+    );
     // A well-formed one is checked against the store.
     get_users(&app, Some(&tokens::new_token().unwrap()))
         .await
@@ -162,7 +175,9 @@ async fn a_rotation_from_a_stale_state_changes_nothing() {
     assert!(
         matches!(
             loser,
-            Err(tokens::TokenError::Store(scim_store::StoreError::TokenChanged))
+            Err(tokens::TokenError::Store(
+                scim_store::StoreError::TokenChanged
+            ))
         ),
         "{loser:?}"
     );
@@ -279,7 +294,11 @@ async fn jwt_era_tokens_keep_working_after_the_upgrade() {
         let jwt_b = make_legacy(&app, &b, true);
         // Before the upgrade the old token authenticates nothing.
         get_users(&app, Some(&jwt_a)).await.expect_error(401);
-        assert_eq!(legacy_tokens::upgrade(store, None).unwrap(), 2, "{backend:?}");
+        assert_eq!(
+            legacy_tokens::upgrade(store, None).unwrap(),
+            2,
+            "{backend:?}"
+        );
         get_users(&app, Some(&format!("Bearer {jwt_a}")))
             .await
             .expect(200);
@@ -301,7 +320,10 @@ async fn jwt_era_tokens_keep_working_after_the_upgrade() {
             .await;
         r.expect_error(401);
         // The key is gone; the row holds the JWT's hash and a new public id.
-        assert_eq!(store.get_setting(tokens::SIGNING_KEY_SETTING).unwrap(), None);
+        assert_eq!(
+            store.get_setting(tokens::SIGNING_KEY_SETTING).unwrap(),
+            None
+        );
         let rec = store.get_tenant(&app.tenant).unwrap().token.unwrap();
         let digest = tokens::TokenDigest::of(&jwt_a);
         assert_eq!(rec.hash, Some(digest.to_hex()));

@@ -11,9 +11,9 @@ use scim_core::resource::{Attributes, Resource};
 use scim_http::AppState;
 use scim_store::{
     Access, Actor, Claim, CommitListener, DeliveryAttempt, DeliveryFilter, EventRecord, EventRepo,
-    ListParams, LogEntry, LogQuery, LogRepo, NewSubscription, Page, ResourceRepo, Session,
-    SessionCapacity, SettingsRepo, Store, StoreError, StoreResult, Subscription,
-    SubscriptionUpdate, Tenant, TenantRepo, TokenRecord, LegacyToken, NewToken,
+    LegacyToken, ListParams, LogEntry, LogQuery, LogRepo, NewSubscription, NewToken, Page,
+    ResourceRepo, Session, SessionCapacity, SettingsRepo, Store, StoreError, StoreResult,
+    Subscription, SubscriptionUpdate, Tenant, TenantRepo, TokenRecord,
 };
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

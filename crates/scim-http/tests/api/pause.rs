@@ -15,14 +15,26 @@ fn routes(uid: &str, gid: &str) -> Vec<(&'static str, String, Option<Value>)> {
     let search = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]});
     vec![
         ("GET", "/Users".into(), None),
-        ("POST", "/Users".into(), Some(json!({"userName": "new@example.com"}))),
+        (
+            "POST",
+            "/Users".into(),
+            Some(json!({"userName": "new@example.com"})),
+        ),
         ("POST", "/Users/.search".into(), Some(search.clone())),
         ("GET", format!("/Users/{uid}"), None),
-        ("PUT", format!("/Users/{uid}"), Some(json!({"userName": "ada@example.com"}))),
+        (
+            "PUT",
+            format!("/Users/{uid}"),
+            Some(json!({"userName": "ada@example.com"})),
+        ),
         ("PATCH", format!("/Users/{uid}"), Some(patch.clone())),
         ("DELETE", format!("/Users/{uid}"), None),
         ("GET", "/Groups".into(), None),
-        ("POST", "/Groups".into(), Some(json!({"displayName": "New"}))),
+        (
+            "POST",
+            "/Groups".into(),
+            Some(json!({"displayName": "New"})),
+        ),
         ("GET", format!("/Groups/{gid}"), None),
         ("PATCH", format!("/Groups/{gid}"), Some(patch)),
         ("DELETE", format!("/Groups/{gid}"), None),
@@ -31,7 +43,11 @@ fn routes(uid: &str, gid: &str) -> Vec<(&'static str, String, Option<Value>)> {
         ("GET", "/ResourceTypes".into(), None),
         ("GET", "/ResourceTypes/User".into(), None),
         ("GET", "/Schemas".into(), None),
-        ("GET", "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User".into(), None),
+        (
+            "GET",
+            "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User".into(),
+            None,
+        ),
     ]
 }
 
@@ -86,7 +102,10 @@ async fn a_paused_tenant_gets_403_everywhere_and_resumes_at_once() {
         assert_eq!(resumed.paused_at, None);
         let users = app.call("GET", "/Users", None).await.expect(200);
         assert_eq!(users["totalResults"], 1, "{backend:?}");
-        let user = app.call("GET", &format!("/Users/{uid}"), None).await.expect(200);
+        let user = app
+            .call("GET", &format!("/Users/{uid}"), None)
+            .await
+            .expect(200);
         assert_eq!(user["active"], true);
         app.call("GET", &format!("/Groups/{gid}"), None)
             .await
