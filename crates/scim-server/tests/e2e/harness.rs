@@ -218,6 +218,15 @@ impl Server {
         log_dir: &std::path::Path,
     ) -> Option<(Server, Server)> {
         let db = std::sync::Arc::new(TestDb::new(backend)?);
+        Some(Self::start_pair_on(db, extra_env, log_dir))
+    }
+
+    /// Like [`Server::start_pair`], on `db` as it is.
+    pub fn start_pair_on(
+        db: std::sync::Arc<TestDb>,
+        extra_env: &[(&str, &str)],
+        log_dir: &std::path::Path,
+    ) -> (Server, Server) {
         let env: Vec<(String, String)> = extra_env
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -250,7 +259,7 @@ impl Server {
         });
         let a = servers.next().unwrap();
         let b = servers.next().unwrap();
-        Some((a, b))
+        (a, b)
     }
 
     /// The file this server's standard error goes to, if any.
@@ -561,6 +570,37 @@ pub fn enc(s: &str) -> String {
         }
     }
     out
+}
+
+/// Statements run straight on a test database (to set up what an earlier release left).
+pub fn db_execute(db_url: &str, sql: &str) {
+    use diesel::{Connection, RunQueryDsl};
+    let result =
+        match db_url.strip_prefix("sqlite://") {
+            Some(path) => diesel::sql_query(sql)
+                .execute(&mut diesel::SqliteConnection::establish(path).unwrap()),
+            None => diesel::sql_query(sql)
+                .execute(&mut diesel::PgConnection::establish(db_url).unwrap()),
+        };
+    result.unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+/// Every non-null value of one text-castable query column `v`, run straight on a test
+/// database.
+pub fn db_texts(db_url: &str, sql: &str) -> Vec<String> {
+    use diesel::{Connection, QueryableByName, RunQueryDsl};
+    #[derive(QueryableByName)]
+    struct V {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        v: Option<String>,
+    }
+    let query = diesel::sql_query(sql);
+    let rows: Vec<V> = match db_url.strip_prefix("sqlite://") {
+        Some(path) => query.load(&mut diesel::SqliteConnection::establish(path).unwrap()),
+        None => query.load(&mut diesel::PgConnection::establish(db_url).unwrap()),
+    }
+    .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    rows.into_iter().filter_map(|r| r.v).collect()
 }
 
 /// One count (`SELECT count(*) AS n …`) run straight on a test database, beside the

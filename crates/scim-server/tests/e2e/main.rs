@@ -5,6 +5,7 @@
 
 mod crash;
 mod crash_loop;
+mod db_copy;
 mod entra;
 mod events;
 mod feed;
@@ -15,6 +16,7 @@ mod load;
 mod logs;
 mod nats;
 mod okta;
+mod pause;
 mod receiver;
 mod replicas;
 mod two_replicas;
