@@ -59,6 +59,10 @@ pub struct LegacyToken {
     pub generated: DateTime<Utc>,
 }
 
+/// The callback of [`TenantRepo::upgrade_legacy_tokens`]: for one JWT-era token and the
+/// stored signing key (if any), its new id and hash, or `None` to leave it as is.
+pub type Rehash<'a> = dyn FnMut(&LegacyToken, Option<&str>) -> StoreResult<Option<NewToken>> + 'a;
+
 /// How precisely [`TokenRecord::last_used`] is kept: a use within this long of the stored
 /// time is not written again, so authentication does not write on every request.
 pub const TOKEN_USE_RESOLUTION: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
@@ -276,7 +280,7 @@ pub trait TenantRepo: Send + Sync {
     fn upgrade_legacy_tokens(
         &self,
         key_setting: &str,
-        rehash: &mut dyn FnMut(&LegacyToken, Option<&str>) -> StoreResult<Option<NewToken>>,
+        rehash: &mut Rehash<'_>,
     ) -> StoreResult<usize>;
     /// Records that `token_id` authenticated a request at `at`, if it is still current.
     /// Implementations may skip the write when the stored time is recent (to keep

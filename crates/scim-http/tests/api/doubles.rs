@@ -11,9 +11,9 @@ use scim_core::resource::{Attributes, Resource};
 use scim_http::AppState;
 use scim_store::{
     Access, Actor, Claim, CommitListener, DeliveryAttempt, DeliveryFilter, EventRecord, EventRepo,
-    LegacyToken, ListParams, LogEntry, LogQuery, LogRepo, NewSubscription, NewToken, Page,
-    ResourceRepo, Session, SessionCapacity, SettingsRepo, Store, StoreError, StoreResult,
-    Subscription, SubscriptionUpdate, Tenant, TenantRepo, TokenRecord,
+    ListParams, LogEntry, LogQuery, LogRepo, NewSubscription, NewToken, Page, ResourceRepo,
+    Session, SessionCapacity, SettingsRepo, Store, StoreError, StoreResult, Subscription,
+    SubscriptionUpdate, Tenant, TenantRepo, TokenRecord,
 };
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -234,7 +234,7 @@ impl TenantRepo for Spy {
     fn upgrade_legacy_tokens(
         &self,
         key_setting: &str,
-        rehash: &mut dyn FnMut(&LegacyToken, Option<&str>) -> StoreResult<Option<NewToken>>,
+        rehash: &mut scim_store::Rehash<'_>,
     ) -> StoreResult<usize> {
         self.inner.upgrade_legacy_tokens(key_setting, rehash)
     }

@@ -183,7 +183,7 @@ impl TenantRepo for DieselStore {
     fn upgrade_legacy_tokens(
         &self,
         key_setting: &str,
-        rehash: &mut dyn FnMut(&LegacyToken, Option<&str>) -> StoreResult<Option<NewToken>>,
+        rehash: &mut crate::Rehash<'_>,
     ) -> StoreResult<usize> {
         let mut conn = self.write_conn()?;
         write_tx(&mut conn, |c| {
