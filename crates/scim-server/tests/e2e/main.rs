@@ -5,6 +5,7 @@
 
 mod crash;
 mod crash_loop;
+mod db_copy_console;
 mod entra;
 mod events;
 mod feed;
