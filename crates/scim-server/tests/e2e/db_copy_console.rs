@@ -227,7 +227,10 @@ fn a_database_copy_opens_no_console_session_and_no_admin_api() {
             }
         }
     }
-    eprintln!("{tried} attempts from {} stored values, all refused", values.len());
+    eprintln!(
+        "{tried} attempts from {} stored values, all refused",
+        values.len()
+    );
     assert!(tried > 50, "only {tried} attempts");
     // The real credentials still work.
     assert!(page_opens(&s, &cookie));
