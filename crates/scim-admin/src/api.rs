@@ -47,6 +47,9 @@ impl ResponseError for JsonError {
         if status == StatusCode::UNAUTHORIZED {
             resp.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"scim-admin\""));
         }
+        if let Some(secs) = self.0.retry_after() {
+            resp.insert_header((header::RETRY_AFTER, secs));
+        }
         resp.json(json!({"status": status.as_u16(), "error": self.0.public_message()}))
     }
 }

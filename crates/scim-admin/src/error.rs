@@ -20,6 +20,19 @@ pub enum AdminError {
     /// Too many failed sign-ins for this e-mail address.
     #[error("too many failed sign-in attempts; try again in 15 minutes")]
     TooManyAttempts,
+    /// Too many sign-ins from this client's address (per process).
+    #[error("too many sign-in attempts from your network; try again in {retry_after_secs} seconds")]
+    RateLimited {
+        /// Whole seconds until the next attempt is allowed.
+        retry_after_secs: u64,
+    },
+    /// Every argon2 permit stayed taken for too long: the server is busy checking
+    /// passwords.
+    #[error("the server is busy checking other sign-ins; try again in a moment")]
+    Busy {
+        /// Whole seconds to wait.
+        retry_after_secs: u64,
+    },
     /// The request is malformed (the message is safe to show).
     #[error("{0}")]
     BadRequest(String),
@@ -45,11 +58,26 @@ impl AdminError {
             AdminError::Unauthenticated => StatusCode::UNAUTHORIZED,
             AdminError::NotFound => StatusCode::NOT_FOUND,
             AdminError::Forbidden(_) => StatusCode::FORBIDDEN,
-            AdminError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            AdminError::TooManyAttempts | AdminError::RateLimited { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            AdminError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AdminError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AdminError::Conflict(_) | AdminError::Stale(_) => StatusCode::CONFLICT,
             AdminError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AdminError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The `Retry-After` of a refusal that passes with time, in seconds.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AdminError::RateLimited { retry_after_secs }
+            | AdminError::Busy { retry_after_secs } => Some(*retry_after_secs),
+            AdminError::TooManyAttempts => {
+                Some(u64::try_from(crate::sign_in::FAILURE_WINDOW_MINUTES * 60).unwrap_or(900))
+            }
+            _ => None,
         }
     }
 

@@ -1,7 +1,8 @@
 //! `scim-admin`: the admin web console (`/admin`) and its JSON API (`/admin/api`).
 //!
-//! It owns console accounts and their passwords ([`accounts`]), sessions, CSRF tokens,
-//! admin API tokens and the one-time set-up link ([`session`]), the operations both the
+//! It owns console accounts and their passwords ([`accounts`]), server-side sessions,
+//! CSRF tokens, hashed admin API tokens and the one-time set-up link ([`session`]), the
+//! sign-in limits ([`sign_in`]: per client, per e-mail address, the argon2 cap), the operations both the
 //! pages and the API perform ([`service`]: organizations, token generation through
 //! [`scim_http::generate_token`], users, groups, the provisioning log), the HTML pages
 //! ([`pages`], maud templates compiled into the binary, with embedded CSS and JS), the
@@ -20,11 +21,13 @@ pub mod error;
 pub mod pages;
 pub mod service;
 pub mod session;
+pub mod sign_in;
 mod views;
 pub mod webhooks;
 
 pub use error::AdminError;
 pub use session::{AdminState, SETUP_CODE_HOURS, SETUP_CODE_SETTING, prepare_setup_link};
+pub use sign_in::SignInConfig;
 
 use actix_web::web;
 

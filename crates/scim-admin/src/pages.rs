@@ -50,9 +50,12 @@ impl ResponseError for PageError {
             return redirect("/admin/sign-in");
         }
         let status = self.0.status();
-        page(
-            status,
-            views::error_page(status.as_u16(), &self.0.public_message(), true),
+        with_retry_after(
+            page(
+                status,
+                views::error_page(status.as_u16(), &self.0.public_message(), true),
+            ),
+            &self.0,
         )
     }
 }
@@ -117,6 +120,15 @@ pub(crate) fn redirect(to: &str) -> HttpResponse {
     let mut resp = HttpResponse::SeeOther();
     secure_headers(&mut resp);
     resp.insert_header((header::LOCATION, to)).finish()
+}
+
+/// Adds `Retry-After` when `e` is a refusal that passes with time.
+pub(crate) fn with_retry_after(mut resp: HttpResponse, e: &AdminError) -> HttpResponse {
+    if let Some(secs) = e.retry_after() {
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    resp
 }
 
 fn with_cookie(mut resp: HttpResponse, cookie: &str) -> HttpResponse {
@@ -221,26 +233,23 @@ async fn sign_in(req: HttpRequest, state: Data, form: web::Form<SignInForm>) -> 
     let expected = request_cookie(&req, FORM_COOKIE);
     check_csrf(&state, &req, expected.as_deref(), &form.form_token)?;
     let email = form.email.clone();
-    let result = state
-        .run(move |s| crate::session::sign_in(s.store(), &form.email, &form.password))
-        .await;
-    match result {
-        Ok(account) => {
-            let (token, _) = state.issue_session(&account.id)?;
+    match crate::sign_in::sign_in(&state, &req, &form.email, form.password).await {
+        Ok((account, cookie)) => {
             tracing::info!(admin = %account.id, "admin console: signed in");
             Ok(with_cookie(
                 redirect("/admin"),
-                &state.session_cookie(&token),
+                &state.session_cookie(&cookie),
             ))
         }
-        Err(AdminError::TooManyAttempts) => {
-            form_page(&state, &req, StatusCode::TOO_MANY_REQUESTS, |t| {
-                views::sign_in(
-                    t,
-                    &email,
-                    Some(&AdminError::TooManyAttempts.public_message()),
-                )
-            })
+        Err(
+            e @ (AdminError::TooManyAttempts
+            | AdminError::RateLimited { .. }
+            | AdminError::Busy { .. }),
+        ) => {
+            let resp = form_page(&state, &req, e.status(), |t| {
+                views::sign_in(t, &email, Some(&e.public_message()))
+            })?;
+            Ok(with_retry_after(resp, &e))
         }
         Err(AdminError::BadRequest(msg)) => {
             form_page(&state, &req, StatusCode::UNAUTHORIZED, |t| {
@@ -262,8 +271,9 @@ async fn sign_out(req: HttpRequest, state: Data, form: web::Form<CsrfForm>) -> P
     let who = signed_in(&state, &req).await?;
     check_csrf(&state, &req, who.csrf.as_deref(), &form.csrf)?;
     let id = who.account.id.clone();
+    // Every session of the account ends, on every replica (the rows are shared).
     state
-        .run(move |s| Ok(s.store().end_admin_sessions(&id, chrono::Utc::now())?))
+        .run(move |s| Ok(s.store().end_admin_sessions(&id)?))
         .await?;
     tracing::info!(admin = %who.account.id, "admin console: signed out");
     Ok(with_cookie(
@@ -305,39 +315,74 @@ async fn setup(req: HttpRequest, state: Data, form: web::Form<SetupForm>) -> Pag
     let expected = request_cookie(&req, FORM_COOKIE);
     check_csrf(&state, &req, expected.as_deref(), &form.form_token)?;
     let (code, email) = (form.code.clone(), form.email.clone());
-    let result = state
-        .run(move |s| {
-            if !setup_code_valid(s.store(), &form.code)? {
-                return Err(AdminError::NotFound);
-            }
-            if form.password != form.confirm {
-                return Err(AdminError::BadRequest("The passwords do not match.".into()));
-            }
-            let email = crate::accounts::check_email(&form.email)?;
-            crate::accounts::check_password(&form.password)?;
-            let hash = crate::accounts::hash_password(&form.password)?;
-            let account = s
-                .store()
-                .create_first_operator(&email, &hash)?
-                .ok_or(AdminError::NotFound)?;
-            crate::session::clear_setup_codes(s.store())?;
-            Ok(account)
-        })
-        .await;
+    let result = setup_account(&state, form).await;
     match result {
-        Ok(account) => {
+        Ok((account, cookie)) => {
             tracing::info!(admin = %account.id, "admin console: first operator created");
-            let (token, _) = state.issue_session(&account.id)?;
             Ok(with_cookie(
                 redirect("/admin"),
-                &state.session_cookie(&token),
+                &state.session_cookie(&cookie),
             ))
         }
         Err(AdminError::BadRequest(msg)) => form_page(&state, &req, StatusCode::BAD_REQUEST, |t| {
             views::setup(t, &code, &email, Some(&msg))
         }),
+        Err(e @ AdminError::Busy { .. }) => {
+            let resp = form_page(&state, &req, e.status(), |t| {
+                views::setup(t, &code, &email, Some(&e.public_message()))
+            })?;
+            Ok(with_retry_after(resp, &e))
+        }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The set-up form's checks, then (holding an argon2 permit, like a sign-in) the hash, the
+/// first operator and its session.
+async fn setup_account(
+    state: &AdminState,
+    form: SetupForm,
+) -> Result<(scim_store::AdminAccount, String), AdminError> {
+    let checked = {
+        let form_code = form.code.clone();
+        let (password, confirm, email) = (
+            form.password.clone(),
+            form.confirm.clone(),
+            form.email.clone(),
+        );
+        state
+            .run(move |s| {
+                if !setup_code_valid(s.store(), &form_code)? {
+                    return Err(AdminError::NotFound);
+                }
+                if password != confirm {
+                    return Err(AdminError::BadRequest("The passwords do not match.".into()));
+                }
+                let email = crate::accounts::check_email(&email)?;
+                crate::accounts::check_password(&password)?;
+                Ok(email)
+            })
+            .await?
+    };
+    let permit = state.gate().hash_permit().await?;
+    state
+        .run(move |s| {
+            let hash = crate::accounts::hash_password(&form.password);
+            drop(permit);
+            let hash = hash?;
+            // Checked again: the code may have been spent meanwhile.
+            if !setup_code_valid(s.store(), &form.code)? {
+                return Err(AdminError::NotFound);
+            }
+            let account = s
+                .store()
+                .create_first_operator(&checked, &hash)?
+                .ok_or(AdminError::NotFound)?;
+            crate::session::clear_setup_codes(s.store())?;
+            let cookie = s.issue_session(&account.id)?;
+            Ok((account, cookie))
+        })
+        .await
 }
 
 async fn organizations(req: HttpRequest, state: Data) -> PageResult {

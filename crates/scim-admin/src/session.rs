@@ -1,50 +1,66 @@
 //! Sessions, CSRF tokens, admin API tokens and the one-time set-up link.
 //!
-//! A session is an HS256 token (signed with a key of its own, shared by every replica
-//! through the store's settings) in an `HttpOnly`, `SameSite=Strict` cookie, valid for
-//! [`SESSION_HOURS`] hours and `Secure` when the public URL is https. Its id carries the
-//! session's CSRF token, which every state-changing form echoes in a hidden field. Admin
-//! API tokens are signed the same way, carry no expiry, and only the current one's id is
-//! stored with the account. Nothing secret is logged.
+//! Nothing the database holds is enough to authenticate:
+//!
+//! - A **session** is server-side. Its cookie is base64url of 32 random bytes; the
+//!   `admin_sessions` row keeps only the SHA-256 of that value, with the account (deleted
+//!   with it) and an absolute expiry [`SESSION_HOURS`] hours after sign-in. A request's
+//!   cookie is hashed and looked up; a missing, expired or tampered one is no session. The
+//!   cookie is `HttpOnly`, `SameSite=Strict`, `Path=/admin`, and `Secure` when the public
+//!   URL is https.
+//! - The session's **CSRF token** is derived from the secret cookie value
+//!   (SHA-256 of `"csrf"` and the value, hex), so it is stable for the session, differs
+//!   between sessions, and cannot be computed from the database. Every state-changing
+//!   form echoes it in a hidden field; the sign-in and set-up forms use a form cookie
+//!   instead (double submit), and every form post must come from this server's Origin.
+//! - **Signing out** deletes every session of the account, on every replica at once (the
+//!   rows are shared; no clock is compared).
+//! - An **admin API token** is `scimadm_` and base64url of 32 random bytes; the account
+//!   keeps only its SHA-256 (unique), looked up by it and compared in constant time.
+//!   Issuing a new one replaces the old.
+//!
+//! Nothing secret is logged.
 
 use crate::AdminError;
+use crate::sign_in::{SignInConfig, SignInGate};
 use actix_web::HttpRequest;
 use actix_web::http::header;
-use chrono::Utc;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{TimeDelta, Utc};
 use scim_http::AppState;
-use scim_http::tokens::{
-    TokenClaims, TokenSigner, constant_time_eq, new_signing_key, random_bytes,
-};
+use scim_http::tokens::{constant_time_eq, random_bytes};
 use scim_store::{AdminAccount, AdminStore};
 use sha2::Digest as _;
 use std::sync::Arc;
 
-/// The setting holding the key that signs sessions and admin API tokens.
-pub const SESSION_KEY_SETTING: &str = "admin_session_key";
+pub use crate::sign_in::{FAILURE_WINDOW_MINUTES, MAX_FAILURES};
+
 /// The prefix of the settings that record the one-time set-up codes (by their SHA-256).
 pub const SETUP_CODE_SETTING: &str = "admin_setup_code_sha256";
 /// The session cookie.
 pub const SESSION_COOKIE: &str = "scim_admin_session";
 /// The pre-session cookie that protects the sign-in and set-up forms (double submit).
 pub const FORM_COOKIE: &str = "scim_admin_form";
-/// How long a session lasts.
+/// How long a session lasts (absolute, from sign-in).
 pub const SESSION_HOURS: i64 = 8;
-/// Failed sign-ins allowed per e-mail address within [`FAILURE_WINDOW_MINUTES`].
-pub const MAX_FAILURES: u64 = 5;
-/// The failed sign-in window.
-pub const FAILURE_WINDOW_MINUTES: i64 = 15;
+/// The prefix of every admin API token (tells it from a tenant token at a glance).
+pub const API_TOKEN_PREFIX: &str = "scimadm_";
 
-const SESSION_PREFIX: &str = "session.";
-const API_PREFIX: &str = "api.";
+/// Random bytes in a session cookie and an admin API token.
+const SECRET_BYTES: usize = 32;
+/// The length of [`SECRET_BYTES`] in unpadded base64url.
+const SECRET_CHARS: usize = 43;
 
-/// What the console handlers share: the SCIM server's state and the session signer.
+/// What the console handlers share: the SCIM server's state, the store and the sign-in limits.
 #[derive(Clone)]
 pub struct AdminState {
     /// The SCIM server's state (store, tenant token signer, public URL).
     pub app: AppState,
     /// The same database as `app.store`, with the console's tables.
     store: Arc<dyn AdminStore>,
-    signer: TokenSigner,
+    /// The sign-in limits of this process.
+    gate: SignInGate,
     /// Whether cookies get `Secure` (the public URL is https).
     pub secure_cookies: bool,
     /// This process's delivery worker, when it runs one (the "send test event" action).
@@ -62,19 +78,35 @@ impl std::fmt::Debug for AdminState {
 }
 
 impl AdminState {
-    /// Loads (or creates, once for every replica) the session key from the store.
-    /// `store` must be the store of `app` (the binary passes the same `DieselStore`).
-    /// Synchronous: call it at start-up, not on an async worker.
+    /// The console's state over `store`, with the default sign-in limits. `store` must be
+    /// the store of `app` (the binary passes the same `DieselStore`). It reads nothing:
+    /// sessions and API tokens need no key.
     pub fn load(app: AppState, store: Arc<dyn AdminStore>) -> Result<Self, AdminError> {
-        let signer = load_signer(store.as_ref())?;
         let secure_cookies = app.public_url.starts_with("https://");
         Ok(AdminState {
             app,
             store,
-            signer,
+            gate: SignInGate::new(SignInConfig::default()),
             secure_cookies,
             deliverer: None,
         })
+    }
+
+    /// The same state with the sign-in limits of `config`.
+    pub fn with_sign_in(mut self, config: SignInConfig) -> Self {
+        self.gate = SignInGate::new(config);
+        self
+    }
+
+    /// The same state with `gate` (shared with another state, or a test's).
+    pub fn with_gate(mut self, gate: SignInGate) -> Self {
+        self.gate = gate;
+        self
+    }
+
+    /// The sign-in limits.
+    pub fn gate(&self) -> &SignInGate {
+        &self.gate
     }
 
     /// The same state with this process's delivery worker, which sends the console's test
@@ -104,32 +136,30 @@ impl AdminState {
         actix_web::web::block(move || f(&state)).await?
     }
 
-    /// A new session for `account_id`: the cookie value and its CSRF token.
-    pub fn issue_session(&self, account_id: &str) -> Result<(String, String), AdminError> {
-        let csrf = random_hex(16)?;
-        let issued = Utc::now();
-        let now = issued.timestamp();
-        let token = self.signer.sign(&TokenClaims {
-            sub: account_id.to_string(),
-            // The issue time in milliseconds, so that signing out (which ends the
-            // sessions issued before it) never ends a session made right after.
-            jti: format!("{SESSION_PREFIX}{}.{csrf}", issued.timestamp_millis()),
-            iat: now,
-            exp: Some(now + SESSION_HOURS * 3600),
-        })?;
-        Ok((token, csrf))
+    /// A new session for `account_id`: its cookie value (the CSRF token is
+    /// [`csrf_token`] of it). Stores only the value's hash, and prunes expired sessions.
+    /// Blocking: call it on the blocking pool ([`AdminState::run`]).
+    pub fn issue_session(&self, account_id: &str) -> Result<String, AdminError> {
+        let value = URL_SAFE_NO_PAD.encode(random_bytes(SECRET_BYTES)?);
+        let now = Utc::now();
+        self.store().create_admin_session(
+            &sha256_hex(&value),
+            account_id,
+            now,
+            now + TimeDelta::hours(SESSION_HOURS),
+        )?;
+        Ok(value)
     }
 
-    /// Issues a new admin API token for the account and makes it the only valid one.
+    /// Issues a new admin API token for the account and makes it the only valid one (only
+    /// its hash is stored). Blocking.
     pub fn issue_api_token(&self, account: &AdminAccount) -> Result<String, AdminError> {
-        let id = random_hex(16)?;
-        let token = self.signer.sign(&TokenClaims {
-            sub: account.id.clone(),
-            jti: format!("{API_PREFIX}{id}"),
-            iat: Utc::now().timestamp(),
-            exp: None,
-        })?;
-        self.store().set_admin_api_token(&account.id, &id)?;
+        let token = format!(
+            "{API_TOKEN_PREFIX}{}",
+            URL_SAFE_NO_PAD.encode(random_bytes(SECRET_BYTES)?)
+        );
+        self.store()
+            .set_admin_api_token(&account.id, &sha256_hex(&token))?;
         Ok(token)
     }
 
@@ -161,10 +191,21 @@ fn cookie(name: &str, value: &str, max_age: i64, secure: bool) -> String {
     )
 }
 
-fn load_signer(store: &dyn AdminStore) -> Result<TokenSigner, AdminError> {
-    let fresh = new_signing_key()?;
-    let key = store.get_or_init_setting(SESSION_KEY_SETTING, &fresh)?;
-    Ok(TokenSigner::from_secret(key.as_bytes())?)
+/// The CSRF token of the session whose cookie value is `cookie`: derived from the secret
+/// value (never from its stored hash), so the database does not yield it.
+pub fn csrf_token(cookie: &str) -> String {
+    let mut h = sha2::Sha256::new();
+    h.update(b"csrf");
+    h.update(cookie.as_bytes());
+    hex(&h.finalize())
+}
+
+/// Whether `s` has the shape of a secret this module makes (unpadded base64url of
+/// [`SECRET_BYTES`] bytes): anything else is refused before any lookup.
+fn is_secret(s: &str) -> bool {
+    s.len() == SECRET_CHARS
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// `n` random bytes as lowercase hex.
@@ -244,57 +285,44 @@ pub async fn authenticate(
                     .then(|| rest.trim().to_string())
             }),
     }
-    .filter(|t| !t.is_empty() && t.len() < 4096)
     .ok_or(AdminError::Unauthenticated)?;
-    let claims = state
-        .signer
-        .verify(&token)
-        .map_err(|_| AdminError::Unauthenticated)?;
-    let mut issued_ms = 0i64;
-    let (csrf, api_id) = match how {
+    match how {
         Credential::Cookie => {
-            let (ms, csrf) = claims
-                .jti
-                .strip_prefix(SESSION_PREFIX)
-                .filter(|_| claims.exp.is_some())
-                .and_then(|rest| rest.split_once('.'))
+            if !is_secret(&token) {
+                return Err(AdminError::Unauthenticated);
+            }
+            let hash = sha256_hex(&token);
+            let account = state
+                .run(move |s| Ok(s.store().find_admin_session(&hash, Utc::now())?))
+                .await?
                 .ok_or(AdminError::Unauthenticated)?;
-            issued_ms = ms.parse().map_err(|_| AdminError::Unauthenticated)?;
-            (Some(csrf.to_string()), None)
+            Ok(Principal {
+                account,
+                csrf: Some(csrf_token(&token)),
+            })
         }
-        Credential::Bearer => (
-            None,
-            Some(
-                claims
-                    .jti
-                    .strip_prefix(API_PREFIX)
-                    .ok_or(AdminError::Unauthenticated)?
-                    .to_string(),
-            ),
-        ),
-    };
-    let sub = claims.sub.clone();
-    let account = state
-        .run(move |s| match s.store().get_admin(&sub) {
-            Ok(a) => Ok(a),
-            Err(scim_store::StoreError::NotFound) => Err(AdminError::Unauthenticated),
-            Err(e) => Err(e.into()),
-        })
-        .await?;
-    // Signing out ends every session of the account issued before it.
-    if how == Credential::Cookie
-        && let Some(after) = account.sessions_valid_after
-        && issued_ms <= after.timestamp_millis()
-    {
-        return Err(AdminError::Unauthenticated);
-    }
-    if let Some(id) = api_id {
-        let current = account.api_token_id.as_deref().unwrap_or_default();
-        if current.is_empty() || !constant_time_eq(current.as_bytes(), id.as_bytes()) {
-            return Err(AdminError::Unauthenticated);
+        Credential::Bearer => {
+            if !token.strip_prefix(API_TOKEN_PREFIX).is_some_and(is_secret) {
+                return Err(AdminError::Unauthenticated);
+            }
+            let hash = sha256_hex(&token);
+            let wanted = hash.clone();
+            let account = state
+                .run(move |s| Ok(s.store().find_admin_by_api_token(&wanted)?))
+                .await?
+                .ok_or(AdminError::Unauthenticated)?;
+            // The lookup is by hash (its timing says nothing about the token); the compare
+            // guards against a store that matched loosely.
+            let stored = account.api_token_sha256.as_deref().unwrap_or_default();
+            if !constant_time_eq(stored.as_bytes(), hash.as_bytes()) {
+                return Err(AdminError::Unauthenticated);
+            }
+            Ok(Principal {
+                account,
+                csrf: None,
+            })
         }
     }
-    Ok(Principal { account, csrf })
 }
 
 /// Verifies a state-changing form: the Origin header (when present) names this server,
@@ -397,60 +425,6 @@ pub fn clear_setup_codes(store: &dyn AdminStore) -> Result<(), AdminError> {
     Ok(())
 }
 
-/// Checks the failed sign-in limit of `email`.
-pub fn check_sign_in_limit(store: &dyn AdminStore, email: &str) -> Result<(), AdminError> {
-    let since = Utc::now() - chrono::TimeDelta::minutes(FAILURE_WINDOW_MINUTES);
-    if store.count_sign_in_failures(email, since)? >= MAX_FAILURES {
-        return Err(AdminError::TooManyAttempts);
-    }
-    Ok(())
-}
-
-/// Checks `email` and `password` (with the failed sign-in limit) and returns the account.
-pub fn sign_in(
-    store: &dyn AdminStore,
-    email: &str,
-    password: &str,
-) -> Result<AdminAccount, AdminError> {
-    let email = email.trim();
-    // No address has a control character (and PostgreSQL cannot even compare with NUL).
-    if email.is_empty()
-        || email.len() > 254
-        || email.chars().any(char::is_control)
-        || password.len() > crate::accounts::MAX_PASSWORD_BYTES
-    {
-        return Err(AdminError::BadRequest(
-            "Wrong e-mail address or password.".into(),
-        ));
-    }
-    check_sign_in_limit(store, email)?;
-    let account = store.find_admin_by_email(email)?;
-    let hash = account
-        .as_ref()
-        .map(|a| a.password_hash.as_str())
-        .unwrap_or(crate::accounts::dummy_hash());
-    let ok = crate::accounts::verify_password(password, hash);
-    match account {
-        Some(a) if ok => {
-            store.clear_sign_in_failures(email)?;
-            store.record_admin_sign_in(&a.id, Utc::now())?;
-            Ok(a)
-        }
-        _ => {
-            let now = Utc::now();
-            store.record_sign_in_failure(
-                email,
-                now,
-                now - chrono::TimeDelta::minutes(FAILURE_WINDOW_MINUTES * 2),
-            )?;
-            tracing::info!("admin console: failed sign-in");
-            Err(AdminError::BadRequest(
-                "Wrong e-mail address or password.".into(),
-            ))
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -459,6 +433,18 @@ mod tests {
     fn origins() {
         assert_eq!(origin_of("https://a.test/prefix"), "https://a.test");
         assert_eq!(origin_of("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn csrf_tokens_come_from_the_secret_value_only() {
+        let a = "A".repeat(SECRET_CHARS);
+        let b = "B".repeat(SECRET_CHARS);
+        assert_eq!(csrf_token(&a), csrf_token(&a));
+        assert_ne!(csrf_token(&a), csrf_token(&b));
+        // Neither the stored hash nor the value itself.
+        assert_ne!(csrf_token(&a), sha256_hex(&a));
+        assert_ne!(csrf_token(&a), a);
+        assert!(is_secret(&a) && !is_secret(&a[1..]) && !is_secret(&format!("{}=", &a[1..])));
     }
 
     #[test]

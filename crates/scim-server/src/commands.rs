@@ -315,7 +315,8 @@ pub fn admin_create(config: &Config, email: &str, tenant: Option<&str>) -> anyho
     Ok(())
 }
 
-/// `admin token --email E`.
+/// `admin token --email E`: prints a new admin API token once (only its SHA-256 is kept);
+/// the account's previous one stops working.
 pub fn admin_token(config: &Config, email: &str) -> anyhow::Result<()> {
     let store = std::sync::Arc::new(open_store(config)?);
     let cursor_key =
@@ -327,7 +328,7 @@ pub fn admin_token(config: &Config, email: &str) -> anyhow::Result<()> {
         config.limits(),
     );
     let admin = scim_admin::AdminState::load(state, store.clone())
-        .map_err(|e| anyhow::anyhow!("cannot load the admin session key: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("cannot set up the admin console: {e}"))?;
     let account = scim_store::AdminRepo::find_admin_by_email(store.as_ref(), email)
         .context("cannot read the account")?
         .ok_or_else(|| anyhow::anyhow!("no console account with e-mail address '{email}'"))?;

@@ -309,6 +309,56 @@ pub struct Config {
     /// Rate limit, filter budget, statement timeout and slow-client timeouts.
     #[command(flatten)]
     pub limits: LimitSettings,
+
+    /// The console's sign-in limits.
+    #[command(flatten)]
+    pub sign_in: SignInSettings,
+}
+
+/// The admin console's sign-in limits (see `docs/security.md`): per client address, and
+/// the number of argon2 password hashes at once. The per-e-mail failure limit is fixed
+/// and shared by every replica.
+#[derive(Debug, Clone, Args)]
+pub struct SignInSettings {
+    /// Console sign-ins a minute per client address (IPv6: per /64), per replica, also the
+    /// burst; over it: 429 with `Retry-After`. 0 turns the limit off.
+    #[arg(
+        long,
+        env = "SCIM_SIGN_IN_RATE_PER_MINUTE",
+        default_value_t = 10,
+        global = true
+    )]
+    pub sign_in_rate_per_minute: u32,
+
+    /// How many reverse proxies in front of the server append to `X-Forwarded-For`: the
+    /// client address is the N-th entry from the right. 0 (default) ignores the header
+    /// (a client could write anything in it) and uses the connection's peer.
+    #[arg(
+        long,
+        env = "SCIM_TRUSTED_PROXY_HOPS",
+        default_value_t = 0,
+        global = true
+    )]
+    pub trusted_proxy_hops: usize,
+
+    /// Console password hashes (argon2id: sign-in and set-up) run at once; a sign-in that
+    /// waits over 2 s for its turn gets 503 with `Retry-After`. Default: the number of
+    /// CPUs.
+    #[arg(long, env = "SCIM_SIGN_IN_CONCURRENCY", value_parser = clap::value_parser!(u16).range(1..), global = true)]
+    pub sign_in_concurrency: Option<u16>,
+}
+
+impl SignInSettings {
+    /// The console's sign-in configuration.
+    pub fn sign_in_config(&self) -> scim_admin::SignInConfig {
+        scim_admin::SignInConfig {
+            rate_per_minute: self.sign_in_rate_per_minute,
+            trusted_proxy_hops: self.trusted_proxy_hops,
+            concurrency: self
+                .sign_in_concurrency
+                .map_or_else(scim_admin::sign_in::default_concurrency, usize::from),
+        }
+    }
 }
 
 /// The event outbox's retention and the delivery worker (see `docs/events.md`). Durations
@@ -498,6 +548,32 @@ mod tests {
         assert_eq!(d.nats_url.as_deref(), Some("nats://127.0.0.1:4222"));
         assert_eq!(d.concurrency, 2);
         assert_eq!(d.lease, Duration::from_millis(7500));
+    }
+
+    #[test]
+    fn sign_in_settings_have_their_defaults() {
+        let cli = Cli::try_parse_from(["scim-server", "serve"]).unwrap();
+        let c = cli.config.sign_in.sign_in_config();
+        assert_eq!(c.rate_per_minute, 10);
+        assert_eq!(c.trusted_proxy_hops, 0);
+        assert_eq!(c.concurrency, scim_admin::sign_in::default_concurrency());
+        assert!(c.concurrency >= 1);
+        let cli = Cli::try_parse_from([
+            "scim-server",
+            "--sign-in-rate-per-minute",
+            "0",
+            "--trusted-proxy-hops",
+            "2",
+            "--sign-in-concurrency",
+            "3",
+        ])
+        .unwrap();
+        let c = cli.config.sign_in.sign_in_config();
+        assert_eq!(
+            (c.rate_per_minute, c.trusted_proxy_hops, c.concurrency),
+            (0, 2, 3)
+        );
+        assert!(Cli::try_parse_from(["scim-server", "--sign-in-concurrency", "0"]).is_err());
     }
 
     #[test]

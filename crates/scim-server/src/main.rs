@@ -115,7 +115,8 @@ fn serve(config: Config) -> anyhow::Result<()> {
         config.limits(),
     );
     let admin = scim_admin::AdminState::load(state.clone(), store.clone())
-        .map_err(|e| anyhow::anyhow!("cannot load the admin console's session key: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("cannot set up the admin console: {e}"))?
+        .with_sign_in(config.sign_in.sign_in_config());
     match scim_admin::prepare_setup_link(store.as_ref(), &public_url) {
         // The link is a credential (whoever opens it first becomes the operator): it goes
         // to the terminal once, plainly, and never through the structured log that log

@@ -23,7 +23,7 @@ mod db;
 mod error;
 mod events;
 
-pub use admin::{AdminAccount, AdminRepo, AdminStore};
+pub use admin::{AdminAccount, AdminRepo, AdminStore, SignInAttempt};
 pub use api::*;
 pub use db::{DebugSql, DieselStore, StoreConfig, migrate};
 pub use error::{StoreError, StoreResult};

@@ -20,6 +20,8 @@ pub struct Console {
     /// The same store as `admin`'s, as the delivery worker takes it.
     pub db: Arc<DieselStore>,
     place: Place,
+    /// The database URL (a replica opens it again).
+    url: String,
 }
 
 /// Which database a console runs on.
@@ -51,7 +53,12 @@ pub fn backends() -> Vec<Backend> {
 /// Where a console's database lives, removed with it.
 enum Place {
     Dir(tempfile::TempDir),
-    Schema { admin_url: String, schema: String },
+    Schema {
+        admin_url: String,
+        schema: String,
+    },
+    /// Another console's database (a replica): the owner removes it.
+    Shared,
 }
 
 impl Drop for Place {
@@ -152,7 +159,7 @@ impl Console {
     /// A console on a fresh database of `backend`.
     pub fn on(backend: Backend) -> Console {
         let (place, url) = Place::new(backend);
-        let store = DieselStore::open(&StoreConfig::new(url)).unwrap();
+        let store = DieselStore::open(&StoreConfig::new(url.clone())).unwrap();
         let cursor_key = CursorKey::from_bytes([7; 32]);
         let store = Arc::new(store);
         let app = AppState::new(store.clone(), cursor_key, PUBLIC, Limits::default());
@@ -161,6 +168,7 @@ impl Console {
             admin,
             db: store,
             place,
+            url,
         }
     }
 
@@ -366,4 +374,73 @@ pub fn enc(s: &str) -> String {
         }
     }
     out
+}
+
+/// Replicas, raw SQL and sign-ins from a given client address.
+impl Console {
+    /// Another process on this console's database: its own store (pool), state and
+    /// sign-in limits, as a second replica has.
+    pub fn replica(&self) -> Console {
+        let store = Arc::new(DieselStore::open(&StoreConfig::new(self.url.clone())).unwrap());
+        let cursor_key = CursorKey::from_bytes([7; 32]);
+        let app = AppState::new(store.clone(), cursor_key, PUBLIC, Limits::default());
+        let admin = AdminState::load(app, store.clone()).unwrap();
+        Console {
+            admin,
+            db: store,
+            place: Place::Shared,
+            url: self.url.clone(),
+        }
+    }
+
+    /// The same console with the sign-in limits of `config`.
+    pub fn with_sign_in(mut self, config: scim_admin::SignInConfig) -> Console {
+        self.admin = self.admin.clone().with_sign_in(config);
+        self
+    }
+
+    /// Runs one SQL statement on the console's database (a state the API never makes).
+    pub fn sql(&self, sql: &str) {
+        use diesel::{Connection, RunQueryDsl};
+        match self.url.strip_prefix("sqlite://") {
+            Some(path) => {
+                let mut c = diesel::SqliteConnection::establish(path).unwrap();
+                diesel::sql_query(sql).execute(&mut c).unwrap();
+            }
+            None => {
+                let mut c = diesel::PgConnection::establish(&self.url).unwrap();
+                diesel::sql_query(sql).execute(&mut c).unwrap();
+            }
+        }
+    }
+
+    /// One sign-in POST from `peer` with extra headers (e.g. `X-Forwarded-For`), with a
+    /// form token of its own (no GET first); `client` keeps the cookies.
+    pub async fn sign_in_from(
+        &self,
+        client: &mut Client,
+        peer: &str,
+        headers: &[(&str, &str)],
+        email: &str,
+        password: &str,
+    ) -> Resp {
+        let token = "f".repeat(32);
+        client
+            .cookies
+            .insert("scim_admin_form".into(), token.clone());
+        let body = format!(
+            "form_token={token}&email={}&password={}",
+            enc(email),
+            enc(password)
+        );
+        let mut req = TestRequest::post()
+            .uri("/admin/sign-in")
+            .peer_addr(peer.parse().unwrap())
+            .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+            .set_payload(body);
+        for (k, v) in headers {
+            req = req.insert_header((*k, *v));
+        }
+        self.send(client, req).await
+    }
 }

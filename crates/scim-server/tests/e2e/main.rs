@@ -6,6 +6,7 @@
 mod crash;
 mod crash_loop;
 mod db_copy;
+mod db_copy_console;
 mod entra;
 mod events;
 mod feed;

@@ -1,9 +1,9 @@
-//! [`AdminRepo`] for [`DieselStore`]: admin console accounts, failed sign-ins and writable
-//! settings.
+//! [`AdminRepo`] for [`DieselStore`]: admin console accounts, sessions and API token
+//! hashes, sign-in attempts and writable settings.
 
-use super::schema::{admin_accounts, admin_sign_in_failures, server_settings};
+use super::schema::{admin_accounts, admin_sessions, admin_sign_in_failures, server_settings};
 use super::{DieselStore, new_id, now_ms, truncate_ms, utc, write_tx};
-use crate::{AdminAccount, AdminRepo, StoreError, StoreResult};
+use crate::{AdminAccount, AdminRepo, SignInAttempt, StoreError, StoreResult};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
@@ -15,7 +15,6 @@ type AccountRow = (
     NaiveDateTime,
     Option<NaiveDateTime>,
     Option<String>,
-    Option<NaiveDateTime>,
 );
 
 const ACCOUNT_COLUMNS: (
@@ -25,8 +24,7 @@ const ACCOUNT_COLUMNS: (
     admin_accounts::tenant_id,
     admin_accounts::created,
     admin_accounts::last_sign_in,
-    admin_accounts::api_token_id,
-    admin_accounts::sessions_valid_after,
+    admin_accounts::api_token_sha256,
 ) = (
     admin_accounts::id,
     admin_accounts::email,
@@ -34,13 +32,11 @@ const ACCOUNT_COLUMNS: (
     admin_accounts::tenant_id,
     admin_accounts::created,
     admin_accounts::last_sign_in,
-    admin_accounts::api_token_id,
-    admin_accounts::sessions_valid_after,
+    admin_accounts::api_token_sha256,
 );
 
 fn account_from_row(row: AccountRow) -> AdminAccount {
-    let (id, email, password_hash, tenant_id, created, last_sign_in, api_token_id, valid_after) =
-        row;
+    let (id, email, password_hash, tenant_id, created, last_sign_in, api_token_sha256) = row;
     AdminAccount {
         id,
         email,
@@ -48,8 +44,7 @@ fn account_from_row(row: AccountRow) -> AdminAccount {
         tenant_id,
         created: utc(created),
         last_sign_in: last_sign_in.map(utc),
-        api_token_id,
-        sessions_valid_after: valid_after.map(utc),
+        api_token_sha256,
     }
 }
 
@@ -94,8 +89,7 @@ fn insert_account(
         tenant_id: tenant_id.map(str::to_string),
         created: utc(created),
         last_sign_in: None,
-        api_token_id: None,
-        sessions_valid_after: None,
+        api_token_sha256: None,
     })
 }
 
@@ -165,10 +159,61 @@ impl AdminRepo for DieselStore {
         Ok(())
     }
 
-    fn end_admin_sessions(&self, id: &str, at: DateTime<Utc>) -> StoreResult<()> {
+    fn create_admin_session(
+        &self,
+        id_sha256: &str,
+        account_id: &str,
+        created: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let mut conn = self.conn()?;
+        // Pruning here keeps the table to the live sessions at the cost of one indexed
+        // delete per sign-in (usually of nothing).
+        let pruned = diesel::delete(
+            admin_sessions::table.filter(admin_sessions::expires_at.le(ms(created))),
+        )
+        .execute(&mut *conn)?;
+        // A missing account is a foreign-key violation, which the store reports as
+        // `NotFound`.
+        diesel::insert_into(admin_sessions::table)
+            .values((
+                admin_sessions::id_sha256.eq(id_sha256),
+                admin_sessions::account_id.eq(account_id),
+                admin_sessions::created.eq(ms(created)),
+                admin_sessions::expires_at.eq(ms(expires_at)),
+            ))
+            .execute(&mut *conn)?;
+        Ok(u64::try_from(pruned).unwrap_or(0))
+    }
+
+    fn find_admin_session(
+        &self,
+        id_sha256: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<AdminAccount>> {
+        let mut conn = self.conn()?;
+        let row: Option<AccountRow> = admin_sessions::table
+            .inner_join(admin_accounts::table)
+            .filter(admin_sessions::id_sha256.eq(id_sha256))
+            .filter(admin_sessions::expires_at.gt(ms(now)))
+            .select(ACCOUNT_COLUMNS)
+            .first(&mut *conn)
+            .optional()?;
+        Ok(row.map(account_from_row))
+    }
+
+    fn end_admin_sessions(&self, account_id: &str) -> StoreResult<u64> {
+        let mut conn = self.conn()?;
+        let n =
+            diesel::delete(admin_sessions::table.filter(admin_sessions::account_id.eq(account_id)))
+                .execute(&mut *conn)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    fn set_admin_api_token(&self, id: &str, token_sha256: &str) -> StoreResult<()> {
         let mut conn = self.conn()?;
         let n = diesel::update(admin_accounts::table.filter(admin_accounts::id.eq(id)))
-            .set(admin_accounts::sessions_valid_after.eq(ms(at)))
+            .set(admin_accounts::api_token_sha256.eq(token_sha256))
             .execute(&mut *conn)?;
         if n == 0 {
             return Err(StoreError::NotFound);
@@ -176,33 +221,51 @@ impl AdminRepo for DieselStore {
         Ok(())
     }
 
-    fn set_admin_api_token(&self, id: &str, token_id: &str) -> StoreResult<()> {
+    fn find_admin_by_api_token(&self, token_sha256: &str) -> StoreResult<Option<AdminAccount>> {
         let mut conn = self.conn()?;
-        let n = diesel::update(admin_accounts::table.filter(admin_accounts::id.eq(id)))
-            .set(admin_accounts::api_token_id.eq(token_id))
-            .execute(&mut *conn)?;
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        let row: Option<AccountRow> = admin_accounts::table
+            .filter(admin_accounts::api_token_sha256.eq(token_sha256))
+            .select(ACCOUNT_COLUMNS)
+            .first(&mut *conn)
+            .optional()?;
+        Ok(row.map(account_from_row))
     }
 
-    fn record_sign_in_failure(
+    fn record_sign_in_attempt(
         &self,
         email: &str,
         at: DateTime<Utc>,
+        since: DateTime<Utc>,
         forget_before: DateTime<Utc>,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<SignInAttempt> {
         let mut conn = self.conn()?;
         diesel::delete(
             admin_sign_in_failures::table.filter(admin_sign_in_failures::at.lt(ms(forget_before))),
         )
         .execute(&mut *conn)?;
-        diesel::insert_into(admin_sign_in_failures::table)
+        // Each statement commits on its own: the row is visible to every other attempt
+        // before this one counts.
+        let id: i64 = diesel::insert_into(admin_sign_in_failures::table)
             .values((
                 admin_sign_in_failures::email_lower.eq(lower(email)),
                 admin_sign_in_failures::at.eq(ms(at)),
             ))
+            .returning(admin_sign_in_failures::id)
+            .get_result(&mut *conn)?;
+        let n: i64 = admin_sign_in_failures::table
+            .filter(admin_sign_in_failures::email_lower.eq(lower(email)))
+            .filter(admin_sign_in_failures::at.ge(ms(since)))
+            .count()
+            .get_result(&mut *conn)?;
+        Ok(SignInAttempt {
+            id,
+            count: u64::try_from(n).unwrap_or(0),
+        })
+    }
+
+    fn forget_sign_in_attempt(&self, id: i64) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        diesel::delete(admin_sign_in_failures::table.filter(admin_sign_in_failures::id.eq(id)))
             .execute(&mut *conn)?;
         Ok(())
     }

@@ -109,10 +109,21 @@ diesel::table! {
         tenant_id -> Nullable<Text>,
         created -> Timestamp,
         last_sign_in -> Nullable<Timestamp>,
-        api_token_id -> Nullable<Text>,
-        sessions_valid_after -> Nullable<Timestamp>,
+        api_token_sha256 -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    admin_sessions (id_sha256) {
+        id_sha256 -> Text,
+        account_id -> Text,
+        created -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(admin_sessions -> admin_accounts (account_id));
+diesel::allow_tables_to_appear_in_same_query!(admin_sessions, admin_accounts);
 
 diesel::table! {
     admin_sign_in_failures (id) {

@@ -62,6 +62,8 @@ conformance!(
     admin::admin_accounts_unique_email_and_tenant,
     admin::first_operator_only_once,
     admin::sign_in_failures_window,
+    admin::parallel_sign_in_attempts_never_exceed_the_limit,
+    admin::admin_sessions_by_hash_expire_and_end,
     admin::settings_put_and_delete,
     crud::create_get_roundtrip,
     crud::timestamps_are_utc_millis,
