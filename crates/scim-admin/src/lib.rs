@@ -4,7 +4,8 @@
 //! admin API tokens and the one-time set-up link ([`session`]), the operations both the
 //! pages and the API perform ([`service`]: organizations, token generation through
 //! [`scim_http::generate_token`], users, groups, the provisioning log), the HTML pages
-//! ([`pages`], maud templates compiled into the binary, with embedded CSS and JS), the
+//! ([`pages`] and the Settings page with Generate and the pause switch, maud templates
+//! compiled into the binary, with embedded CSS and JS), the
 //! JSON API ([`api`]), and an organization's event feed and webhook subscriptions
 //! ([`webhooks`]: API, pages, delivery log). It depends on `scim-core`, `scim-store`,
 //! `scim-http` and `scim-events` (secrets, SET rendering, test deliveries); the binary
@@ -20,6 +21,7 @@ pub mod error;
 pub mod pages;
 pub mod service;
 pub mod session;
+mod settings;
 mod views;
 pub mod webhooks;
 
