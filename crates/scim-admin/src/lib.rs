@@ -2,11 +2,12 @@
 //!
 //! It owns console accounts and their passwords ([`accounts`]), server-side sessions,
 //! CSRF tokens, hashed admin API tokens and the one-time set-up link ([`session`]), the
-//! sign-in limits ([`sign_in`]: per client, per e-mail address, the argon2 cap), the operations both the
-//! pages and the API perform ([`service`]: organizations, token generation through
-//! [`scim_http::generate_token`], users, groups, the provisioning log), the HTML pages
-//! ([`pages`], maud templates compiled into the binary, with embedded CSS and JS), the
-//! JSON API ([`api`]), and an organization's event feed and webhook subscriptions
+//! sign-in limits ([`sign_in`]: per client, per e-mail address, the argon2 cap), the
+//! operations both the pages and the API perform ([`service`]: organizations, token
+//! generation through [`scim_http::generate_token`], pausing, users, groups, the
+//! provisioning log), the HTML pages ([`pages`] and the Settings page with Generate and
+//! the pause switch; maud templates compiled into the binary, with embedded CSS and JS),
+//! the JSON API ([`api`]), and an organization's event feed and webhook subscriptions
 //! ([`webhooks`]: API, pages, delivery log). It depends on `scim-core`, `scim-store`,
 //! `scim-http` and `scim-events` (secrets, SET rendering, test deliveries); the binary
 //! wires it into `serve`.
@@ -21,6 +22,7 @@ pub mod error;
 pub mod pages;
 pub mod service;
 pub mod session;
+mod settings;
 pub mod sign_in;
 mod views;
 pub mod webhooks;

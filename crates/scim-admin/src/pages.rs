@@ -1,6 +1,6 @@
 //! The console's pages: sign-in, set-up, sign-out, Organizations, and per organization
-//! Settings › SAML/SCIM (with Generate), Users, Groups, Activity and Webhooks (the latter
-//! in [`webhooks::pages`](crate::webhooks::pages)); plus the embedded CSS and JS. Anonymous requests are redirected to the sign-in page; every form that
+//! Settings (in [`settings`](crate::settings)), Users, Groups, Activity and Webhooks (the
+//! latter in [`webhooks::pages`](crate::webhooks::pages)); plus the embedded CSS and JS. Anonymous requests are redirected to the sign-in page; every form that
 //! changes something carries a CSRF token.
 
 use crate::AdminError;
@@ -9,7 +9,8 @@ use crate::session::{
     AdminState, Credential, FORM_COOKIE, Principal, authenticate, check_csrf, random_hex,
     request_cookie, setup_code_valid,
 };
-use crate::views::{self, FreshToken};
+use crate::settings;
+use crate::views;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
@@ -18,7 +19,7 @@ use scim_core::ResourceKind;
 use serde::Deserialize;
 use std::collections::HashMap;
 
-type Data = web::Data<AdminState>;
+pub(crate) type Data = web::Data<AdminState>;
 
 /// An error shown as an HTML page (anonymous requests become a redirect to sign-in).
 #[derive(Debug)]
@@ -76,14 +77,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/organizations", web::get().to(organizations))
         .route("/organizations", web::post().to(create_organization))
         .route("/organizations/{org}", web::get().to(organization))
-        .route("/organizations/{org}/settings", web::get().to(settings))
+        .route(
+            "/organizations/{org}/settings",
+            web::get().to(settings::settings),
+        )
         .route(
             "/organizations/{org}/settings/token",
-            web::post().to(generate),
+            web::post().to(settings::generate),
         )
         .route(
             "/organizations/{org}/settings/paused",
-            web::post().to(pause),
+            web::post().to(settings::pause),
         )
         .route("/organizations/{org}/users", web::get().to(users))
         .route("/organizations/{org}/users/{id}", web::get().to(user))
@@ -439,102 +443,6 @@ async fn organization(req: HttpRequest, state: Data) -> PageResult {
         .run(move |s| service::organization(s, &w, &id))
         .await?;
     Ok(redirect(&format!("{}/settings", views::org_path(&t.id))))
-}
-
-async fn settings(req: HttpRequest, state: Data) -> PageResult {
-    let who = signed_in(&state, &req).await?;
-    let id = org_id(&req);
-    let w = who.clone();
-    let t = state
-        .run(move |s| service::organization(s, &w, &id))
-        .await?;
-    let url = state.app.tenant_url(&t.id);
-    Ok(page(
-        StatusCode::OK,
-        views::settings(&who, &t, &url, None, None),
-    ))
-}
-
-/// The Generate form: its CSRF token and the public id of the token the page showed
-/// (empty: none), so that a Generate from a stale page loses to the one that won.
-#[derive(serde::Deserialize)]
-pub(crate) struct GenerateForm {
-    #[serde(default)]
-    pub(crate) csrf: String,
-    #[serde(default)]
-    pub(crate) token_id: Option<String>,
-}
-
-async fn generate(req: HttpRequest, state: Data, form: web::Form<GenerateForm>) -> PageResult {
-    let who = signed_in(&state, &req).await?;
-    let id = org_id(&req);
-    // The organization must be visible before anything else is said about the request.
-    let w = who.clone();
-    let before = state
-        .run(move |s| service::organization(s, &w, &id))
-        .await?;
-    check_csrf(&state, &req, who.csrf.as_deref(), &form.csrf)?;
-    let w = who.clone();
-    let tid = before.id.clone();
-    let expected = form
-        .token_id
-        .clone()
-        .map(|seen| (!seen.is_empty()).then_some(seen));
-    let (generated, after) = state
-        .run(move |s| {
-            let g = service::generate_token(s, &w, &tid, expected);
-            let t = s.store().get_tenant(&tid)?;
-            Ok((g, t))
-        })
-        .await?;
-    let url = state.app.tenant_url(&after.id);
-    let generated = match generated {
-        Ok(g) => g,
-        // Another Generate won since this page was loaded: say so on the current page.
-        Err(AdminError::Stale(message)) => {
-            return Ok(page(
-                StatusCode::CONFLICT,
-                views::settings(&who, &after, &url, None, Some(message)),
-            ));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let fresh = FreshToken {
-        token: &generated.token,
-        replaced: before.token.is_some(),
-    };
-    Ok(page(
-        StatusCode::OK,
-        views::settings(&who, &after, &url, Some(fresh), None),
-    ))
-}
-
-/// The pause switch: `paused` is `true` to pause, anything else resumes.
-#[derive(serde::Deserialize)]
-pub(crate) struct PauseForm {
-    #[serde(default)]
-    pub(crate) csrf: String,
-    #[serde(default)]
-    pub(crate) paused: String,
-}
-
-async fn pause(req: HttpRequest, state: Data, form: web::Form<PauseForm>) -> PageResult {
-    let who = signed_in(&state, &req).await?;
-    let id = org_id(&req);
-    let w = who.clone();
-    let before = state
-        .run(move |s| service::organization(s, &w, &id))
-        .await?;
-    check_csrf(&state, &req, who.csrf.as_deref(), &form.csrf)?;
-    let paused = form.paused == "true";
-    let (w, tid) = (who.clone(), before.id.clone());
-    let after = state
-        .run(move |s| service::set_paused(s, &w, &tid, paused))
-        .await?;
-    Ok(redirect(&format!(
-        "{}/settings",
-        views::org_path(&after.id)
-    )))
 }
 
 async fn users(req: HttpRequest, state: Data) -> PageResult {

@@ -272,6 +272,8 @@ pub(crate) fn settings(
                 @match &t.token {
                     None => p #token-state { "This organization has no secret token yet. Press Generate to create one." },
                     Some(r) => dl.facts #token-state {
+                        // The public id (what the activity log records); not the secret.
+                        dt { "Token id" } dd { code { (r.id) } }
                         dt { "Generated" } dd { (when(&r.generated)) }
                         dt { "Last used" } dd { @match &r.last_used { Some(u) => (when(u)), None => "never" } }
                     },

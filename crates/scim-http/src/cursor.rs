@@ -217,6 +217,26 @@ mod tests {
     const KEY: [u8; 32] = [9u8; 32];
     const HOUR: Duration = Duration::from_secs(3600);
 
+    #[test]
+    fn the_cursor_key_is_random_and_shared_through_the_store() {
+        use scim_store::{DieselStore, SettingsRepo as _, StoreConfig};
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/k.db", dir.path().display());
+        let store = DieselStore::open(&StoreConfig::new(&url)).unwrap();
+        // Two replicas on one database get the same key; another database another one.
+        let a = CursorKey::load(&store).unwrap();
+        let b = CursorKey::load(&store).unwrap();
+        assert_eq!(a.bytes(), b.bytes());
+        let other = DieselStore::open(&StoreConfig::new("sqlite::memory:")).unwrap();
+        assert_ne!(CursorKey::load(&other).unwrap().bytes(), a.bytes());
+        assert!(!format!("{a:?}").contains(&format!("{:?}", a.bytes())));
+        // A stored value that is not 32 bytes of base64 is refused, not used.
+        let bad = DieselStore::open(&StoreConfig::new("sqlite::memory:")).unwrap();
+        bad.get_or_init_setting(CURSOR_KEY_SETTING, "c2hvcnQ=")
+            .unwrap();
+        assert!(CursorKey::load(&bad).is_err());
+    }
+
     fn query(pairs: &[(&str, &str)]) -> ListQuery {
         let pairs: Vec<(String, String)> = pairs
             .iter()

@@ -171,7 +171,8 @@ pub fn tenant_list(config: &Config, as_json: bool) -> anyhow::Result<()> {
             let token = match &t.token {
                 None => "no token yet".to_string(),
                 Some(r) => format!(
-                    "token generated {}, last used {}",
+                    "token {} generated {}, last used {}",
+                    r.id,
                     r.generated.format("%Y-%m-%d %H:%M UTC"),
                     r.last_used
                         .map(|u| u.format("%Y-%m-%d %H:%M UTC").to_string())

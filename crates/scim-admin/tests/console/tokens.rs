@@ -99,6 +99,9 @@ async fn the_token_is_shown_once_and_rotation_revokes_the_old_one() {
     assert!(settings.body.contains("<noscript>") && settings.body.contains("name=\"understood\""));
     assert!(settings.body.contains("stop working at once"));
     assert!(settings.body.contains("Last used"));
+    // The token's public id is shown (it authenticates nothing), never the token.
+    let id = c.store().get_tenant(&org).unwrap().token.unwrap().id;
+    assert!(settings.body.contains(&format!("<code>{id}</code>")));
     // Generate again: the old token is refused at once, the new one works.
     let r = c.post_form(&mut op, &generate, &[("csrf", &csrf)]).await;
     r.expect(200);
