@@ -65,6 +65,8 @@ pub struct AdminState {
     pub secure_cookies: bool,
     /// This process's delivery worker, when it runs one (the "send test event" action).
     deliverer: Option<scim_events::Deliverer>,
+    /// The operator's event signing key, when one is configured (else the stored one).
+    event_key: Option<scim_events::EventSigningKey>,
 }
 
 impl std::fmt::Debug for AdminState {
@@ -89,6 +91,7 @@ impl AdminState {
             gate: SignInGate::new(SignInConfig::default()),
             secure_cookies,
             deliverer: None,
+            event_key: None,
         })
     }
 
@@ -114,6 +117,18 @@ impl AdminState {
     pub fn with_deliverer(mut self, deliverer: scim_events::Deliverer) -> Self {
         self.deliverer = Some(deliverer);
         self
+    }
+
+    /// The same state with the operator's event signing key: subscription secrets shown by
+    /// the console are derived from it, as the delivery worker's signatures are.
+    pub fn with_event_signing_key(mut self, key: Option<scim_events::EventSigningKey>) -> Self {
+        self.event_key = key;
+        self
+    }
+
+    /// The operator's event signing key, if one is configured.
+    pub fn event_signing_key(&self) -> Option<&scim_events::EventSigningKey> {
+        self.event_key.as_ref()
     }
 
     /// This process's delivery worker, if any.

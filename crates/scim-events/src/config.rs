@@ -32,6 +32,9 @@ pub struct DeliveryConfig {
     pub nats_url: Option<String>,
     /// Subscriptions served at once (default 8); each one is strictly sequential.
     pub concurrency: usize,
+    /// The operator's event signing key; `None` (the default) uses the one kept in the
+    /// settings table ([`crate::resolve_signing_key`]).
+    pub signing_key: Option<crate::EventSigningKey>,
 }
 
 impl Default for DeliveryConfig {
@@ -48,6 +51,7 @@ impl Default for DeliveryConfig {
             retention: Duration::from_secs(30 * 24 * 3600),
             nats_url: None,
             concurrency: 8,
+            signing_key: None,
         }
     }
 }

@@ -3,7 +3,7 @@
 use crate::nats::Nats;
 use crate::set::render_test_set;
 use crate::worker::{self, AttemptOf, Core};
-use crate::{DeliveryConfig, EventsError, signing_key, webhook};
+use crate::{DeliveryConfig, EventsError, resolve_signing_key, webhook};
 use chrono::Utc;
 use scim_store::{DeliveryAttempt, EventRepo, SettingsRepo, Store};
 use std::sync::Arc;
@@ -42,9 +42,12 @@ impl Deliverer {
         config: DeliveryConfig,
     ) -> Result<Self, EventsError> {
         let config = config.normalized();
-        let key = tokio::task::spawn_blocking(move || signing_key(&*settings))
-            .await
-            .map_err(|e| EventsError::Task(e.to_string()))??;
+        let configured = config.signing_key.clone();
+        let key = tokio::task::spawn_blocking(move || {
+            resolve_signing_key(configured.as_ref(), &*settings)
+        })
+        .await
+        .map_err(|e| EventsError::Task(e.to_string()))??;
         let http = webhook::client(config.request_timeout)?;
         let nats = Nats::new(config.nats_url.clone(), config.request_timeout);
         Ok(Deliverer {

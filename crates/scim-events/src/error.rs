@@ -15,6 +15,10 @@ pub enum EventsError {
     /// The shared event signing key in the settings table is not 32 bytes of base64.
     #[error("the stored event signing key is malformed")]
     BadSigningKey,
+    /// The configured event signing key (`SCIM_EVENT_SIGNING_KEY`) is not base64 of 32
+    /// bytes.
+    #[error("the configured event signing key must be base64 of 32 bytes")]
+    BadConfiguredKey,
     /// Signing a SET failed.
     #[error("signing a SET failed: {0}")]
     Signing(String),

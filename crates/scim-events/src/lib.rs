@@ -16,7 +16,7 @@
 //! the retry window, with a visible reason. Delivery is at least once: receivers
 //! de-duplicate on `jti`.
 //!
-//! The pure parts ([`signing_key`], [`subscription_secret`], [`issuer`], [`render_set`],
+//! The pure parts ([`resolve_signing_key`], [`signing_key`], [`subscription_secret`], [`issuer`], [`render_set`],
 //! [`sign_set`]) are what the console and the command line share with the worker.
 
 mod backoff;
@@ -33,7 +33,9 @@ pub use backoff::{backoff, disable_reason, random_unit};
 pub use config::DeliveryConfig;
 pub use deliverer::{Deliverer, WorkerHandle};
 pub use error::EventsError;
-pub use secret::{SIGNING_KEY_SETTING, signing_key, subscription_secret};
+pub use secret::{
+    EventSigningKey, SIGNING_KEY_SETTING, resolve_signing_key, signing_key, subscription_secret,
+};
 pub use set::{
     JWS_CONTENT_TYPE, SET_TYP, TEST_EVENT_URI, audience, issuer, render_set, render_test_set,
     sign_set,

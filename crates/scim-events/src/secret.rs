@@ -1,14 +1,17 @@
 //! Subscription secrets: derived, never stored.
 //!
-//! The server keeps one random 32-byte key in its shared settings table (the first replica
-//! that needs it creates it; every replica reads the same one). A subscription's signing
-//! secret is an HMAC of its id and secret version under that key, so the database holds no
-//! usable secret, rotating one is bumping the version, and every replica computes the same
-//! secret without coordination.
+//! A subscription's signing secret is an HMAC of its id and secret version under the
+//! server's event signing key, so rotating one is bumping the version, and every replica
+//! computes the same secret without coordination. The key is either configured by the
+//! operator ([`EventSigningKey`], from the environment or a key file: then nothing in the
+//! database derives a secret) or, by default, one random 32-byte key kept in the shared
+//! settings table (the first replica that needs it creates it; every replica reads the same
+//! one). With the default, a copy of the database is enough to derive every subscription's
+//! secret and forge events to its receiver; `docs/security.md` says so.
 
 use crate::EventsError;
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use hmac::{KeyInit as _, Mac as _};
 use scim_store::{SettingsRepo, Subscription};
 
@@ -19,6 +22,50 @@ pub const SIGNING_KEY_SETTING: &str = "event-secret-key";
 const SECRET_PREFIX: &str = "whsec_";
 
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
+
+/// An event signing key configured by the operator: 32 bytes, given in base64 (standard or
+/// URL-safe alphabet, padding optional). Its `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EventSigningKey(Vec<u8>);
+
+impl std::fmt::Debug for EventSigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EventSigningKey(<redacted>)")
+    }
+}
+
+impl EventSigningKey {
+    /// Decodes a configured key; [`EventsError::BadConfiguredKey`] unless it is base64 of
+    /// exactly 32 bytes (surrounding whitespace, such as a key file's newline, is ignored).
+    pub fn from_base64(text: &str) -> Result<Self, EventsError> {
+        let text = text.trim();
+        let decoded = STANDARD
+            .decode(text)
+            .or_else(|_| STANDARD_NO_PAD.decode(text))
+            .or_else(|_| URL_SAFE_NO_PAD.decode(text.trim_end_matches('=')));
+        match decoded {
+            Ok(key) if key.len() == 32 => Ok(EventSigningKey(key)),
+            _ => Err(EventsError::BadConfiguredKey),
+        }
+    }
+
+    /// The key's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// The key subscription secrets are derived from: the configured one when given (the
+/// settings table is not read), else [`signing_key`] from the settings table.
+pub fn resolve_signing_key(
+    configured: Option<&EventSigningKey>,
+    settings: &dyn SettingsRepo,
+) -> Result<Vec<u8>, EventsError> {
+    match configured {
+        Some(key) => Ok(key.0.clone()),
+        None => signing_key(settings),
+    }
+}
 
 /// The server's event signing key: 32 random bytes kept (base64) in the settings table
 /// under [`SIGNING_KEY_SETTING`], created by the first caller (`get_or_init`: all replicas
@@ -109,6 +156,55 @@ pub(crate) mod tests {
             settings.get_setting(SIGNING_KEY_SETTING).unwrap(),
             Some(STANDARD.encode(&a))
         );
+    }
+
+    #[test]
+    fn a_configured_key_is_used_and_the_settings_are_not_touched() {
+        let settings = Settings::default();
+        let bytes = [9u8; 32];
+        for text in [
+            STANDARD.encode(bytes),
+            format!("{}\n", STANDARD.encode(bytes)),
+            STANDARD_NO_PAD.encode(bytes),
+            URL_SAFE_NO_PAD.encode([0xfbu8; 32]),
+        ] {
+            let key = EventSigningKey::from_base64(&text).unwrap();
+            let resolved = resolve_signing_key(Some(&key), &settings).unwrap();
+            assert_eq!(resolved.len(), 32, "{text:?}");
+            assert_eq!(resolved, key.as_bytes());
+        }
+        assert_eq!(settings.get_setting(SIGNING_KEY_SETTING).unwrap(), None);
+        assert_eq!(
+            format!(
+                "{:?}",
+                EventSigningKey::from_base64(&STANDARD.encode(bytes)).unwrap()
+            ),
+            "EventSigningKey(<redacted>)"
+        );
+        // Without one, the stored key (created on first use).
+        let stored = resolve_signing_key(None, &settings).unwrap();
+        assert_eq!(stored, signing_key(&settings).unwrap());
+        assert_ne!(stored, bytes);
+    }
+
+    #[test]
+    fn a_malformed_configured_key_is_refused() {
+        for bad in [
+            "",
+            "short",
+            "c2hvcnQ=",
+            "not base64 at all!",
+            &STANDARD.encode([1u8; 31]),
+            &STANDARD.encode([1u8; 33]),
+        ] {
+            assert!(
+                matches!(
+                    EventSigningKey::from_base64(bad),
+                    Err(EventsError::BadConfiguredKey)
+                ),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

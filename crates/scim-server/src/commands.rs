@@ -22,6 +22,33 @@ pub fn open_store(config: &Config) -> anyhow::Result<DieselStore> {
     Ok(store)
 }
 
+/// The operator's event signing key ([`crate::config::EventSettings::signing_key`]). When
+/// one is configured, the key an earlier start kept in the database is deleted: it would
+/// let a copy of the database derive the secrets of every subscription (those derived from
+/// it no longer verify anyway: rotate each subscription's secret).
+pub fn event_signing_key(
+    config: &Config,
+    store: &DieselStore,
+) -> anyhow::Result<Option<scim_events::EventSigningKey>> {
+    let key = config.events.signing_key()?;
+    if key.is_some() {
+        use scim_store::{AdminRepo as _, SettingsRepo as _};
+        let stored = store
+            .get_setting(scim_events::SIGNING_KEY_SETTING)
+            .context("cannot read the settings")?;
+        if stored.is_some() {
+            store
+                .delete_setting(scim_events::SIGNING_KEY_SETTING)
+                .context("cannot delete the stored event signing key")?;
+            tracing::warn!(
+                "an event signing key is configured: the one kept in the database is deleted; \
+                 subscription secrets derived from it no longer verify, rotate each one"
+            );
+        }
+    }
+    Ok(key)
+}
+
 /// `serve` on a SQLite file: an exclusive lock on `<database file>.lock`, held for the
 /// life of the process (the kernel drops it when the process dies, even by `kill -9`).
 /// SQLite supports one server process per database file (the writer is modelled in the

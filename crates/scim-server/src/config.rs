@@ -391,6 +391,24 @@ pub struct EventSettings {
     #[arg(long, env = "SCIM_DELIVERY_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..), global = true)]
     pub delivery_concurrency: u16,
 
+    /// The key subscription secrets (the signatures of webhook and NATS events) are derived
+    /// from: base64 of 32 bytes, e.g. `openssl rand -base64 32`, the same on every replica.
+    /// Unset, a random key kept in the database is used, and a copy of the database can
+    /// then forge events (docs/security.md). Setting it changes every subscription's
+    /// secret: rotate each one and give the receivers the new secret.
+    #[arg(long, env = "SCIM_EVENT_SIGNING_KEY", global = true, hide_env_values = true, value_parser = event_signing_key)]
+    pub event_signing_key: Option<scim_events::EventSigningKey>,
+
+    /// A file holding the event signing key (a container or systemd secret), instead of
+    /// `--event-signing-key`.
+    #[arg(
+        long,
+        env = "SCIM_EVENT_SIGNING_KEY_FILE",
+        global = true,
+        conflicts_with = "event_signing_key"
+    )]
+    pub event_signing_key_file: Option<std::path::PathBuf>,
+
     /// Run no delivery worker in this process (other replicas deliver); the outbox, the
     /// events API and `events list` still work.
     #[arg(
@@ -402,6 +420,33 @@ pub struct EventSettings {
         value_parser = clap::builder::BoolishValueParser::new()
     )]
     pub no_delivery: bool,
+}
+
+/// A configured event signing key (base64 of 32 bytes).
+fn event_signing_key(text: &str) -> Result<scim_events::EventSigningKey, String> {
+    scim_events::EventSigningKey::from_base64(text).map_err(|e| e.to_string())
+}
+
+impl EventSettings {
+    /// The operator's event signing key: the flag's, or the key file's; `None` when neither
+    /// is given (the key kept in the database is used).
+    pub fn signing_key(&self) -> anyhow::Result<Option<scim_events::EventSigningKey>> {
+        if let Some(key) = &self.event_signing_key {
+            return Ok(Some(key.clone()));
+        }
+        let Some(path) = &self.event_signing_key_file else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot read the event signing key file {}: {e}",
+                path.display()
+            )
+        })?;
+        scim_events::EventSigningKey::from_base64(&text)
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    }
 }
 
 /// A duration above zero (see [`parse_duration`]).
@@ -436,8 +481,13 @@ impl Config {
         c
     }
 
-    /// The delivery worker's configuration for a process whose lease owner id is `owner`.
-    pub fn delivery_config(&self, owner: String) -> scim_events::DeliveryConfig {
+    /// The delivery worker's configuration for a process whose lease owner id is `owner`,
+    /// signing with `signing_key` ([`EventSettings::signing_key`]).
+    pub fn delivery_config(
+        &self,
+        owner: String,
+        signing_key: Option<scim_events::EventSigningKey>,
+    ) -> scim_events::DeliveryConfig {
         let e = &self.events;
         scim_events::DeliveryConfig {
             public_url: self.public_url(),
@@ -456,6 +506,7 @@ impl Config {
                 .filter(|u| !u.is_empty())
                 .map(str::to_string),
             concurrency: usize::from(e.delivery_concurrency),
+            signing_key,
             ..scim_events::DeliveryConfig::default()
         }
     }
@@ -476,118 +527,4 @@ impl Config {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cli_parses() {
-        use clap::CommandFactory;
-        Cli::command().debug_assert();
-        let cli = Cli::try_parse_from([
-            "scim-server",
-            "tenant",
-            "create",
-            "--name",
-            "Acme",
-            "--json",
-            "--database-url",
-            "sqlite://x.db",
-        ])
-        .unwrap();
-        assert_eq!(cli.config.database_url, "sqlite://x.db");
-        assert!(matches!(
-            cli.command,
-            Some(Command::Tenant(TenantCommand::Create { json: true, .. }))
-        ));
-        assert_eq!(cli.config.public_url(), "http://127.0.0.1:8080");
-        assert!(cli.config.store_config().migrate_on_open);
-        let cli = Cli::try_parse_from(["scim-server", "serve", "--no-migrate"]).unwrap();
-        assert!(!cli.config.store_config().migrate_on_open);
-    }
-
-    #[test]
-    fn event_settings_have_their_defaults_and_parse_units() {
-        let cli = Cli::try_parse_from(["scim-server", "serve"]).unwrap();
-        let e = &cli.config.events;
-        assert_eq!(e.event_retention, Duration::from_secs(30 * 86_400));
-        assert_eq!(e.webhook_timeout, Duration::from_secs(10));
-        assert_eq!(e.webhook_retry_window, Duration::from_secs(72 * 3600));
-        assert_eq!(e.event_poll_interval, Duration::from_secs(1));
-        assert_eq!(e.nats_url, None);
-        assert_eq!(e.delivery_concurrency, 8);
-        assert!(!e.no_delivery);
-        let d = cli.config.delivery_config("me".into());
-        assert_eq!(d.lease, Duration::from_secs(30));
-        assert_eq!(d.owner, "me");
-        assert_eq!(d.public_url, "http://127.0.0.1:8080");
-
-        let cli = Cli::try_parse_from([
-            "scim-server",
-            "--event-retention",
-            "7d",
-            "--webhook-timeout",
-            "2500ms",
-            "--webhook-retry-window",
-            "3600",
-            "--event-poll-interval",
-            "200ms",
-            "--nats-url",
-            "nats://127.0.0.1:4222",
-            "--delivery-concurrency",
-            "2",
-            "--no-delivery",
-        ])
-        .unwrap();
-        let e = &cli.config.events;
-        assert_eq!(e.event_retention, Duration::from_secs(7 * 86_400));
-        assert_eq!(e.webhook_timeout, Duration::from_millis(2500));
-        assert_eq!(e.webhook_retry_window, Duration::from_secs(3600));
-        assert_eq!(e.event_poll_interval, Duration::from_millis(200));
-        assert!(e.no_delivery);
-        let d = cli.config.delivery_config("me".into());
-        assert_eq!(d.nats_url.as_deref(), Some("nats://127.0.0.1:4222"));
-        assert_eq!(d.concurrency, 2);
-        assert_eq!(d.lease, Duration::from_millis(7500));
-    }
-
-    #[test]
-    fn sign_in_settings_have_their_defaults() {
-        let cli = Cli::try_parse_from(["scim-server", "serve"]).unwrap();
-        let c = cli.config.sign_in.sign_in_config();
-        assert_eq!(c.rate_per_minute, 10);
-        assert_eq!(c.trusted_proxy_hops, 0);
-        assert_eq!(c.concurrency, scim_admin::sign_in::default_concurrency());
-        assert!(c.concurrency >= 1);
-        let cli = Cli::try_parse_from([
-            "scim-server",
-            "--sign-in-rate-per-minute",
-            "0",
-            "--trusted-proxy-hops",
-            "2",
-            "--sign-in-concurrency",
-            "3",
-        ])
-        .unwrap();
-        let c = cli.config.sign_in.sign_in_config();
-        assert_eq!(
-            (c.rate_per_minute, c.trusted_proxy_hops, c.concurrency),
-            (0, 2, 3)
-        );
-        assert!(Cli::try_parse_from(["scim-server", "--sign-in-concurrency", "0"]).is_err());
-    }
-
-    #[test]
-    fn bad_event_settings_are_refused() {
-        for args in [
-            ["--event-retention", "0"],
-            ["--webhook-timeout", "0s"],
-            ["--event-poll-interval", "fast"],
-            ["--webhook-retry-window", "3w"],
-            ["--delivery-concurrency", "0"],
-        ] {
-            let mut argv = vec!["scim-server"];
-            argv.extend(args);
-            assert!(Cli::try_parse_from(&argv).is_err(), "{args:?}");
-        }
-    }
-}
+mod tests;

@@ -90,6 +90,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
     // Held until the process ends.
     let _sqlite_lock = commands::lock_sqlite_database(&config)?;
     let store = commands::open_store(&config)?;
+    let event_key = commands::event_signing_key(&config, &store)?;
     let cursor_key =
         scim_http::CursorKey::load(&store).context("cannot load the list cursor key")?;
     let public_url = config.public_url();
@@ -116,7 +117,8 @@ fn serve(config: Config) -> anyhow::Result<()> {
     );
     let admin = scim_admin::AdminState::load(state.clone(), store.clone())
         .map_err(|e| anyhow::anyhow!("cannot set up the admin console: {e}"))?
-        .with_sign_in(config.sign_in.sign_in_config());
+        .with_sign_in(config.sign_in.sign_in_config())
+        .with_event_signing_key(event_key.clone());
     match scim_admin::prepare_setup_link(store.as_ref(), &public_url) {
         // The link is a credential (whoever opens it first becomes the operator): it goes
         // to the terminal once, plainly, and never through the structured log that log
@@ -130,7 +132,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
         Err(e) => tracing::warn!(error = %e, "cannot prepare the admin console set-up link"),
     }
     actix_web::rt::System::new().block_on(async move {
-        let deliverer = start_delivery(&config, &store).await?;
+        let deliverer = start_delivery(&config, &store, event_key).await?;
         let worker = deliverer.as_ref().map(scim_events::Deliverer::spawn);
         // The console's "send test event" goes through this process's worker.
         let admin = match &deliverer {
@@ -191,6 +193,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
 async fn start_delivery(
     config: &Config,
     store: &Arc<scim_store::DieselStore>,
+    signing_key: Option<scim_events::EventSigningKey>,
 ) -> anyhow::Result<Option<scim_events::Deliverer>> {
     if config.events.no_delivery {
         tracing::info!(
@@ -199,7 +202,7 @@ async fn start_delivery(
         return Ok(None);
     }
     let owner = uuid::Uuid::new_v4().simple().to_string();
-    let delivery = config.delivery_config(owner.clone());
+    let delivery = config.delivery_config(owner.clone(), signing_key);
     tracing::info!(
         owner = %owner,
         poll_interval = %duration::format_duration(delivery.poll_interval),

@@ -55,7 +55,9 @@ pub fn webhook_add(
     let store = open_store(config)?;
     require_tenant(&store, tenant)?;
     // The key first: a subscription whose secret cannot be shown must not be created.
-    let key = scim_events::signing_key(&store).context("cannot load the event signing key")?;
+    let configured = crate::commands::event_signing_key(config, &store)?;
+    let key = scim_events::resolve_signing_key(configured.as_ref(), &store)
+        .context("cannot load the event signing key")?;
     let new = NewSubscription {
         sink,
         mode,

@@ -170,10 +170,12 @@ pub fn get(
     })
 }
 
-/// The subscription's signing secret, derived (never stored) from the server's event key.
+/// The subscription's signing secret, derived (never stored) from the server's event key
+/// (the configured one, else the stored one).
 fn secret_of(state: &AdminState, sub: &Subscription) -> Result<String, AdminError> {
     let settings: &dyn SettingsRepo = state.store();
-    let key = scim_events::signing_key(settings).map_err(events_error)?;
+    let key = scim_events::resolve_signing_key(state.event_signing_key(), settings)
+        .map_err(events_error)?;
     Ok(scim_events::subscription_secret(&key, sub))
 }
 

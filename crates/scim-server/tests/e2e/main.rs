@@ -8,6 +8,7 @@ mod crash_loop;
 mod db_copy;
 mod db_copy_console;
 mod entra;
+mod event_key;
 mod events;
 mod feed;
 mod harness;
