@@ -1,7 +1,9 @@
 //! Console accounts: password rules, argon2id hashing and verification, and account
-//! creation (shared by `scim-server admin create` and the set-up page).
+//! creation (shared by `scim-server admin create` and the set-up page, whose hash takes an
+//! argon2 permit like a sign-in).
 
 use crate::AdminError;
+use crate::session::{AdminState, clear_setup_codes, setup_code_valid};
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Argon2, PasswordHash};
 use scim_store::{AdminAccount, AdminStore};
@@ -84,6 +86,66 @@ pub fn create_account(
         ))),
         Err(e) => Err(e.into()),
     }
+}
+
+/// What the set-up form sends.
+#[derive(Debug)]
+pub struct SetUp {
+    /// The one-time set-up code.
+    pub code: String,
+    /// The first operator's e-mail address.
+    pub email: String,
+    /// The password, and its confirmation.
+    pub password: String,
+    /// The password typed again.
+    pub confirm: String,
+}
+
+/// The set-up form: its checks, then (holding an argon2 permit, like a sign-in) the hash,
+/// the first operator and its session's cookie value. A spent or unknown code is
+/// [`AdminError::NotFound`]; a form error is [`AdminError::BadRequest`].
+pub async fn set_up_first_operator(
+    state: &AdminState,
+    form: SetUp,
+) -> Result<(AdminAccount, String), AdminError> {
+    let (code, email, password, confirm) = (
+        form.code.clone(),
+        form.email.clone(),
+        form.password.clone(),
+        form.confirm.clone(),
+    );
+    let email = state
+        .run(move |s| {
+            if !setup_code_valid(s.store(), &code)? {
+                return Err(AdminError::NotFound);
+            }
+            if password != confirm {
+                return Err(AdminError::BadRequest("The passwords do not match.".into()));
+            }
+            let email = check_email(&email)?;
+            check_password(&password)?;
+            Ok(email)
+        })
+        .await?;
+    let permit = state.gate().hash_permit().await?;
+    state
+        .run(move |s| {
+            let hash = hash_password(&form.password);
+            drop(permit);
+            let hash = hash?;
+            // Checked again: the code may have been spent meanwhile.
+            if !setup_code_valid(s.store(), &form.code)? {
+                return Err(AdminError::NotFound);
+            }
+            let account = s
+                .store()
+                .create_first_operator(&email, &hash)?
+                .ok_or(AdminError::NotFound)?;
+            clear_setup_codes(s.store())?;
+            let cookie = s.issue_session(&account.id)?;
+            Ok((account, cookie))
+        })
+        .await
 }
 
 #[cfg(test)]

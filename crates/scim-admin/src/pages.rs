@@ -319,7 +319,16 @@ async fn setup(req: HttpRequest, state: Data, form: web::Form<SetupForm>) -> Pag
     let expected = request_cookie(&req, FORM_COOKIE);
     check_csrf(&state, &req, expected.as_deref(), &form.form_token)?;
     let (code, email) = (form.code.clone(), form.email.clone());
-    let result = setup_account(&state, form).await;
+    let result = crate::accounts::set_up_first_operator(
+        &state,
+        crate::accounts::SetUp {
+            code: form.code,
+            email: form.email,
+            password: form.password,
+            confirm: form.confirm,
+        },
+    )
+    .await;
     match result {
         Ok((account, cookie)) => {
             tracing::info!(admin = %account.id, "admin console: first operator created");
@@ -339,54 +348,6 @@ async fn setup(req: HttpRequest, state: Data, form: web::Form<SetupForm>) -> Pag
         }
         Err(e) => Err(e.into()),
     }
-}
-
-/// The set-up form's checks, then (holding an argon2 permit, like a sign-in) the hash, the
-/// first operator and its session.
-async fn setup_account(
-    state: &AdminState,
-    form: SetupForm,
-) -> Result<(scim_store::AdminAccount, String), AdminError> {
-    let checked = {
-        let form_code = form.code.clone();
-        let (password, confirm, email) = (
-            form.password.clone(),
-            form.confirm.clone(),
-            form.email.clone(),
-        );
-        state
-            .run(move |s| {
-                if !setup_code_valid(s.store(), &form_code)? {
-                    return Err(AdminError::NotFound);
-                }
-                if password != confirm {
-                    return Err(AdminError::BadRequest("The passwords do not match.".into()));
-                }
-                let email = crate::accounts::check_email(&email)?;
-                crate::accounts::check_password(&password)?;
-                Ok(email)
-            })
-            .await?
-    };
-    let permit = state.gate().hash_permit().await?;
-    state
-        .run(move |s| {
-            let hash = crate::accounts::hash_password(&form.password);
-            drop(permit);
-            let hash = hash?;
-            // Checked again: the code may have been spent meanwhile.
-            if !setup_code_valid(s.store(), &form.code)? {
-                return Err(AdminError::NotFound);
-            }
-            let account = s
-                .store()
-                .create_first_operator(&checked, &hash)?
-                .ok_or(AdminError::NotFound)?;
-            crate::session::clear_setup_codes(s.store())?;
-            let cookie = s.issue_session(&account.id)?;
-            Ok((account, cookie))
-        })
-        .await
 }
 
 async fn organizations(req: HttpRequest, state: Data) -> PageResult {

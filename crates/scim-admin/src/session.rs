@@ -101,12 +101,6 @@ impl AdminState {
         self
     }
 
-    /// The same state with `gate` (shared with another state, or a test's).
-    pub fn with_gate(mut self, gate: SignInGate) -> Self {
-        self.gate = gate;
-        self
-    }
-
     /// The sign-in limits.
     pub fn gate(&self) -> &SignInGate {
         &self.gate

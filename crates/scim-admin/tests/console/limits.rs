@@ -193,3 +193,62 @@ async fn parallel_wrong_passwords_never_pass_the_per_address_limit() {
             .expect(429);
     }
 }
+
+#[actix_web::test]
+async fn a_sign_in_or_set_up_without_an_argon2_permit_gets_503() {
+    let c = Console::new().with_sign_in(SignInConfig {
+        rate_per_minute: 0,
+        trusted_proxy_hops: 0,
+        concurrency: 1,
+    });
+    let link = scim_admin::prepare_setup_link(c.store(), PUBLIC)
+        .unwrap()
+        .unwrap();
+    let path = link.strip_prefix(PUBLIC).unwrap().to_string();
+    let code = path.split("code=").nth(1).unwrap().to_string();
+    // Every permit is taken (a hash in progress): the set-up waits its 2 s, then 503.
+    let held = c.admin.gate().hash_permit().await.unwrap();
+    let mut anon = Client::default();
+    let form = c.get(&mut anon, &path).await;
+    let ft = hidden(&form.body, "form_token").unwrap();
+    let setup = [
+        ("form_token", ft.as_str()),
+        ("code", code.as_str()),
+        ("email", OP),
+        ("password", PASSWORD),
+        ("confirm", PASSWORD),
+    ];
+    let r = c.post_form(&mut anon, "/admin/setup", &setup).await;
+    r.expect(503);
+    assert!(r.headers.contains_key("retry-after"));
+    assert!(r.body.contains("busy"), "{}", r.body);
+    assert_eq!(c.store().count_admins().unwrap(), 0);
+    // So does a sign-in.
+    drop(held);
+    c.post_form(&mut anon, "/admin/setup", &setup)
+        .await
+        .expect(303);
+    let held = c.admin.gate().hash_permit().await.unwrap();
+    let mut clients: Vec<Client> = (0..6).map(|_| Client::default()).collect();
+    let waits = clients
+        .iter_mut()
+        .map(|client| c.sign_in_from(client, "192.0.2.1:1", &[], OP, PASSWORD));
+    let mut busy = 0;
+    for r in futures_util::future::join_all(waits).await {
+        // Attempts waiting for a permit count while they wait: the sixth is over the
+        // address's limit at once.
+        if r.status.as_u16() == 503 {
+            assert_eq!(r.headers.get("retry-after").unwrap(), "2");
+            busy += 1;
+        } else {
+            r.expect(429);
+        }
+    }
+    assert_eq!(busy, 5);
+    // None of them checked a password, so none is held against the address afterwards
+    // (five kept attempts would make the next one the sixth: 429).
+    drop(held);
+    c.sign_in_from(&mut Client::default(), "192.0.2.1:1", &[], OP, PASSWORD)
+        .await
+        .expect(303);
+}
