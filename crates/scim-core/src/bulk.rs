@@ -242,11 +242,10 @@ fn parse_operation(i: usize, op: &Value) -> Result<BulkOperation, ScimError> {
     }
     match (method, &id) {
         (BulkMethod::Post, Some(_)) => return Err(syntax(i, "POST takes a collection path")),
-        (BulkMethod::Post, None) => {
-            if bulk_id.as_deref().is_none_or(str::is_empty) {
-                return Err(syntax(i, "'bulkId' is required for POST"));
-            }
+        (BulkMethod::Post, None) if bulk_id.as_deref().is_none_or(str::is_empty) => {
+            return Err(syntax(i, "'bulkId' is required for POST"));
         }
+        (BulkMethod::Post, None) => {}
         (_, None) => return Err(syntax(i, "PUT, PATCH and DELETE take a resource path")),
         _ => {}
     }
