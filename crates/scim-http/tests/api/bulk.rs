@@ -445,3 +445,41 @@ async fn a_bulk_costs_one_rate_limit_token_per_operation() {
     );
     app.call("GET", "/Users", None).await.expect_error(429);
 }
+
+/// The batching measurement of `docs/benchmarks.md` ("Bulk"): 1 000 users as 1 000 POSTs
+/// and as one Bulk, through the in-process HTTP stack, on each backend. Run with
+/// `cargo test --release -p scim-http --test api bulk_vs_posts -- --ignored --nocapture`.
+#[actix_web::test]
+#[ignore = "a measurement, not a check"]
+async fn bulk_vs_posts_timing() {
+    for backend in backends() {
+        let app = TestApp::on(backend, Limits::default());
+        let start = std::time::Instant::now();
+        for i in 0..1000 {
+            app.call(
+                "POST",
+                "/Users",
+                Some(&json!({"userName": format!("p{i}@example.test")})),
+            )
+            .await
+            .expect(201);
+        }
+        let posts = start.elapsed();
+        let ops: Vec<Value> = (0..1000)
+            .map(|i| {
+                json!({"method": "POST", "path": "/Users", "bulkId": format!("b{i}"),
+                            "data": {"userName": format!("b{i}@example.test")}})
+            })
+            .collect();
+        let start = std::time::Instant::now();
+        let done = run(&app, &bulk(Value::Array(ops))).await;
+        let one = start.elapsed();
+        assert!(done.iter().all(|o| o["status"] == "201"));
+        eprintln!(
+            "BULK {backend:?}: 1000 POSTs {:.3} s, one Bulk of 1000 {:.3} s, ratio {:.1}x",
+            posts.as_secs_f64(),
+            one.as_secs_f64(),
+            posts.as_secs_f64() / one.as_secs_f64()
+        );
+    }
+}
