@@ -28,6 +28,8 @@ pub struct DiscoveryOptions {
     pub cursor_timeout_secs: u64,
     /// Where humans find documentation for this server, if anywhere.
     pub documentation_uri: Option<String>,
+    /// The Bulk endpoint's limits (`bulk.maxOperations`, `bulk.maxPayloadSize`).
+    pub bulk: crate::bulk::BulkLimits,
 }
 
 fn meta(resource_type: &str, location: String) -> Value {
@@ -39,7 +41,7 @@ fn base(url: &str) -> &str {
 }
 
 /// The `/ServiceProviderConfig` document: PATCH, filtering (with `maxResults`), sorting and
-/// ETags are supported; bulk and password change are not; authentication is a bearer token.
+/// ETags and bulk (with the server's limits) are supported; password change is not; authentication is a bearer token.
 /// The `pagination` block (RFC 9865 §4) offers both index and cursor paging, index being the
 /// default (the RFC's advice for servers that already page by index: clients that know
 /// nothing of cursors keep working). `securityEvents` (RFC 9967 §4) lists the event URIs
@@ -49,7 +51,11 @@ pub fn service_provider_config(options: &DiscoveryOptions) -> Value {
     let mut doc = json!({
         "schemas": [SERVICE_PROVIDER_CONFIG_SCHEMA],
         "patch": {"supported": true},
-        "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+        "bulk": {
+            "supported": true,
+            "maxOperations": options.bulk.max_operations,
+            "maxPayloadSize": options.bulk.max_payload_bytes,
+        },
         "filter": {"supported": true, "maxResults": options.max_results},
         "changePassword": {"supported": false},
         "sort": {"supported": true},
@@ -184,9 +190,15 @@ mod tests {
             default_page_size: 100,
             cursor_timeout_secs: 3600,
             documentation_uri: None,
+            bulk: crate::bulk::BulkLimits {
+                max_operations: 7,
+                max_payload_bytes: 9000,
+            },
         });
         assert_eq!(doc["patch"]["supported"], true);
-        assert_eq!(doc["bulk"]["supported"], false);
+        assert_eq!(doc["bulk"]["supported"], true);
+        assert_eq!(doc["bulk"]["maxOperations"], 7);
+        assert_eq!(doc["bulk"]["maxPayloadSize"], 9000);
         assert_eq!(doc["filter"]["maxResults"], 500);
         assert_eq!(doc["changePassword"]["supported"], false);
         assert_eq!(doc["sort"]["supported"], true);

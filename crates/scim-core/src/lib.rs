@@ -8,6 +8,7 @@
 //!
 #![doc = include_str!("../README.md")]
 
+pub mod bulk;
 pub mod discovery;
 pub mod error;
 pub mod events;

@@ -98,6 +98,36 @@ impl TenantLimiter {
     }
 }
 
+impl TenantLimiter {
+    /// Counts `n` requests of `tenant_id` at once (a Bulk of `n` operations), capped at the
+    /// bucket's size so a request that fits the server's limits is never refused forever.
+    pub fn admit_n(&self, tenant_id: &str, n: usize) -> Result<(), ApiError> {
+        let Some((limit, limiter)) = &self.inner else {
+            return Ok(());
+        };
+        let n = u32::try_from(n).unwrap_or(u32::MAX).min(limit.burst.get());
+        let Some(n) = NonZeroU32::new(n) else {
+            return Ok(());
+        };
+        match limiter.check_key_n(&tenant_id.to_string(), n) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(not_until)) => {
+                let wait = not_until.wait_time_from(limiter.clock().now());
+                let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+                Err(ApiError::Throttled(Throttled {
+                    limit: *limit,
+                    retry_after_secs: secs.max(1),
+                }))
+            }
+            // Cannot happen (n is at most the burst); refuse rather than admit.
+            Err(_) => Err(ApiError::Throttled(Throttled {
+                limit: *limit,
+                retry_after_secs: 1,
+            })),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,5 +166,17 @@ mod tests {
         }
         assert!(shared.admit("b").is_err());
         assert!(limiter.admit("a").is_err());
+    }
+
+    #[test]
+    fn a_bulk_costs_one_token_per_operation_capped_at_the_burst() {
+        let limiter = TenantLimiter::new(RateLimit::new(1, 5));
+        limiter.admit_n("a", 3).unwrap();
+        limiter.admit_n("a", 2).unwrap();
+        assert!(limiter.admit_n("a", 1).is_err(), "5 tokens spent");
+        // More operations than the burst cost the whole bucket, not an eternal refusal.
+        limiter.admit_n("b", 1000).unwrap();
+        assert!(limiter.admit("b").is_err());
+        TenantLimiter::new(None).admit_n("c", 1_000_000).unwrap();
     }
 }

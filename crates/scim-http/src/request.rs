@@ -25,6 +25,22 @@ pub async fn json_body(
     payload: web::Payload,
     state: &AppState,
 ) -> Result<Value, ApiError> {
+    let limit = state.limits.max_body_bytes;
+    json_body_limited(req, payload, state, limit, || {
+        format!("The request body is larger than {limit} bytes")
+    })
+    .await
+}
+
+/// [`json_body`] with the size limit `limit` and the 413's detail from `detail` (the Bulk
+/// endpoint has its own, `maxPayloadSize`).
+pub async fn json_body_limited(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+    limit: usize,
+    detail: impl Fn() -> String,
+) -> Result<Value, ApiError> {
     let content_type = match req.headers().get(CONTENT_TYPE) {
         None => None,
         Some(v) => Some(v.to_str().map_err(|_| unsupported())?),
@@ -32,12 +48,7 @@ pub async fn json_body(
     if !is_json_content_type(content_type) {
         return Err(unsupported());
     }
-    let limit = state.limits.max_body_bytes;
-    let too_large = || {
-        ApiError::from(ScimError::payload_too_large(format!(
-            "The request body is larger than {limit} bytes"
-        )))
-    };
+    let too_large = || ApiError::from(ScimError::payload_too_large(detail()));
     if let Some(len) = req
         .headers()
         .get(CONTENT_LENGTH)

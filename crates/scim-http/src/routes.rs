@@ -3,7 +3,7 @@
 
 use crate::auth::Authenticated;
 use crate::error::{ApiError, scim_error_response};
-use crate::request::{json_body, query_pairs};
+use crate::request::{json_body, json_body_limited, query_pairs};
 use crate::response::{resource_response, scim_json, scim_text};
 use crate::service::{self, list_limits, projection_from_pairs};
 use crate::state::AppState;
@@ -88,7 +88,12 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .service(discovery_resource("/ResourceTypes/{id}", resource_type))
             .service(discovery_resource("/Schemas", schemas))
             .service(discovery_resource("/Schemas/{id}", schema))
-            .service(web::resource(["/Bulk", "/Me", "/Me/{rest:.*}"]).to(not_implemented))
+            .service(
+                web::resource("/Bulk")
+                    .route(web::post().to(bulk))
+                    .default_service(not_allowed("POST")),
+            )
+            .service(web::resource(["/Me", "/Me/{rest:.*}"]).to(not_implemented))
             .default_service(web::to(not_found));
         cfg.app_data(web::Data::new(state))
             .service(scope)
@@ -234,6 +239,18 @@ async fn delete(kind: ResourceKind, a: Authenticated, r: HttpRequest, s: Data) -
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// `POST /Bulk` (RFC 7644 §3.7): the body limit is `maxPayloadSize`; the answer is 200
+/// with the BulkResponse (each operation's own status inside).
+async fn bulk(a: Authenticated, r: HttpRequest, p: web::Payload, s: Data) -> Res {
+    let limit = s.limits.bulk.max_payload_bytes;
+    let body = json_body_limited(&r, p, &s, limit, || {
+        format!("The size of the bulk operation exceeds the maxPayloadSize ({limit}).")
+    })
+    .await?;
+    let text = service::bulk(&s, &a, body).await?;
+    Ok(scim_text(StatusCode::OK, text))
+}
+
 // ---- discovery (RFC 7644 §4): GET only, per tenant, authenticated ----
 
 type DiscoveryFn = fn(&AppState, &str, Option<&str>) -> Result<serde_json::Value, ApiError>;
@@ -279,6 +296,7 @@ fn service_provider_config(
         default_page_size: s.limits.default_page_size,
         cursor_timeout_secs: s.limits.cursor_timeout.as_secs(),
         documentation_uri: None,
+        bulk: s.limits.bulk,
     }))
 }
 

@@ -39,6 +39,9 @@ pub struct Limits {
     /// How long a request body may take to arrive once the headers are in (then 408);
     /// `None`: no limit. A slow client holds no worker, but it holds a connection.
     pub body_read_timeout: Option<Duration>,
+    /// `/Bulk`'s `maxOperations` and `maxPayloadSize` (its body limit instead of
+    /// [`Limits::max_body_bytes`]).
+    pub bulk: scim_core::bulk::BulkLimits,
 }
 
 impl Default for Limits {
@@ -51,6 +54,7 @@ impl Default for Limits {
             queue_timeout: Duration::from_secs(5),
             rate_limit: None,
             body_read_timeout: Some(Duration::from_secs(15)),
+            bulk: scim_core::bulk::BulkLimits::default(),
         }
     }
 }

@@ -244,6 +244,25 @@ pub struct Config {
     )]
     pub max_body_bytes: usize,
 
+    /// Most operations in one `POST /Bulk` (`bulk.maxOperations`; more get 413).
+    #[arg(
+        long,
+        env = "SCIM_BULK_MAX_OPERATIONS",
+        default_value_t = 1000,
+        global = true
+    )]
+    pub bulk_max_operations: usize,
+
+    /// Largest `POST /Bulk` body in bytes (`bulk.maxPayloadSize`; larger gets 413). The
+    /// Bulk endpoint has this limit instead of `--max-body-bytes`.
+    #[arg(
+        long,
+        env = "SCIM_BULK_MAX_PAYLOAD_BYTES",
+        default_value_t = 4_194_304,
+        global = true
+    )]
+    pub bulk_max_payload_bytes: usize,
+
     /// Largest page a list returns (`filter.maxResults`); at least 100.
     #[arg(
         long,
@@ -522,6 +541,10 @@ impl Config {
             queue_timeout: Duration::from_secs(self.db_connection_timeout.max(1)),
             rate_limit: self.limits.rate_limit(),
             body_read_timeout: LimitSettings::non_zero(self.limits.body_read_timeout),
+            bulk: scim_core::bulk::BulkLimits {
+                max_operations: self.bulk_max_operations.max(1),
+                max_payload_bytes: self.bulk_max_payload_bytes.max(1024),
+            },
         }
     }
 }

@@ -430,6 +430,35 @@ pub trait Session {
         kind: ResourceKind,
         batch: Vec<Attributes>,
     ) -> StoreResult<Vec<String>>;
+    /// Creates each resource of `batch` on its own, for a SCIM Bulk: one transaction with
+    /// a savepoint per resource, so a resource that fails (a uniqueness conflict, an unknown
+    /// member) is rolled back alone and the others commit together, each with its own log
+    /// row and events. Stops after `max_errors` failures (the rest are not attempted and
+    /// have no result). Errors that doom the whole transaction (busy, unavailable) are the
+    /// outer error and nothing is committed. Group members are not read back.
+    ///
+    /// The default runs [`Session::create`] per resource (one transaction each), for
+    /// stores without savepoints.
+    fn create_each(
+        &mut self,
+        actor: &Actor,
+        tenant_id: &str,
+        kind: ResourceKind,
+        batch: Vec<Attributes>,
+        max_errors: Option<usize>,
+    ) -> StoreResult<Vec<StoreResult<Resource>>> {
+        let mut out = Vec::with_capacity(batch.len());
+        let mut errors = 0;
+        for attributes in batch {
+            if max_errors.is_some_and(|m| errors >= m) {
+                break;
+            }
+            let r = self.create(actor, tenant_id, kind, attributes);
+            errors += usize::from(r.is_err());
+            out.push(r);
+        }
+        Ok(out)
+    }
     /// Changes one resource in one transaction: reads and locks it (with its relations when
     /// `relations`), calls `change` once with it, and when `change` returns new attributes
     /// (canonical, including `members` for Groups) writes them, bumps the version and

@@ -7,12 +7,15 @@
 //! - [`read`]: `GET` of one resource (with `If-None-Match`);
 //! - [`write`]: `POST`, `PUT`, `PATCH`, `DELETE` (with `If-Match`, decided inside the
 //!   store's one transaction; no retry loop here);
-//! - [`list`]: lists and searches, index or RFC 9865 cursor paging.
+//! - [`list`]: lists and searches, index or RFC 9865 cursor paging;
+//! - [`bulk`]: `POST /Bulk`, every operation on one session.
 
+pub mod bulk;
 pub mod list;
 pub mod read;
 pub mod write;
 
+pub use bulk::bulk;
 pub use list::{list, search_all};
 pub use read::{Fetched, get};
 pub use write::{Patched, create, delete, patch, replace};

@@ -17,7 +17,7 @@ use scim_core::replace::replace_resource;
 use scim_core::resource::{Attributes, Resource, parse_resource};
 use scim_core::schema::ResourceKind;
 use scim_core::version::etag;
-use scim_store::Access;
+use scim_store::{Access, Session};
 use serde_json::Value;
 
 /// `POST /Users`, `POST /Groups` (RFC 7644 §3.3).
@@ -29,43 +29,73 @@ pub async fn create(
     projection: Projection,
 ) -> Result<Rendered, ApiError> {
     let attributes = parse_resource(kind, &body)?;
-    let (actor, tenant) = (auth.actor(UpdateMethod::Put), auth.tenant_id.clone());
-    let base = state.tenant_url(&auth.tenant_id);
+    let (a, base) = (auth.clone(), state.tenant_url(&auth.tenant_id));
     authorized(state, auth, Access::Write, move |s| {
-        let created = s.create(&actor, &tenant, kind, attributes)?;
+        let created = s.create(&a.actor(UpdateMethod::Put), &a.tenant_id, kind, attributes)?;
         Ok(render(&base, created, &projection))
     })
     .await
 }
 
-/// Changes one resource with `change` (after the `If-Match` check) in one transaction and
-/// renders it; `method` says which event (`prov:put` or `prov:patch`) the change makes.
-/// Groups are read with their members (a PUT or a general PATCH rewrites them); users with
-/// their groups only when the response shows them.
+/// Changes one resource with `change` (after the `If-Match` check) in one transaction on
+/// `s` and renders it; `method` says which event (`prov:put` or `prov:patch`) the change
+/// makes. Groups are read with their members (a PUT or a general PATCH rewrites them);
+/// users with their groups only when the response shows them.
 #[allow(clippy::too_many_arguments)]
-async fn update(
-    state: &AppState,
+pub(crate) fn update_on(
+    s: &mut dyn Session,
     auth: &Authenticated,
+    base: &str,
     method: UpdateMethod,
     kind: ResourceKind,
     id: &str,
-    if_match: Option<String>,
-    projection: Projection,
-    mut change: impl FnMut(&Resource) -> Result<Option<Attributes>, ScimError> + Send + 'static,
+    if_match: Option<&str>,
+    projection: &Projection,
+    change: &mut dyn FnMut(&Resource) -> Result<Option<Attributes>, ScimError>,
 ) -> Result<Rendered, ApiError> {
-    let (actor, tenant, rid) = (auth.actor(method), auth.tenant_id.clone(), id.to_string());
-    let base = state.tenant_url(&auth.tenant_id);
-    authorized(state, auth, Access::Write, move |s| {
-        let relations = kind == ResourceKind::Group || wants_relations(kind, &projection);
-        let r = s
-            .update(&actor, &tenant, kind, &rid, relations, &mut |current| {
-                check_if_match(if_match.as_deref(), current)?;
+    let relations = kind == ResourceKind::Group || wants_relations(kind, projection);
+    let r = s
+        .update(
+            &auth.actor(method),
+            &auth.tenant_id,
+            kind,
+            id,
+            relations,
+            &mut |current| {
+                check_if_match(if_match, current)?;
                 change(current)
-            })
-            .map_err(|e| store_error_for(kind, &rid, e))?;
-        Ok(render(&base, r, &projection))
-    })
-    .await
+            },
+        )
+        .map_err(|e| store_error_for(kind, id, e))?;
+    Ok(render(base, r, projection))
+}
+
+/// The PUT of `body` on `s` (see [`replace`]).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn replace_on(
+    s: &mut dyn Session,
+    auth: &Authenticated,
+    base: &str,
+    kind: ResourceKind,
+    id: &str,
+    body: &Value,
+    if_match: Option<&str>,
+    projection: &Projection,
+) -> Result<Rendered, ApiError> {
+    if !body.is_object() {
+        return Err(ScimError::invalid_syntax("The request body must be a JSON object").into());
+    }
+    update_on(
+        s,
+        auth,
+        base,
+        UpdateMethod::Put,
+        kind,
+        id,
+        if_match,
+        projection,
+        &mut |current| Ok(Some(replace_resource(kind, &current.attributes, body)?)),
+    )
 }
 
 /// `PUT /Users/{id}` (RFC 7644 §3.5.1): full replace; read-only attributes in the body
@@ -79,19 +109,23 @@ pub async fn replace(
     if_match: Option<String>,
     projection: Projection,
 ) -> Result<Rendered, ApiError> {
-    if !body.is_object() {
-        return Err(ScimError::invalid_syntax("The request body must be a JSON object").into());
-    }
-    update(
-        state,
-        auth,
-        UpdateMethod::Put,
-        kind,
-        id,
-        if_match,
-        projection,
-        move |current| Ok(Some(replace_resource(kind, &current.attributes, &body)?)),
-    )
+    let (a, base, rid) = (
+        auth.clone(),
+        state.tenant_url(&auth.tenant_id),
+        id.to_string(),
+    );
+    authorized(state, auth, Access::Write, move |s| {
+        replace_on(
+            s,
+            &a,
+            &base,
+            kind,
+            &rid,
+            &body,
+            if_match.as_deref(),
+            &projection,
+        )
+    })
     .await
 }
 
@@ -121,13 +155,8 @@ fn patched(
     Ok(outcome.changed.then_some(outcome.attributes))
 }
 
-/// `PATCH /Users/{id}`, `PATCH /Groups/{id}` (RFC 7644 §3.5.2).
-///
-/// A group PATCH whose member operations split off ([`split_member_ops`]) changes the
-/// membership by delta without reading the member list; the other operations are applied
-/// to the group without `members`. Its 204 answer never loads members; with a projection,
-/// the group is read back on the same session with members only if the projection shows
-/// them. Any other PATCH is applied to the whole resource in one locked transaction.
+/// `PATCH /Users/{id}`, `PATCH /Groups/{id}` (RFC 7644 §3.5.2): [`patch_on`] on one
+/// session.
 pub async fn patch(
     state: &AppState,
     auth: &Authenticated,
@@ -138,19 +167,57 @@ pub async fn patch(
     projection: Projection,
 ) -> Result<Patched, ApiError> {
     let request = PatchRequest::from_json(&body)?;
+    let (a, base, rid) = (
+        auth.clone(),
+        state.tenant_url(&auth.tenant_id),
+        id.to_string(),
+    );
+    authorized(state, auth, Access::Write, move |s| {
+        patch_on(
+            s,
+            &a,
+            &base,
+            kind,
+            &rid,
+            &request,
+            if_match.as_deref(),
+            &projection,
+        )
+    })
+    .await
+}
+
+/// A PATCH on `s`.
+///
+/// A group PATCH whose member operations split off ([`split_member_ops`]) changes the
+/// membership by delta without reading the member list; the other operations are applied
+/// to the group without `members`. Its 204 answer never loads members; with a projection,
+/// the group is read back on the same session with members only if the projection shows
+/// them. Any other PATCH is applied to the whole resource in one locked transaction.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn patch_on(
+    s: &mut dyn Session,
+    auth: &Authenticated,
+    base: &str,
+    kind: ResourceKind,
+    id: &str,
+    request: &PatchRequest,
+    if_match: Option<&str>,
+    projection: &Projection,
+) -> Result<Patched, ApiError> {
     let group_no_body = kind == ResourceKind::Group && projection.is_default();
-    let Some(MemberSplit { delta, rest }) = split_member_ops(kind, &request) else {
-        let r = update(
-            state,
+    let Some(MemberSplit { delta, rest }) = split_member_ops(kind, request) else {
+        let r = update_on(
+            s,
             auth,
+            base,
             UpdateMethod::Patch,
             kind,
             id,
             if_match,
             projection,
-            move |current| patched(kind, current, &request),
-        )
-        .await?;
+            &mut |current| patched(kind, current, request),
+        )?;
         return Ok(if group_no_body {
             Patched::NoContent { etag: r.etag }
         } else {
@@ -159,34 +226,25 @@ pub async fn patch(
     };
     // The member delta and the remaining operations are one PATCH: `prov:patch` for the
     // group's own attributes, feed events for the members.
-    let (actor, tenant, rid) = (
-        auth.actor(UpdateMethod::Patch),
-        auth.tenant_id.clone(),
-        id.to_string(),
-    );
-    let base = state.tenant_url(&auth.tenant_id);
-    authorized(state, auth, Access::Write, move |s| {
-        let not_found = |e| store_error_for(kind, &rid, e);
-        let group = s
-            .change_members(&actor, &tenant, &rid, &delta, &mut |current| {
-                check_if_match(if_match.as_deref(), current)?;
-                patched(kind, current, &rest)
-            })
-            .map_err(not_found)?;
-        if group_no_body {
-            return Ok(Patched::NoContent {
-                etag: etag(group.meta.version),
-            });
-        }
-        let relations = wants_relations(kind, &projection);
-        let group = if relations {
-            s.get(&tenant, kind, &rid, true).map_err(not_found)?
-        } else {
-            group
-        };
-        Ok(Patched::Resource(render(&base, group, &projection)))
-    })
-    .await
+    let (actor, tenant) = (auth.actor(UpdateMethod::Patch), &auth.tenant_id);
+    let not_found = |e| store_error_for(kind, id, e);
+    let group = s
+        .change_members(&actor, tenant, id, &delta, &mut |current| {
+            check_if_match(if_match, current)?;
+            patched(kind, current, &rest)
+        })
+        .map_err(not_found)?;
+    if group_no_body {
+        return Ok(Patched::NoContent {
+            etag: etag(group.meta.version),
+        });
+    }
+    let group = if wants_relations(kind, projection) {
+        s.get(tenant, kind, id, true).map_err(not_found)?
+    } else {
+        group
+    };
+    Ok(Patched::Resource(render(base, group, projection)))
 }
 
 /// `DELETE /Users/{id}` (RFC 7644 §3.6); `If-Match` is checked on the row the store locks.
@@ -197,16 +255,27 @@ pub async fn delete(
     id: &str,
     if_match: Option<String>,
 ) -> Result<(), ApiError> {
-    let (actor, tenant, rid) = (
-        auth.actor(UpdateMethod::Put),
-        auth.tenant_id.clone(),
-        id.to_string(),
-    );
+    let (a, rid) = (auth.clone(), id.to_string());
     authorized(state, auth, Access::Write, move |s| {
-        s.delete(&actor, &tenant, kind, &rid, &mut |current| {
-            check_if_match(if_match.as_deref(), current)
-        })
-        .map_err(|e| store_error_for(kind, &rid, e))
+        delete_on(s, &a, kind, &rid, if_match.as_deref())
     })
     .await
+}
+
+/// A DELETE on `s`.
+pub(crate) fn delete_on(
+    s: &mut dyn Session,
+    auth: &Authenticated,
+    kind: ResourceKind,
+    id: &str,
+    if_match: Option<&str>,
+) -> Result<(), ApiError> {
+    s.delete(
+        &auth.actor(UpdateMethod::Put),
+        &auth.tenant_id,
+        kind,
+        id,
+        &mut |current| check_if_match(if_match, current),
+    )
+    .map_err(|e| store_error_for(kind, id, e))
 }

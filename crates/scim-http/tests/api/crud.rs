@@ -178,7 +178,8 @@ async fn discovery_endpoints() {
         .await
         .expect(200);
     assert_eq!(spc["patch"]["supported"], true);
-    assert_eq!(spc["bulk"]["supported"], false);
+    assert_eq!(spc["bulk"]["supported"], true);
+    assert_eq!(spc["bulk"]["maxOperations"], 1000);
     // RFC 9967 §4: the security events this server emits, every one of them.
     assert_eq!(spc["securityEvents"]["asyncRequest"], "none");
     let uris: Vec<&str> = spc["securityEvents"]["eventUris"]

@@ -67,11 +67,11 @@ async fn wrong_methods_are_scim_405() {
 }
 
 #[actix_web::test]
-async fn bulk_and_me_are_501() {
+async fn me_is_501_and_an_empty_bulk_is_400() {
     let app = TestApp::new().await;
     app.call("POST", "/Bulk", Some(&json!({})))
         .await
-        .expect_error(501);
+        .expect_error(400);
     app.call("GET", "/Me", None).await.expect_error(501);
 }
 

@@ -190,6 +190,19 @@ impl Session for DieselSession<'_> {
         })
     }
 
+    fn create_each(
+        &mut self,
+        actor: &Actor,
+        tenant_id: &str,
+        kind: ResourceKind,
+        batch: Vec<Attributes>,
+        max_errors: Option<usize>,
+    ) -> StoreResult<Vec<StoreResult<Resource>>> {
+        self.write(actor, tenant_id, |c, w| {
+            writes::create_each(c, w, kind, &batch, max_errors)
+        })
+    }
+
     fn update(
         &mut self,
         actor: &Actor,

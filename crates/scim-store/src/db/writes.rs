@@ -277,6 +277,42 @@ pub(crate) fn create_many(
     Ok(ids)
 }
 
+/// Creates each resource of `batch` in a savepoint of the caller's transaction (see
+/// [`Session::create_each`](crate::Session::create_each)). An error that leaves the
+/// transaction unusable (busy, unavailable, timeout) ends the whole batch, so the session
+/// can roll back and re-run it.
+pub(crate) fn create_each(
+    conn: &mut AnyConnection,
+    w: Writer<'_>,
+    kind: ResourceKind,
+    batch: &[Attributes],
+    max_errors: Option<usize>,
+) -> StoreResult<Vec<StoreResult<Resource>>> {
+    use diesel::Connection;
+    let mut out = Vec::with_capacity(batch.len());
+    let mut errors = 0;
+    for attributes in batch {
+        if max_errors.is_some_and(|m| errors >= m) {
+            break;
+        }
+        // Nested in the write transaction, diesel makes this a SAVEPOINT: a failure rolls
+        // back this resource only.
+        let r = conn.transaction(|c| create(c, w, kind, attributes.clone(), false));
+        match r {
+            Err(
+                e @ (StoreError::Busy(_) | StoreError::Unavailable(_) | StoreError::Timeout(_)),
+            ) => {
+                return Err(e);
+            }
+            r => {
+                errors += usize::from(r.is_err());
+                out.push(r);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Reads and locks a resource, asks `change` for its new attributes and writes them (see
 /// [`Session::update`](crate::Session::update)).
 pub(crate) fn update(

@@ -83,6 +83,7 @@ pub(super) fn body_routes(f: &Fixture) -> Vec<(&'static str, String)> {
         ("POST", format!("{}/Users/.search", f.base)),
         ("POST", format!("{}/Groups/.search", f.base)),
         ("POST", format!("{}/.search", f.base)),
+        ("POST", format!("{}/Bulk", f.base)),
     ]
 }
 

@@ -5,14 +5,16 @@
 //! For every request: a 4xx with a SCIM error body (`schemas` names the Error URN, `status`
 //! is the code as a string, `application/scim+json`), never a 5xx, never a panic; the
 //! status (and `scimType`) a dimension is known to give is checked too. The only 5xx in
-//! the corpus is `501 Not Implemented` from `/Bulk` and `/Me`: the status RFC 7644 gives
-//! for an operation the service provider does not support (§3.12; `bulk.supported` is
-//! `false` in `/ServiceProviderConfig`; §3.11 names it for `/Me`). It is excluded from the
-//! never-5xx rule by design, and checked to be exactly 501 with a SCIM error body. After each batch a probe shows the service still answers, and around
+//! the corpus is `501 Not Implemented` from `/Me`: the status RFC 7644 gives for an
+//! operation the service provider does not support (§3.11, §3.12). It is excluded from the
+//! never-5xx rule by design, and checked to be exactly 501 with a SCIM error body. Hostile
+//! `/Bulk` requests ([`bulk`]) get a 4xx SCIM error, or a BulkResponse in which every
+//! operation failed with a 4xx. After each batch a probe shows the service still answers, and around
 //! the whole corpus (which holds no valid write) the row count of every table and the
 //! versions of every resource are unchanged: nothing was partially written.
 
 mod bodies;
+mod bulk;
 mod urls;
 
 use crate::helpers::{Backend, TestApp, backends};
@@ -31,8 +33,10 @@ enum Expect {
     Status(u16),
     /// 400 with this `scimType`.
     Type(&'static str),
-    /// RFC 7644's 501 for an unsupported feature (`/Bulk`, `/Me`): the one 5xx allowed.
+    /// RFC 7644's 501 for an unsupported feature (`/Me`): the one 5xx allowed.
     NotImplemented,
+    /// 200 with a BulkResponse whose every operation failed with a 4xx SCIM error.
+    BulkRefused,
 }
 
 struct Case {
@@ -129,7 +133,14 @@ fn snapshot(app: &TestApp) -> Vec<(String, String)> {
 }
 
 async fn run_corpus(backend: Backend) -> usize {
-    let app = TestApp::on(backend, Limits::default());
+    // `/Bulk`'s body limit equals the others', so the generic over-the-limit body is a 413
+    // on every route.
+    let limits = Limits::default();
+    let bulk = scim_core::bulk::BulkLimits {
+        max_payload_bytes: limits.max_body_bytes,
+        ..limits.bulk
+    };
+    let app = TestApp::on(backend, Limits { bulk, ..limits });
     let user = app.user("target@example.com").await;
     let v = app
         .call(
@@ -157,6 +168,7 @@ async fn run_corpus(backend: Backend) -> usize {
         ("bodies", bodies::body_cases(&fixture)),
         ("resources", bodies::resource_cases(&fixture)),
         ("patch", bodies::patch_cases(&fixture)),
+        ("bulk", bulk::bulk_cases(&fixture)),
         ("filters", urls::filter_cases(&fixture)),
         ("headers", urls::header_cases(&fixture)),
         ("routes", urls::route_cases(&fixture)),
@@ -262,6 +274,9 @@ async fn run_corpus(backend: Backend) -> usize {
 fn judge(expect: Expect, status: u16, ct: Option<&str>, body: &[u8]) -> Result<(), String> {
     let text = String::from_utf8_lossy(body);
     let shown: String = text.chars().take(300).collect();
+    if expect == Expect::BulkRefused {
+        return judge_bulk(status, ct, body, &shown);
+    }
     match expect {
         Expect::NotImplemented if status != 501 => {
             return Err(format!("{status}, expected 501: {shown}"));
@@ -291,6 +306,32 @@ fn judge(expect: Expect, status: u16, ct: Option<&str>, body: &[u8]) -> Result<(
             "{status} {}, expected 400 {t}: {shown}",
             v["scimType"]
         ));
+    }
+    Ok(())
+}
+
+/// A BulkResponse whose every operation failed with a 4xx SCIM error.
+fn judge_bulk(status: u16, ct: Option<&str>, body: &[u8], shown: &str) -> Result<(), String> {
+    if status != 200 || ct != Some("application/scim+json") {
+        return Err(format!(
+            "{status} {ct:?}, expected a 200 BulkResponse: {shown}"
+        ));
+    }
+    let v: Value = serde_json::from_slice(body).map_err(|e| format!("not JSON ({e}): {shown}"))?;
+    let ops = v["Operations"]
+        .as_array()
+        .ok_or(format!("no Operations: {shown}"))?;
+    for op in ops {
+        let code: u16 = op["status"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        if !(400..500).contains(&code) || op["response"]["status"] != op["status"] {
+            return Err(format!("an operation did not fail with a 4xx: {op}"));
+        }
+    }
+    if ops.is_empty() {
+        return Err(format!("no operation reported: {shown}"));
     }
     Ok(())
 }

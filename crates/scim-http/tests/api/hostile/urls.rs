@@ -399,7 +399,7 @@ pub(super) fn header_cases(f: &Fixture) -> Vec<Case> {
     out
 }
 
-/// Unknown routes, wrong methods, discovery filters, and the RFC's 501s.
+/// Unknown routes, wrong methods, discovery filters, and the RFC's 501s (`/Me`).
 pub(super) fn route_cases(f: &Fixture) -> Vec<Case> {
     let mut out = Vec::new();
     for path in [
@@ -473,13 +473,13 @@ pub(super) fn route_cases(f: &Fixture) -> Vec<Case> {
             Expect::Status(403),
         ));
     }
-    for (method, path) in [
-        ("POST", "Bulk"),
-        ("GET", "Bulk"),
-        ("GET", "Me"),
-        ("PATCH", "Me"),
-        ("GET", "Me/x"),
-    ] {
+    out.push(Case::new(
+        "GET Bulk",
+        "GET",
+        format!("{}/Bulk", f.base),
+        Expect::Status(405),
+    ));
+    for (method, path) in [("GET", "Me"), ("PATCH", "Me"), ("GET", "Me/x")] {
         out.push(
             Case::new(format!("{method} {path}"), method, format!("{}/{path}", f.base), Expect::NotImplemented)
                 .json(&json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": [{"method": "POST", "path": "/Users", "data": {"userName": "bulk"}}]})),
