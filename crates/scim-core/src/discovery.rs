@@ -28,6 +28,8 @@ pub struct DiscoveryOptions {
     pub cursor_timeout_secs: u64,
     /// Where humans find documentation for this server, if anywhere.
     pub documentation_uri: Option<String>,
+    /// The tenant's profile: `interopProfileConformant` is `true` only for strict.
+    pub profile: crate::profile::Profile,
 }
 
 fn meta(resource_type: &str, location: String) -> Value {
@@ -54,6 +56,7 @@ pub fn service_provider_config(options: &DiscoveryOptions) -> Value {
         "changePassword": {"supported": false},
         "sort": {"supported": true},
         "etag": {"supported": true},
+        "interopProfileConformant": options.profile.interop_profile_conformant(),
         "pagination": {
             "cursor": true,
             "index": true,
@@ -184,6 +187,7 @@ mod tests {
             default_page_size: 100,
             cursor_timeout_secs: 3600,
             documentation_uri: None,
+            profile: crate::profile::Profile::Lenient,
         });
         assert_eq!(doc["patch"]["supported"], true);
         assert_eq!(doc["bulk"]["supported"], false);

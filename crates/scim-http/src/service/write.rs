@@ -5,13 +5,15 @@
 //! and writes the result; concurrent changes queue on the row instead of racing, so there
 //! is no retry loop here.
 
-use super::{Rendered, authorized, check_if_match, render, wants_relations};
+use super::{Rendered, authorized, authorized_as, check_if_match, render, wants_relations};
 use crate::auth::Authenticated;
 use crate::error::{ApiError, store_error_for};
 use crate::state::AppState;
 use scim_core::ScimError;
 use scim_core::events::UpdateMethod;
-use scim_core::patch::{MemberSplit, PatchRequest, apply_patch, split_member_ops};
+use scim_core::Profile;
+use scim_core::patch::{MemberSplit, PatchRequest, apply_patch_with, split_member_ops};
+use scim_core::profile::{check_patch, check_resource_body};
 use scim_core::projection::Projection;
 use scim_core::replace::replace_resource;
 use scim_core::resource::{Attributes, Resource, parse_resource};
@@ -31,7 +33,10 @@ pub async fn create(
     let attributes = parse_resource(kind, &body)?;
     let (actor, tenant) = (auth.actor(UpdateMethod::Put), auth.tenant_id.clone());
     let base = state.tenant_url(&auth.tenant_id);
-    authorized(state, auth, Access::Write, move |s| {
+    authorized_as(state, auth, Access::Write, move |s, profile| {
+        // The profile is known only once the tenant row is read; the body was parsed
+        // (leniently) before, so the strict rules are checked on it here.
+        check_resource_body(profile, kind, &body)?;
         let created = s.create(&actor, &tenant, kind, attributes)?;
         Ok(render(&base, created, &projection))
     })
@@ -51,16 +56,18 @@ async fn update(
     id: &str,
     if_match: Option<String>,
     projection: Projection,
-    mut change: impl FnMut(&Resource) -> Result<Option<Attributes>, ScimError> + Send + 'static,
+    mut change: impl FnMut(&Resource, Profile) -> Result<Option<Attributes>, ScimError>
+    + Send
+    + 'static,
 ) -> Result<Rendered, ApiError> {
     let (actor, tenant, rid) = (auth.actor(method), auth.tenant_id.clone(), id.to_string());
     let base = state.tenant_url(&auth.tenant_id);
-    authorized(state, auth, Access::Write, move |s| {
+    authorized_as(state, auth, Access::Write, move |s, profile| {
         let relations = kind == ResourceKind::Group || wants_relations(kind, &projection);
         let r = s
             .update(&actor, &tenant, kind, &rid, relations, &mut |current| {
                 check_if_match(if_match.as_deref(), current)?;
-                change(current)
+                change(current, profile)
             })
             .map_err(|e| store_error_for(kind, &rid, e))?;
         Ok(render(&base, r, &projection))
@@ -90,7 +97,10 @@ pub async fn replace(
         id,
         if_match,
         projection,
-        move |current| Ok(Some(replace_resource(kind, &current.attributes, &body)?)),
+        move |current, profile| {
+            check_resource_body(profile, kind, &body)?;
+            Ok(Some(replace_resource(kind, &current.attributes, &body)?))
+        },
     )
     .await
 }
@@ -113,11 +123,12 @@ fn patched(
     kind: ResourceKind,
     current: &Resource,
     request: &PatchRequest,
+    profile: Profile,
 ) -> Result<Option<Attributes>, ScimError> {
     if request.operations.is_empty() {
         return Ok(None);
     }
-    let outcome = apply_patch(kind, &current.attributes, request)?;
+    let outcome = apply_patch_with(kind, &current.attributes, request, profile)?;
     Ok(outcome.changed.then_some(outcome.attributes))
 }
 
@@ -138,6 +149,10 @@ pub async fn patch(
     projection: Projection,
 ) -> Result<Patched, ApiError> {
     let request = PatchRequest::from_json(&body)?;
+    // The strict profile wants `schemas`; whether the body had one is all that is kept.
+    let schemas_listed = body
+        .as_object()
+        .is_some_and(|m| m.keys().any(|k| k.eq_ignore_ascii_case("schemas")));
     let group_no_body = kind == ResourceKind::Group && projection.is_default();
     let Some(MemberSplit { delta, rest }) = split_member_ops(kind, &request) else {
         let r = update(
@@ -148,7 +163,10 @@ pub async fn patch(
             id,
             if_match,
             projection,
-            move |current| patched(kind, current, &request),
+            move |current, profile| {
+                check_patch(profile, kind, &request, schemas_listed)?;
+                patched(kind, current, &request, profile)
+            },
         )
         .await?;
         return Ok(if group_no_body {
@@ -165,12 +183,14 @@ pub async fn patch(
         id.to_string(),
     );
     let base = state.tenant_url(&auth.tenant_id);
-    authorized(state, auth, Access::Write, move |s| {
+    authorized_as(state, auth, Access::Write, move |s, profile| {
+        // Checked on the whole request: the member operations split off too.
+        check_patch(profile, kind, &request, schemas_listed)?;
         let not_found = |e| store_error_for(kind, &rid, e);
         let group = s
             .change_members(&actor, &tenant, &rid, &delta, &mut |current| {
                 check_if_match(if_match.as_deref(), current)?;
-                patched(kind, current, &rest)
+                patched(kind, current, &rest, profile)
             })
             .map_err(not_found)?;
         if group_no_body {
