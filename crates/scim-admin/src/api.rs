@@ -170,9 +170,10 @@ async fn patch_org(req: HttpRequest, state: Data, body: web::Bytes) -> ApiResult
         .map_err(|_| AdminError::BadRequest("The body must be a JSON object.".into()))?;
     let paused = match parsed.get("paused") {
         None => None,
-        Some(v) => Some(v.as_bool().ok_or_else(|| {
-            AdminError::BadRequest("'paused' must be true or false.".into())
-        })?),
+        Some(v) => Some(
+            v.as_bool()
+                .ok_or_else(|| AdminError::BadRequest("'paused' must be true or false.".into()))?,
+        ),
     };
     let profile = match parsed.get("profile") {
         None => None,

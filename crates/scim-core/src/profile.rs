@@ -80,7 +80,11 @@ pub struct UnknownProfile(pub String);
 
 impl fmt::Display for UnknownProfile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown profile '{}': expected strict or lenient", self.0)
+        write!(
+            f,
+            "unknown profile '{}': expected strict or lenient",
+            self.0
+        )
     }
 }
 
@@ -214,7 +218,10 @@ fn listed_schemas(rt: &ResourceType, schemas: Option<&Value>) -> ScimResult<Vec<
         }
     }
     if !out.iter().any(|s| s.id == rt.schema.id) {
-        return Err(unknown(format!("'schemas' does not list '{}'", rt.schema.id)));
+        return Err(unknown(format!(
+            "'schemas' does not list '{}'",
+            rt.schema.id
+        )));
     }
     Ok(out)
 }
@@ -233,25 +240,32 @@ fn check_keys(schema: &Schema, obj: &Map<String, Value>) -> ScimResult<()> {
     Ok(())
 }
 
-/// For a complex attribute, every key of its value (or of each of its values) is a
-/// defined sub-attribute. A bare value where an object is expected is left to the parser
-/// (it normalises `"manager": "42"` to `{"value": "42"}` in both profiles).
+/// For a complex attribute, every value is an object (`null` clears) whose keys are
+/// defined sub-attributes. Lenient mode reads a bare value as its `value` sub-attribute
+/// (Entra's `"manager": "42"`); strict refuses it as a value of the wrong type.
 fn check_sub_keys(def: &'static AttributeDef, value: &Value) -> ScimResult<()> {
     if !def.is_complex() {
         return Ok(());
     }
     let check = |item: &Value| -> ScimResult<()> {
-        if let Value::Object(m) = item {
-            for key in m.keys() {
-                if def.sub_attribute(key).is_none() {
-                    return Err(unknown(format!(
-                        "'{}' has no sub-attribute '{key}'",
-                        def.name
-                    )));
+        match item {
+            Value::Object(m) => {
+                for key in m.keys() {
+                    if def.sub_attribute(key).is_none() {
+                        return Err(unknown(format!(
+                            "'{}' has no sub-attribute '{key}'",
+                            def.name
+                        )));
+                    }
                 }
+                Ok(())
             }
+            Value::Null => Ok(()),
+            _ => Err(unknown(format!(
+                "'{}' is a complex attribute: each value must be an object of its sub-attributes",
+                def.name
+            ))),
         }
-        Ok(())
     };
     match value {
         Value::Array(items) => items.iter().try_for_each(check),
@@ -297,10 +311,7 @@ pub fn check_patch(
 
 fn check_operation(rt: &'static ResourceType, op: &crate::patch::PatchOperation) -> ScimResult<()> {
     let Some(path) = &op.path else {
-        return Err(unknown(format!(
-            "a '{}' operation needs a 'path'",
-            op.op
-        )));
+        return Err(unknown(format!("a '{}' operation needs a 'path'", op.op)));
     };
     let value = op.value.as_ref().filter(|_| op.op != PatchOpKind::Remove);
     // A path that is exactly a schema URN: its value is an object of that schema's
@@ -327,10 +338,9 @@ fn check_operation(rt: &'static ResourceType, op: &crate::patch::PatchOperation)
         }
         // Unqualified names resolve in the core schema and the common attributes only;
         // an extension attribute is named with its URN.
-        None => rt
-            .schema
-            .attribute(&path.attr)
-            .or_else(|| crate::schema::find_attribute(&crate::schema::COMMON_ATTRIBUTES, &path.attr)),
+        None => rt.schema.attribute(&path.attr).or_else(|| {
+            crate::schema::find_attribute(&crate::schema::COMMON_ATTRIBUTES, &path.attr)
+        }),
         Some(urn) => rt.resolve(Some(urn), &path.attr).map(|r| r.def),
     };
     let def = resolved.ok_or_else(|| {
@@ -341,9 +351,10 @@ fn check_operation(rt: &'static ResourceType, op: &crate::patch::PatchOperation)
     })?;
     let sub = match &path.sub_attr {
         None => None,
-        Some(name) => Some(def.sub_attribute(name).ok_or_else(|| {
-            unknown(format!("'{}' has no sub-attribute '{name}'", def.name))
-        })?),
+        Some(name) => Some(
+            def.sub_attribute(name)
+                .ok_or_else(|| unknown(format!("'{}' has no sub-attribute '{name}'", def.name)))?,
+        ),
     };
     if let Some(filter) = &path.filter {
         check_value_filter(def, filter)?;
@@ -367,12 +378,19 @@ fn check_operation(rt: &'static ResourceType, op: &crate::patch::PatchOperation)
 fn check_value_filter(def: &'static AttributeDef, filter: &Filter) -> ScimResult<()> {
     let mut bad = None;
     walk(filter, &mut |p: &AttrPath| {
-        if bad.is_none() && p.urn.is_none() && def.sub_attribute(&p.name).is_none() && def.is_complex() {
+        if bad.is_none()
+            && p.urn.is_none()
+            && def.sub_attribute(&p.name).is_none()
+            && def.is_complex()
+        {
             bad = Some(p.name.clone());
         }
     });
     match bad {
-        Some(name) => Err(unknown(format!("'{}' has no sub-attribute '{name}'", def.name))),
+        Some(name) => Err(unknown(format!(
+            "'{}' has no sub-attribute '{name}'",
+            def.name
+        ))),
         None => Ok(()),
     }
 }

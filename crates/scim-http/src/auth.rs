@@ -23,8 +23,8 @@ use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest};
 use chrono::Utc;
-use scim_core::{Profile, ScimError};
 use scim_core::events::UpdateMethod;
+use scim_core::{Profile, ScimError};
 use scim_store::{Access, Session, StoreError};
 use std::future::{Ready, ready};
 

@@ -10,10 +10,10 @@ use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, Route, web};
-use scim_core::{Profile, ScimError};
 use scim_core::discovery::{self, DiscoveryOptions};
 use scim_core::list::{ListQuery, list_response};
 use scim_core::schema::ResourceKind;
+use scim_core::{Profile, ScimError};
 use scim_store::Access;
 use serde_json::json;
 

@@ -20,12 +20,12 @@ pub use write::{Patched, create, delete, patch, replace};
 use crate::auth::Authenticated;
 use crate::error::ApiError;
 use crate::state::AppState;
-use scim_core::{Profile, ScimError};
 use scim_core::filter::AttrPath;
 use scim_core::list::{ListLimits, parse_attr_list};
 use scim_core::projection::Projection;
 use scim_core::resource::Resource;
 use scim_core::version::header_matches;
+use scim_core::{Profile, ScimError};
 use scim_store::{Access, Session};
 use serde_json::Value;
 

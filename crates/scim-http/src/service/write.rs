@@ -9,9 +9,9 @@ use super::{Rendered, authorized, authorized_as, check_if_match, render, wants_r
 use crate::auth::Authenticated;
 use crate::error::{ApiError, store_error_for};
 use crate::state::AppState;
+use scim_core::Profile;
 use scim_core::ScimError;
 use scim_core::events::UpdateMethod;
-use scim_core::Profile;
 use scim_core::patch::{MemberSplit, PatchRequest, apply_patch_with, split_member_ops};
 use scim_core::profile::{check_patch, check_resource_body};
 use scim_core::projection::Projection;
@@ -56,9 +56,7 @@ async fn update(
     id: &str,
     if_match: Option<String>,
     projection: Projection,
-    mut change: impl FnMut(&Resource, Profile) -> Result<Option<Attributes>, ScimError>
-    + Send
-    + 'static,
+    mut change: impl FnMut(&Resource, Profile) -> Result<Option<Attributes>, ScimError> + Send + 'static,
 ) -> Result<Rendered, ApiError> {
     let (actor, tenant, rid) = (auth.actor(method), auth.tenant_id.clone(), id.to_string());
     let base = state.tenant_url(&auth.tenant_id);

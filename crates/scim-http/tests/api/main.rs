@@ -18,3 +18,4 @@ mod limits;
 mod lists;
 mod patch;
 mod pause;
+mod profiles;
