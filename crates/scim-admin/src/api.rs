@@ -104,6 +104,7 @@ pub fn org_json(state: &AdminState, t: &Tenant) -> Value {
         "tenantUrl": state.app.tenant_url(&t.id),
         "paused": t.paused_at.is_some(),
         "pausedAt": t.paused_at.map(|p| p.to_rfc3339()),
+        "profile": t.profile.as_str(),
         "token": t.token.as_ref().map(|r| json!({
             "id": r.id,
             "generated": r.generated.to_rfc3339(),
@@ -159,19 +160,48 @@ async fn get_org(req: HttpRequest, state: Data) -> ApiResult {
     Ok(ok(StatusCode::OK, &org_json(&state, &t)))
 }
 
-/// `PATCH /organizations/{id}` with `{"paused": true|false}`: pauses or resumes
-/// provisioning; answers with the organization.
+/// `PATCH /organizations/{id}` with `{"paused": true|false}` (pauses or resumes
+/// provisioning) and/or `{"profile": "strict"|"lenient"}` (the SCIM profile); at least one.
+/// Both are checked before either is written; answers with the organization.
 async fn patch_org(req: HttpRequest, state: Data, body: web::Bytes) -> ApiResult {
     let w = who(&state, &req).await?;
     let id = org_id(&req);
     let parsed: Value = serde_json::from_slice(&body)
         .map_err(|_| AdminError::BadRequest("The body must be a JSON object.".into()))?;
-    let paused = parsed
-        .get("paused")
-        .and_then(Value::as_bool)
-        .ok_or_else(|| AdminError::BadRequest("'paused' (true or false) is required.".into()))?;
+    let paused = match parsed.get("paused") {
+        None => None,
+        Some(v) => Some(
+            v.as_bool()
+                .ok_or_else(|| AdminError::BadRequest("'paused' must be true or false.".into()))?,
+        ),
+    };
+    let profile = match parsed.get("profile") {
+        None => None,
+        Some(v) => Some(
+            v.as_str()
+                .and_then(|p| p.parse::<scim_core::Profile>().ok())
+                .ok_or_else(|| {
+                    AdminError::BadRequest("'profile' must be \"strict\" or \"lenient\".".into())
+                })?,
+        ),
+    };
+    if paused.is_none() && profile.is_none() {
+        return Err(AdminError::BadRequest(
+            "'paused' (true or false) or 'profile' (\"strict\" or \"lenient\") is required.".into(),
+        )
+        .into());
+    }
     let t = state
-        .run(move |s| service::set_paused(s, &w, &id, paused))
+        .run(move |s| {
+            let mut t = service::organization(s, &w, &id)?;
+            if let Some(paused) = paused {
+                t = service::set_paused(s, &w, &id, paused)?;
+            }
+            if let Some(profile) = profile {
+                t = service::set_profile(s, &w, &id, profile)?;
+            }
+            Ok(t)
+        })
         .await?;
     Ok(ok(StatusCode::OK, &org_json(&state, &t)))
 }

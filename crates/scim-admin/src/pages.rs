@@ -89,6 +89,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/organizations/{org}/settings/paused",
             web::post().to(settings::pause),
         )
+        .route(
+            "/organizations/{org}/settings/profile",
+            web::post().to(settings::profile),
+        )
         .route("/organizations/{org}/users", web::get().to(users))
         .route("/organizations/{org}/users/{id}", web::get().to(user))
         .route("/organizations/{org}/groups", web::get().to(groups))

@@ -100,6 +100,20 @@ pub fn set_paused(
     Ok(t)
 }
 
+/// Sets the organization's SCIM conformance profile (who may: as [`set_paused`]),
+/// recorded in the structured log with the organization and the admin.
+pub fn set_profile(
+    state: &AdminState,
+    who: &Principal,
+    tenant_id: &str,
+    profile: scim_core::Profile,
+) -> Result<Tenant, AdminError> {
+    let tenant = organization(state, who, tenant_id)?;
+    let t = state.store().set_profile(&tenant.id, profile)?;
+    tracing::info!(tenant_id = %t.id, admin = %who.account.id, profile = %t.profile, "admin console: profile set");
+    Ok(t)
+}
+
 /// The filter for the Users search box: a SCIM filter when the text is one, otherwise
 /// the text searched in `userName`, `displayName` and `emails.value`.
 pub fn user_search_filter(text: &str) -> Result<Option<Filter>, AdminError> {

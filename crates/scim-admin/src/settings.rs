@@ -1,6 +1,7 @@
 //! The organization's Settings page: the Tenant URL, the secret token with Generate (a
 //! compare-and-set on the token the page showed: a stale page gets 409 and changes
-//! nothing), and the pause switch. Every form carries the session's CSRF token.
+//! nothing), the pause switch and the SCIM profile select (strict or lenient). Every form
+//! carries the session's CSRF token.
 
 use crate::AdminError;
 use crate::pages::{Data, PageResult, org_id, page, redirect, signed_in};
@@ -107,6 +108,43 @@ pub(crate) async fn pause(req: HttpRequest, state: Data, form: web::Form<PauseFo
     let (w, tid) = (who.clone(), before.id.clone());
     let after = state
         .run(move |s| service::set_paused(s, &w, &tid, paused))
+        .await?;
+    Ok(redirect(&format!(
+        "{}/settings",
+        views::org_path(&after.id)
+    )))
+}
+
+/// The profile select: `strict` or `lenient`.
+#[derive(serde::Deserialize)]
+pub(crate) struct ProfileForm {
+    #[serde(default)]
+    pub(crate) csrf: String,
+    #[serde(default)]
+    pub(crate) profile: String,
+}
+
+/// The profile select: sets the organization's SCIM profile, then back to Settings. Any
+/// other value than `strict` or `lenient` is a 400 and changes nothing.
+pub(crate) async fn profile(
+    req: HttpRequest,
+    state: Data,
+    form: web::Form<ProfileForm>,
+) -> PageResult {
+    let who = signed_in(&state, &req).await?;
+    let id = org_id(&req);
+    let w = who.clone();
+    let before = state
+        .run(move |s| service::organization(s, &w, &id))
+        .await?;
+    check_csrf(&state, &req, who.csrf.as_deref(), &form.csrf)?;
+    let profile: scim_core::Profile = form
+        .profile
+        .parse()
+        .map_err(|e: scim_core::profile::UnknownProfile| AdminError::BadRequest(e.to_string()))?;
+    let (w, tid) = (who.clone(), before.id.clone());
+    let after = state
+        .run(move |s| service::set_profile(s, &w, &tid, profile))
         .await?;
     Ok(redirect(&format!(
         "{}/settings",

@@ -321,6 +321,25 @@ pub(crate) fn settings(
                     }
                 }
             }
+            section.card #profile {
+                h2 { "SCIM profile" }
+                p #profile-state {
+                    @if t.profile.is_strict() {
+                        strong { "Strict" } ": every service-provider rule of the SCIM interop profile; the endpoint says interopProfileConformant: true. Path-less PATCH, unknown attributes and unknown schema URIs are refused with 400, which breaks today's Okta and Microsoft Entra ID defaults."
+                    } @else {
+                        strong { "Lenient" } " (the default): accepts what Okta and Microsoft Entra ID send today (path-less PATCH, dotted keys, unknown schema URIs); the endpoint says interopProfileConformant: false."
+                    }
+                }
+                form method="post" action={ (org_path(&t.id)) "/settings/profile" } {
+                    (csrf_field(csrf))
+                    label for="profile-select" { "Profile" }
+                    select #profile-select name="profile" {
+                        option value="lenient" selected[!t.profile.is_strict()] { "Lenient (Okta and Entra ID as they are)" }
+                        option value="strict" selected[t.profile.is_strict()] { "Strict (interop profile)" }
+                    }
+                    button.secondary #save-profile type="submit" { "Save profile" }
+                }
+            }
         },
     )
 }

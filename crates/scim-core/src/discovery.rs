@@ -30,6 +30,8 @@ pub struct DiscoveryOptions {
     pub documentation_uri: Option<String>,
     /// The Bulk endpoint's limits (`bulk.maxOperations`, `bulk.maxPayloadSize`).
     pub bulk: crate::bulk::BulkLimits,
+    /// The tenant's profile: `interopProfileConformant` is `true` only for strict.
+    pub profile: crate::profile::Profile,
 }
 
 fn meta(resource_type: &str, location: String) -> Value {
@@ -60,6 +62,7 @@ pub fn service_provider_config(options: &DiscoveryOptions) -> Value {
         "changePassword": {"supported": false},
         "sort": {"supported": true},
         "etag": {"supported": true},
+        "interopProfileConformant": options.profile.interop_profile_conformant(),
         "pagination": {
             "cursor": true,
             "index": true,
@@ -194,6 +197,7 @@ mod tests {
                 max_operations: 7,
                 max_payload_bytes: 9000,
             },
+            profile: crate::profile::Profile::Lenient,
         });
         assert_eq!(doc["patch"]["supported"], true);
         assert_eq!(doc["bulk"]["supported"], true);

@@ -17,6 +17,7 @@ pub mod limits;
 pub mod list;
 pub mod patch;
 pub mod path;
+pub mod profile;
 pub mod projection;
 pub mod replace;
 pub mod resource;
@@ -24,6 +25,7 @@ pub mod schema;
 pub mod version;
 
 pub use error::{ScimError, ScimResult, ScimType};
-pub use patch::{PatchOutcome, PatchRequest, apply_patch};
+pub use patch::{PatchOutcome, PatchRequest, apply_patch, apply_patch_with};
+pub use profile::Profile;
 pub use replace::replace_resource;
 pub use schema::ResourceKind;

@@ -23,8 +23,8 @@ use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest};
 use chrono::Utc;
-use scim_core::ScimError;
 use scim_core::events::UpdateMethod;
+use scim_core::{Profile, ScimError};
 use scim_store::{Access, Session, StoreError};
 use std::future::{Ready, ready};
 
@@ -58,8 +58,10 @@ impl Authenticated {
     /// Checks on `s` that the token is the tenant's current one (its SHA-256 is the stored
     /// hash), records its use at most once per [`scim_store::TOKEN_USE_RESOLUTION`] (an
     /// UPDATE on every request would take SQLite's single write lock each time), then
-    /// refuses a paused tenant with 403.
-    pub fn check(&self, s: &mut dyn Session) -> Result<(), ApiError> {
+    /// refuses a paused tenant with 403. Returns the tenant's conformance profile, read
+    /// from the same row (no extra query, no cache: a change applies to the next request
+    /// on every replica).
+    pub fn check(&self, s: &mut dyn Session) -> Result<Profile, ApiError> {
         let tenant = match s.tenant(&self.tenant_id) {
             Ok(t) => t,
             Err(StoreError::NotFound) => {
@@ -84,7 +86,7 @@ impl Authenticated {
         if tenant.paused_at.is_some() {
             return Err(ApiError::Paused);
         }
-        Ok(())
+        Ok(tenant.profile)
     }
 }
 
@@ -132,7 +134,7 @@ pub async fn authenticate(
     let (checked, limiter) = (auth.clone(), state.limiter.clone());
     state
         .session(Access::Read, move |s| {
-            checked.check(s)?;
+            let _profile = checked.check(s)?;
             limiter.admit(&checked.tenant_id)
         })
         .await?;

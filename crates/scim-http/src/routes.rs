@@ -10,10 +10,10 @@ use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, Route, web};
-use scim_core::ScimError;
 use scim_core::discovery::{self, DiscoveryOptions};
 use scim_core::list::{ListQuery, list_response};
 use scim_core::schema::ResourceKind;
+use scim_core::{Profile, ScimError};
 use scim_store::Access;
 use serde_json::json;
 
@@ -253,7 +253,10 @@ async fn bulk(a: Authenticated, r: HttpRequest, p: web::Payload, s: Data) -> Res
 
 // ---- discovery (RFC 7644 §4): GET only, per tenant, authenticated ----
 
-type DiscoveryFn = fn(&AppState, &str, Option<&str>) -> Result<serde_json::Value, ApiError>;
+/// A discovery document from the state, the tenant's base URL, the `{id}` of the path and
+/// the tenant's profile (the ServiceProviderConfig says whether it is strict).
+type DiscoveryFn =
+    fn(&AppState, &str, Option<&str>, Profile) -> Result<serde_json::Value, ApiError>;
 
 fn discovery_resource(path: &str, f: DiscoveryFn) -> actix_web::Resource {
     web::resource(path)
@@ -261,11 +264,13 @@ fn discovery_resource(path: &str, f: DiscoveryFn) -> actix_web::Resource {
             move |a: Authenticated, r: HttpRequest, s: Data| async move {
                 // The documents come from no store, but the token must still be current.
                 let (checked, limiter) = (a.clone(), s.limiter.clone());
-                s.session(Access::Read, move |session| {
-                    checked.check(session)?;
-                    limiter.admit(&checked.tenant_id)
-                })
-                .await?;
+                let profile = s
+                    .session(Access::Read, move |session| {
+                        let profile = checked.check(session)?;
+                        limiter.admit(&checked.tenant_id)?;
+                        Ok(profile)
+                    })
+                    .await?;
                 // RFC 7644 §4: "If a "filter" is provided, the service provider SHOULD respond
                 // with HTTP status code 403 (Forbidden)".
                 if query_pairs(r.query_string())
@@ -278,7 +283,7 @@ fn discovery_resource(path: &str, f: DiscoveryFn) -> actix_web::Resource {
                     .into());
                 }
                 let base = s.tenant_url(&a.tenant_id);
-                let body = f(&s, &base, r.match_info().get("id"))?;
+                let body = f(&s, &base, r.match_info().get("id"), profile)?;
                 Ok::<_, ApiError>(scim_json(StatusCode::OK, &body))
             },
         ))
@@ -289,6 +294,7 @@ fn service_provider_config(
     s: &AppState,
     base: &str,
     _: Option<&str>,
+    profile: Profile,
 ) -> Result<serde_json::Value, ApiError> {
     Ok(discovery::service_provider_config(&DiscoveryOptions {
         base_url: base.to_string(),
@@ -297,6 +303,7 @@ fn service_provider_config(
         cursor_timeout_secs: s.limits.cursor_timeout.as_secs(),
         documentation_uri: None,
         bulk: s.limits.bulk,
+        profile,
     }))
 }
 
@@ -309,6 +316,7 @@ fn resource_types(
     _: &AppState,
     base: &str,
     _: Option<&str>,
+    _: Profile,
 ) -> Result<serde_json::Value, ApiError> {
     Ok(all_of(discovery::resource_types(base)))
 }
@@ -317,17 +325,28 @@ fn resource_type(
     _: &AppState,
     base: &str,
     id: Option<&str>,
+    _: Profile,
 ) -> Result<serde_json::Value, ApiError> {
     let id = id.unwrap_or_default();
     discovery::resource_type(base, id)
         .ok_or_else(|| ScimError::not_found(format!("ResourceType {id} not found")).into())
 }
 
-fn schemas(_: &AppState, base: &str, _: Option<&str>) -> Result<serde_json::Value, ApiError> {
+fn schemas(
+    _: &AppState,
+    base: &str,
+    _: Option<&str>,
+    _: Profile,
+) -> Result<serde_json::Value, ApiError> {
     Ok(all_of(discovery::schemas(base)))
 }
 
-fn schema(_: &AppState, base: &str, id: Option<&str>) -> Result<serde_json::Value, ApiError> {
+fn schema(
+    _: &AppState,
+    base: &str,
+    id: Option<&str>,
+    _: Profile,
+) -> Result<serde_json::Value, ApiError> {
     let id = id.unwrap_or_default();
     discovery::schema(base, id)
         .ok_or_else(|| ScimError::not_found(format!("Schema {id} not found")).into())

@@ -182,6 +182,7 @@ pub fn tenant_list(config: &Config, as_json: bool) -> anyhow::Result<()> {
                     "tenant_url": tenant_url(&public, &t.id),
                     "paused": t.paused_at.is_some(),
                     "paused_at": t.paused_at.map(|p| p.to_rfc3339()),
+                    "profile": t.profile.as_str(),
                     "token": t.token.as_ref().map(|r| json!({
                         "id": r.id,
                         "generated": r.generated.to_rfc3339(),
@@ -210,7 +211,10 @@ pub fn tenant_list(config: &Config, as_json: bool) -> anyhow::Result<()> {
                 Some(at) => format!("PAUSED since {}", at.format("%Y-%m-%d %H:%M UTC")),
                 None => "active".into(),
             };
-            println!("{}  {}  [{state}]  ({token})", t.id, t.name);
+            println!(
+                "{}  {}  [{state}, {} profile]  ({token})",
+                t.id, t.name, t.profile
+            );
             println!("    Tenant URL: {}", tenant_url(&public, &t.id));
         }
     }
@@ -251,6 +255,40 @@ pub fn tenant_pause(
         println!("Resume with: scim-server tenant resume --tenant {}", t.id);
     } else {
         println!("Provisioning for organization {} is resumed.", t.id);
+    }
+    Ok(())
+}
+
+/// `tenant set --tenant ID --profile strict|lenient [--json]`.
+pub fn tenant_set_profile(
+    config: &Config,
+    tenant: &str,
+    profile: scim_core::Profile,
+    as_json: bool,
+) -> anyhow::Result<()> {
+    let store = open_store(config)?;
+    let t = match store.set_profile(tenant, profile) {
+        Ok(t) => t,
+        Err(StoreError::NotFound) => {
+            anyhow::bail!("no organization with id '{tenant}' (see: scim-server tenant list)")
+        }
+        Err(e) => return Err(e).context("cannot change the organization"),
+    };
+    tracing::info!(tenant_id = %t.id, by = "cli", profile = %t.profile, "profile set");
+    if as_json {
+        println!(
+            "{}",
+            json!({"id": t.id, "name": t.name, "profile": t.profile.as_str()})
+        );
+    } else {
+        println!(
+            "Organization {} now follows the {} profile (from its next request).",
+            t.id, t.profile
+        );
+        if t.profile.is_strict() {
+            println!("Its ServiceProviderConfig says interopProfileConformant: true; path-less");
+            println!("PATCH and unknown attributes are refused with 400 (docs/profiles.md).");
+        }
     }
     Ok(())
 }

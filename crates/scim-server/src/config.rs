@@ -164,6 +164,38 @@ pub enum TenantCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Change an organization's settings, from its next request on every replica.
+    Set {
+        /// The organization (tenant) id.
+        #[arg(long)]
+        tenant: String,
+        /// The SCIM conformance profile: `strict` (every service-provider MUST of the
+        /// interop profile; refuses Okta's and Entra's path-less PATCH) or `lenient` (the
+        /// default). See docs/profiles.md.
+        #[arg(long, value_parser = clap::value_parser!(ProfileArg))]
+        profile: ProfileArg,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `--profile strict|lenient` of `tenant set`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProfileArg {
+    /// Every service-provider MUST of draft-zollner-scim-interop-profile-02.
+    Strict,
+    /// Today's tolerance of Okta and Entra ID (the default).
+    Lenient,
+}
+
+impl From<ProfileArg> for scim_core::Profile {
+    fn from(p: ProfileArg) -> Self {
+        match p {
+            ProfileArg::Strict => scim_core::Profile::Strict,
+            ProfileArg::Lenient => scim_core::Profile::Lenient,
+        }
+    }
 }
 
 /// `token ...`

@@ -54,6 +54,11 @@ fn run() -> anyhow::Result<()> {
         Command::Tenant(TenantCommand::Resume { tenant, json }) => {
             commands::tenant_pause(&cli.config, &tenant, false, json)
         }
+        Command::Tenant(TenantCommand::Set {
+            tenant,
+            profile,
+            json,
+        }) => commands::tenant_set_profile(&cli.config, &tenant, profile.into(), json),
         Command::Token(TokenCommand::Generate { tenant, json }) => {
             commands::token_generate(&cli.config, &tenant, json)
         }

@@ -21,6 +21,9 @@ pub struct Tenant {
     /// When provisioning was paused by an administrator (`None`: it runs). A paused
     /// tenant's SCIM endpoint answers 403; its data is kept.
     pub paused_at: Option<DateTime<Utc>>,
+    /// The conformance profile of its SCIM endpoint (strict or lenient interop profile),
+    /// read with the tenant on every request.
+    pub profile: scim_core::Profile,
 }
 
 /// What the store knows of a tenant's current secret token. The token itself is never
@@ -270,6 +273,9 @@ pub trait TenantRepo: Send + Sync {
     /// Pauses (`true`) or resumes (`false`) provisioning for the tenant and returns it.
     /// Pausing an already paused tenant keeps the first pause time.
     fn set_paused(&self, tenant_id: &str, paused: bool, at: DateTime<Utc>) -> StoreResult<Tenant>;
+    /// Sets the tenant's conformance profile and returns the tenant; it applies from the
+    /// next request (every request reads it with the tenant row).
+    fn set_profile(&self, tenant_id: &str, profile: scim_core::Profile) -> StoreResult<Tenant>;
     /// The JWT-era upgrade, in one write transaction: for every tenant with a current
     /// token id and no hash, `rehash(tenant, stored key)` (the stored key is the value of
     /// the setting `key_setting`, if any) gives the token's new public id and hash, written

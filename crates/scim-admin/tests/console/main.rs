@@ -17,6 +17,7 @@ mod ids;
 mod limits;
 mod pages;
 mod pause;
+mod profile;
 mod sessions;
 mod tokens;
 mod webhook_access;

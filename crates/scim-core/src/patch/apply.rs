@@ -18,6 +18,7 @@ use super::value::{Touched, blank_to_null, is_unassigned, store, take, with_exte
 use crate::error::{ScimError, ScimResult};
 use crate::filter::{CompiledFilter, Filter};
 use crate::path::PatchPath;
+use crate::profile::Profile;
 use crate::resource::{Attributes, check_required, is_urn};
 use crate::schema::{AttributeDef, Mutability, ResourceKind, ResourceType};
 use serde_json::{Map, Value};
@@ -70,6 +71,20 @@ pub fn apply_patch(
     attrs: &Attributes,
     request: &PatchRequest,
 ) -> ScimResult<PatchOutcome> {
+    apply_patch_with(kind, attrs, request, Profile::Lenient)
+}
+
+/// [`apply_patch`] under a tenant's [`Profile`]. Lenient is [`apply_patch`]; strict adds
+/// the one interop-profile rule that needs the data: an operation whose value filter
+/// selects more than one element (`emails[type eq "work"].value` on a user with two work
+/// addresses) is 400 `invalidFilter` instead of changing every match. The request's shape
+/// is checked beforehand by [`crate::profile::check_patch`].
+pub fn apply_patch_with(
+    kind: ResourceKind,
+    attrs: &Attributes,
+    request: &PatchRequest,
+    profile: Profile,
+) -> ScimResult<PatchOutcome> {
     let rt = kind.resource_type();
     let mut work = attrs.clone();
     let mut touched = Touched::default();
@@ -79,6 +94,14 @@ pub fn apply_patch(
         // A run of `remove attr[value eq "…"]` on one attribute (Okta removing many
         // members) is one pass over the values instead of one scan per operation.
         let run = value_removal_run(rt, ops.get(i..).unwrap_or_default());
+        if profile.is_strict() {
+            // Against the state each operation (or run of removals) starts from.
+            let n = run.len().max(1);
+            for (j, op) in ops.iter().enumerate().skip(i).take(n) {
+                check_single_match(rt, &work, op)
+                    .map_err(|e| e.with_context(format!("Operations[{j}]")))?;
+            }
+        }
         if !run.is_empty() {
             i += run.len();
             remove_by_values(&mut work, &mut touched, &run);
@@ -100,6 +123,42 @@ pub fn apply_patch(
         attributes: work,
         changed,
     })
+}
+
+/// Strict profile: the value filter of `op`'s path selects at most one element of the
+/// current values. Paths that do not resolve are left to the apply's own errors.
+fn check_single_match(
+    rt: &'static ResourceType,
+    attrs: &Attributes,
+    op: &PatchOperation,
+) -> ScimResult<()> {
+    let Some(path) = &op.path else {
+        return Ok(());
+    };
+    if schema_scope(rt, path).is_some() {
+        return Ok(());
+    }
+    let Ok(Some(target)) = resolve(rt, path) else {
+        return Ok(());
+    };
+    let Some((_, compiled)) = &target.filter else {
+        return Ok(());
+    };
+    let current = match target.ext {
+        None => attrs.get(target.def.name),
+        Some(urn) => attrs.get(urn).and_then(|e| e.get(target.def.name)),
+    };
+    let Some(Value::Array(items)) = current else {
+        return Ok(());
+    };
+    let n = super::multi::matching(compiled, items).len();
+    if n > 1 {
+        return Err(ScimError::invalid_filter(format!(
+            "'{}' selects {n} values; the strict interop profile needs a filter that selects one",
+            target.text
+        )));
+    }
+    Ok(())
 }
 
 /// How an operation reached its target: through an explicit `path`, or through a key of a

@@ -86,6 +86,6 @@ mod request;
 mod set;
 mod value;
 
-pub use apply::{PatchOutcome, apply_patch};
+pub use apply::{PatchOutcome, apply_patch, apply_patch_with};
 pub use members::{MemberDelta, MemberSplit, split_member_ops};
 pub use request::{MAX_OPERATIONS, PATCH_OP_URN, PatchOpKind, PatchOperation, PatchRequest};

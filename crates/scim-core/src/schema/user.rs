@@ -189,13 +189,19 @@ pub static USER: Schema = Schema {
             "Entitlements for the user.",
             plural_subs!(
                 AttributeDef::string("value", "The value of an entitlement."),
-                []
+                // The interop profile wants canonicalValues on every `type`; RFC 7643
+                // names none for these three, so the list is ours (docs/profiles.md).
+                ["other"]
             ),
         )),
         multi(AttributeDef::complex(
             "roles",
             "Roles for the user.",
-            plural_subs!(AttributeDef::string("value", "The value of a role."), []),
+            plural_subs!(
+                AttributeDef::string("value", "The value of a role."),
+                // Entra ID's role type, and a catch-all.
+                ["WindowsAzureActiveDirectoryRole", "other"]
+            ),
         )),
         multi(AttributeDef::complex(
             "x509Certificates",
@@ -210,7 +216,7 @@ pub static USER: Schema = Schema {
                         "The value of an X.509 certificate (base64 DER)."
                     )
                 },
-                []
+                ["work", "other"]
             ),
         )),
     ],

@@ -15,4 +15,5 @@ mod patch_props;
 mod patch_request;
 mod patch_rfc;
 mod path_grammar;
+mod profile_strict;
 mod put;

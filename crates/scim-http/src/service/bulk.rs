@@ -7,17 +7,19 @@
 //! as one transaction with a savepoint per resource ([`Session::create_each`]). Every
 //! success reported is committed; a failed operation wrote nothing.
 
-use super::write::{delete_on, patch_on, replace_on};
+use super::write::{delete_on, patch_on, replace_on, schemas_listed};
 use super::{Patched, Rendered};
 use crate::auth::Authenticated;
 use crate::error::ApiError;
 use crate::state::AppState;
+use scim_core::Profile;
 use scim_core::ScimError;
 use scim_core::bulk::{
     BulkMethod, BulkOperation, BulkRequest, OperationResult, Resolver, Step, bulk_response, plan,
 };
 use scim_core::events::UpdateMethod;
 use scim_core::patch::PatchRequest;
+use scim_core::profile::check_resource_body;
 use scim_core::projection::Projection;
 use scim_core::resource::{Attributes, parse_resource};
 use scim_core::schema::ResourceKind;
@@ -36,9 +38,11 @@ pub async fn bulk(state: &AppState, auth: &Authenticated, body: Value) -> Result
     );
     state
         .session(Access::Write, move |s| {
-            a.check(s)?;
+            let profile = a.check(s)?;
             limiter.admit_n(&a.tenant_id, request.operations.len())?;
-            Ok(Runner::new(s, &a, &base, &request).run().to_string())
+            Ok(Runner::new(s, &a, &base, &request, profile)
+                .run()
+                .to_string())
         })
         .await
 }
@@ -49,6 +53,8 @@ struct Runner<'a> {
     auth: &'a Authenticated,
     base: &'a str,
     request: &'a BulkRequest,
+    /// The tenant's profile: each operation is checked as its own endpoint checks it.
+    profile: Profile,
     resolver: Resolver,
     /// Per operation, its result once it ran.
     results: Vec<Option<OperationResult>>,
@@ -63,12 +69,14 @@ impl<'a> Runner<'a> {
         auth: &'a Authenticated,
         base: &'a str,
         request: &'a BulkRequest,
+        profile: Profile,
     ) -> Self {
         Runner {
             s,
             auth,
             base,
             request,
+            profile,
             resolver: Resolver::new(request),
             results: vec![None; request.operations.len()],
             order: Vec::new(),
@@ -174,7 +182,10 @@ impl<'a> Runner<'a> {
                 .resolver
                 .data(op, &deferred[i])
                 .map_err(|u| u.to_error())
-                .and_then(|d| parse_resource(kind, &d));
+                .and_then(|d| {
+                    check_resource_body(self.profile, kind, &d)?;
+                    parse_resource(kind, &d)
+                });
             match attributes {
                 Ok(a) => pending.push((i, a)),
                 Err(e) => {
@@ -247,13 +258,18 @@ impl<'a> Runner<'a> {
         };
         let (kind, pin, projection) = (op.kind, op.version.as_deref(), Projection::default());
         let location = self.location(kind, &id);
-        let (s, auth, base) = (&mut *self.s, self.auth, self.base);
+        let (s, auth, base, profile) = (&mut *self.s, self.auth, self.base, self.profile);
         let outcome: Result<(u16, Option<String>), ApiError> = match op.method {
-            BulkMethod::Put => replace_on(s, auth, base, kind, &id, &data, pin, &projection)
-                .map(|r: Rendered| (200, Some(r.etag))),
+            BulkMethod::Put => {
+                replace_on(s, auth, base, kind, &id, &data, pin, &projection, profile)
+                    .map(|r: Rendered| (200, Some(r.etag)))
+            }
             BulkMethod::Patch => PatchRequest::from_json(&data)
                 .map_err(ApiError::from)
-                .and_then(|p| patch_on(s, auth, base, kind, &id, &p, pin, &projection))
+                .and_then(|p| {
+                    let strict = (profile, schemas_listed(&data));
+                    patch_on(s, auth, base, kind, &id, &p, pin, &projection, strict)
+                })
                 .map(|p| match p {
                     Patched::NoContent { etag } => (200, Some(etag)),
                     Patched::Resource(r) => (200, Some(r.etag)),
@@ -298,6 +314,7 @@ impl<'a> Runner<'a> {
             &data,
             None,
             &projection,
+            self.profile,
         ) {
             Ok(r) => self.succeed(i, 201, location, Some(r.etag)),
             Err(e) => self.fail(i, Some(location), &e),

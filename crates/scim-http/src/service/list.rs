@@ -6,7 +6,7 @@
 //! root `/.search` (Users then Groups as one list) pages by index only: a cursor there is
 //! refused with 400 `invalidValue`.
 
-use super::{authorized, resource_json, wants_relations};
+use super::{authorized_as, resource_json, wants_relations};
 use crate::auth::Authenticated;
 use crate::cursor::{self, QueryBinding};
 use crate::error::ApiError;
@@ -26,6 +26,19 @@ use serde_json::Value;
 fn validate_query(kind: ResourceKind, q: &ListQuery) -> Result<(), ApiError> {
     match &q.filter {
         Some(f) => Ok(validate_filter(f, kind.resource_type())?),
+        None => Ok(()),
+    }
+}
+
+/// Under the strict profile, a filter on an attribute no schema of `kinds` defines is
+/// `invalidFilter` (lenient: such a test is false).
+fn strict_filter(
+    profile: scim_core::Profile,
+    kinds: &[ResourceKind],
+    q: &ListQuery,
+) -> Result<(), ApiError> {
+    match &q.filter {
+        Some(f) => Ok(scim_core::profile::check_filter(profile, kinds, f)?),
         None => Ok(()),
     }
 }
@@ -71,7 +84,8 @@ pub async fn list(
     let tenant = auth.tenant_id.clone();
     let key = *state.cursor_key.bytes();
     let timeout = state.limits.cursor_timeout;
-    authorized(state, auth, Access::Read, move |s| {
+    authorized_as(state, auth, Access::Read, move |s, profile| {
+        strict_filter(profile, &[kind], &query)?;
         // The cursor is decoded after the token check: every page is re-authorised, and a
         // revoked token gets 401 whatever cursor it sends.
         let binding = query
@@ -126,7 +140,8 @@ pub async fn search_all(
     let groups = list_params(ResourceKind::Group, &query, &projection);
     let base = state.tenant_url(&auth.tenant_id);
     let tenant = auth.tenant_id.clone();
-    authorized(state, auth, Access::Read, move |s| {
+    authorized_as(state, auth, Access::Read, move |s, profile| {
+        strict_filter(profile, &[ResourceKind::User, ResourceKind::Group], &query)?;
         let user_page = s.list(&tenant, ResourceKind::User, &users)?;
         let taken = user_page.resources.len() as u64;
         // Groups continue where users end: global index i > users_total is group index

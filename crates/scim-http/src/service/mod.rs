@@ -23,12 +23,12 @@ pub use write::{Patched, create, delete, patch, replace};
 use crate::auth::Authenticated;
 use crate::error::ApiError;
 use crate::state::AppState;
-use scim_core::ScimError;
 use scim_core::filter::AttrPath;
 use scim_core::list::{ListLimits, parse_attr_list};
 use scim_core::projection::Projection;
 use scim_core::resource::Resource;
 use scim_core::version::header_matches;
+use scim_core::{Profile, ScimError};
 use scim_store::{Access, Session};
 use serde_json::Value;
 
@@ -119,13 +119,28 @@ where
     F: FnOnce(&mut dyn Session) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
+    authorized_as(state, auth, access, move |s, _| op(s)).await
+}
+
+/// [`authorized`], handing `op` the tenant's conformance [`Profile`] too (read by
+/// [`Authenticated::check`] from the tenant row it already loads).
+pub(crate) async fn authorized_as<T, F>(
+    state: &AppState,
+    auth: &Authenticated,
+    access: Access,
+    op: F,
+) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut dyn Session, Profile) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
     let (auth, limiter) = (auth.clone(), state.limiter.clone());
     state
         .session(access, move |s| {
-            auth.check(s)?;
+            let profile = auth.check(s)?;
             // Counted only once the token is known to be the tenant's current one.
             limiter.admit(&auth.tenant_id)?;
-            op(s)
+            op(s, profile)
         })
         .await
 }

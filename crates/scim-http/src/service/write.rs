@@ -5,18 +5,19 @@
 //! and writes the result; concurrent changes queue on the row instead of racing, so there
 //! is no retry loop here.
 
-use super::{Rendered, authorized, check_if_match, render, wants_relations};
+use super::{Rendered, authorized_as, check_if_match, render, wants_relations};
 use crate::auth::Authenticated;
 use crate::error::{ApiError, store_error_for};
 use crate::state::AppState;
-use scim_core::ScimError;
 use scim_core::events::UpdateMethod;
-use scim_core::patch::{MemberSplit, PatchRequest, apply_patch, split_member_ops};
+use scim_core::patch::{MemberSplit, PatchRequest, apply_patch_with, split_member_ops};
+use scim_core::profile::{check_patch, check_resource_body};
 use scim_core::projection::Projection;
 use scim_core::replace::replace_resource;
 use scim_core::resource::{Attributes, Resource, parse_resource};
 use scim_core::schema::ResourceKind;
 use scim_core::version::etag;
+use scim_core::{Profile, ScimError};
 use scim_store::{Access, Session};
 use serde_json::Value;
 
@@ -30,7 +31,10 @@ pub async fn create(
 ) -> Result<Rendered, ApiError> {
     let attributes = parse_resource(kind, &body)?;
     let (a, base) = (auth.clone(), state.tenant_url(&auth.tenant_id));
-    authorized(state, auth, Access::Write, move |s| {
+    authorized_as(state, auth, Access::Write, move |s, profile| {
+        // The profile is known only once the tenant row is read; the body was parsed
+        // (leniently) before, so the strict rules are checked on it here.
+        check_resource_body(profile, kind, &body)?;
         let created = s.create(&a.actor(UpdateMethod::Put), &a.tenant_id, kind, attributes)?;
         Ok(render(&base, created, &projection))
     })
@@ -81,10 +85,12 @@ pub(crate) fn replace_on(
     body: &Value,
     if_match: Option<&str>,
     projection: &Projection,
+    profile: Profile,
 ) -> Result<Rendered, ApiError> {
     if !body.is_object() {
         return Err(ScimError::invalid_syntax("The request body must be a JSON object").into());
     }
+    check_resource_body(profile, kind, body)?;
     update_on(
         s,
         auth,
@@ -114,7 +120,7 @@ pub async fn replace(
         state.tenant_url(&auth.tenant_id),
         id.to_string(),
     );
-    authorized(state, auth, Access::Write, move |s| {
+    authorized_as(state, auth, Access::Write, move |s, profile| {
         replace_on(
             s,
             &a,
@@ -124,6 +130,7 @@ pub async fn replace(
             &body,
             if_match.as_deref(),
             &projection,
+            profile,
         )
     })
     .await
@@ -147,11 +154,12 @@ fn patched(
     kind: ResourceKind,
     current: &Resource,
     request: &PatchRequest,
+    profile: Profile,
 ) -> Result<Option<Attributes>, ScimError> {
     if request.operations.is_empty() {
         return Ok(None);
     }
-    let outcome = apply_patch(kind, &current.attributes, request)?;
+    let outcome = apply_patch_with(kind, &current.attributes, request, profile)?;
     Ok(outcome.changed.then_some(outcome.attributes))
 }
 
@@ -167,12 +175,13 @@ pub async fn patch(
     projection: Projection,
 ) -> Result<Patched, ApiError> {
     let request = PatchRequest::from_json(&body)?;
+    let schemas_listed = schemas_listed(&body);
     let (a, base, rid) = (
         auth.clone(),
         state.tenant_url(&auth.tenant_id),
         id.to_string(),
     );
-    authorized(state, auth, Access::Write, move |s| {
+    authorized_as(state, auth, Access::Write, move |s, profile| {
         patch_on(
             s,
             &a,
@@ -182,6 +191,7 @@ pub async fn patch(
             &request,
             if_match.as_deref(),
             &projection,
+            (profile, schemas_listed),
         )
     })
     .await
@@ -204,7 +214,10 @@ pub(crate) fn patch_on(
     request: &PatchRequest,
     if_match: Option<&str>,
     projection: &Projection,
+    (profile, schemas_listed): (Profile, bool),
 ) -> Result<Patched, ApiError> {
+    // Checked on the whole request: the member operations split off too.
+    check_patch(profile, kind, request, schemas_listed)?;
     let group_no_body = kind == ResourceKind::Group && projection.is_default();
     let Some(MemberSplit { delta, rest }) = split_member_ops(kind, request) else {
         let r = update_on(
@@ -216,7 +229,7 @@ pub(crate) fn patch_on(
             id,
             if_match,
             projection,
-            &mut |current| patched(kind, current, request),
+            &mut |current| patched(kind, current, request, profile),
         )?;
         return Ok(if group_no_body {
             Patched::NoContent { etag: r.etag }
@@ -231,7 +244,7 @@ pub(crate) fn patch_on(
     let group = s
         .change_members(&actor, tenant, id, &delta, &mut |current| {
             check_if_match(if_match, current)?;
-            patched(kind, current, &rest)
+            patched(kind, current, &rest, profile)
         })
         .map_err(not_found)?;
     if group_no_body {
@@ -247,6 +260,13 @@ pub(crate) fn patch_on(
     Ok(Patched::Resource(render(base, group, projection)))
 }
 
+/// Whether a PATCH body lists `schemas` (the strict profile requires it; nothing else of
+/// it is kept).
+pub(crate) fn schemas_listed(body: &Value) -> bool {
+    body.as_object()
+        .is_some_and(|m| m.keys().any(|k| k.eq_ignore_ascii_case("schemas")))
+}
+
 /// `DELETE /Users/{id}` (RFC 7644 §3.6); `If-Match` is checked on the row the store locks.
 pub async fn delete(
     state: &AppState,
@@ -256,7 +276,7 @@ pub async fn delete(
     if_match: Option<String>,
 ) -> Result<(), ApiError> {
     let (a, rid) = (auth.clone(), id.to_string());
-    authorized(state, auth, Access::Write, move |s| {
+    authorized_as(state, auth, Access::Write, move |s, _profile| {
         delete_on(s, &a, kind, &rid, if_match.as_deref())
     })
     .await

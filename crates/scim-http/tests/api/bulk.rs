@@ -483,3 +483,49 @@ async fn bulk_vs_posts_timing() {
         );
     }
 }
+
+/// Each operation of a Bulk is checked as its own endpoint checks it, under the tenant's
+/// profile: a strict tenant refuses a path-less PATCH and an unknown attribute inside a
+/// Bulk (and writes nothing for them), a lenient one accepts the same request.
+#[actix_web::test]
+async fn operations_follow_the_tenants_profile() {
+    use scim_core::Profile;
+    for app in apps() {
+        let ada = app.user("ada@example.test").await;
+        let request = bulk(json!([
+            {"method": "PATCH", "path": format!("/Users/{ada}"), "data": {
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "replace", "value": {"active": false}}]}},
+            {"method": "POST", "path": "/Users", "bulkId": "b1", "data": {
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                "userName": "bea@example.test", "favouriteColour": "green"}}
+        ]));
+        app.state
+            .store
+            .set_profile(&app.tenant, Profile::Strict)
+            .unwrap();
+        let ops = run(&app, &request).await;
+        assert_eq!(statuses(&ops), ["400", "400"], "{ops:?}");
+        for op in &ops {
+            assert_eq!(op["response"]["scimType"], "invalidSyntax", "{op}");
+        }
+        assert_eq!(get(&app, &format!("/Users/{ada}")).await["active"], true);
+        let found = app
+            .call(
+                "GET",
+                "/Users?filter=userName%20eq%20%22bea@example.test%22",
+                None,
+            )
+            .await
+            .expect(200);
+        assert_eq!(found["totalResults"], 0);
+
+        app.state
+            .store
+            .set_profile(&app.tenant, Profile::Lenient)
+            .unwrap();
+        let ops = run(&app, &request).await;
+        assert_eq!(statuses(&ops), ["200", "201"], "{ops:?}");
+        assert_eq!(get(&app, &format!("/Users/{ada}")).await["active"], false);
+    }
+}

@@ -231,6 +231,9 @@ impl TenantRepo for Spy {
     fn set_paused(&self, t: &str, paused: bool, at: DateTime<Utc>) -> StoreResult<Tenant> {
         self.inner.set_paused(t, paused, at)
     }
+    fn set_profile(&self, t: &str, profile: scim_core::Profile) -> StoreResult<Tenant> {
+        self.inner.set_profile(t, profile)
+    }
     fn upgrade_legacy_tokens(
         &self,
         key_setting: &str,

@@ -19,3 +19,4 @@ mod limits;
 mod lists;
 mod patch;
 mod pause;
+mod profiles;

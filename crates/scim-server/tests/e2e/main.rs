@@ -19,6 +19,7 @@ mod logs;
 mod nats;
 mod okta;
 mod pause;
+mod profile;
 mod receiver;
 mod replicas;
 mod two_replicas;

@@ -12,6 +12,7 @@ diesel::table! {
         token_last_used_at -> Nullable<Timestamp>,
         token_hash -> Nullable<Text>,
         paused_at -> Nullable<Timestamp>,
+        profile -> Text,
     }
 }
 

@@ -104,6 +104,7 @@ conformance!(
     tokens_log::token_rotation,
     tokens_log::concurrent_rotations_have_one_winner,
     tokens_log::pause_and_resume,
+    tokens_log::profile_per_tenant,
     tokens_log::legacy_token_upgrade,
     tokens_log::concurrent_legacy_upgrades,
     tokens_log::log_rows_follow_changes,

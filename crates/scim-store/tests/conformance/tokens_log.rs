@@ -125,6 +125,38 @@ pub fn concurrent_rotations_have_one_winner(db: &TestDb) {
     assert_eq!(stored.hash, Some(winner.hash));
 }
 
+/// The profile defaults to lenient, is stored per tenant and read back with it.
+pub fn profile_per_tenant(db: &TestDb) {
+    use scim_core::Profile;
+    let a = tenant(db);
+    let b = tenant(db);
+    assert_eq!(db.get_tenant(&a).unwrap().profile, Profile::Lenient);
+    assert_eq!(
+        db.set_profile(&a, Profile::Strict).unwrap().profile,
+        Profile::Strict
+    );
+    assert_eq!(db.get_tenant(&a).unwrap().profile, Profile::Strict);
+    assert_eq!(
+        db.get_tenant(&b).unwrap().profile,
+        Profile::Lenient,
+        "isolated"
+    );
+    let listed = db.list_tenants().unwrap();
+    assert!(
+        listed
+            .iter()
+            .any(|t| t.id == a && t.profile == Profile::Strict)
+    );
+    assert_eq!(
+        db.set_profile(&a, Profile::Lenient).unwrap().profile,
+        Profile::Lenient
+    );
+    assert!(matches!(
+        db.set_profile("nope", Profile::Strict),
+        Err(StoreError::NotFound)
+    ));
+}
+
 /// Pause and resume are stored per tenant and read back with it.
 pub fn pause_and_resume(db: &TestDb) {
     let a = tenant(db);
