@@ -6,11 +6,12 @@
 use crate::AdminError;
 use crate::pages::{Data, PageResult, org_id, page, redirect, signed_in};
 use crate::service;
-use crate::session::check_csrf;
+use crate::session::{AdminState, Principal, check_csrf};
 use crate::views::{self, FreshToken};
 use actix_web::HttpRequest;
 use actix_web::http::StatusCode;
 use actix_web::web;
+use scim_store::Tenant;
 
 /// The Settings page.
 pub(crate) async fn settings(req: HttpRequest, state: Data) -> PageResult {
@@ -97,22 +98,11 @@ pub(crate) struct PauseForm {
 
 /// The pause switch: pauses or resumes provisioning, then back to Settings.
 pub(crate) async fn pause(req: HttpRequest, state: Data, form: web::Form<PauseForm>) -> PageResult {
-    let who = signed_in(&state, &req).await?;
-    let id = org_id(&req);
-    let w = who.clone();
-    let before = state
-        .run(move |s| service::organization(s, &w, &id))
-        .await?;
-    check_csrf(&state, &req, who.csrf.as_deref(), &form.csrf)?;
     let paused = form.paused == "true";
-    let (w, tid) = (who.clone(), before.id.clone());
-    let after = state
-        .run(move |s| service::set_paused(s, &w, &tid, paused))
-        .await?;
-    Ok(redirect(&format!(
-        "{}/settings",
-        views::org_path(&after.id)
-    )))
+    change_setting(&req, &state, &form.csrf, move |s, who, tid| {
+        service::set_paused(s, who, tid, paused)
+    })
+    .await
 }
 
 /// The profile select: `strict` or `lenient`.
@@ -131,21 +121,34 @@ pub(crate) async fn profile(
     state: Data,
     form: web::Form<ProfileForm>,
 ) -> PageResult {
-    let who = signed_in(&state, &req).await?;
-    let id = org_id(&req);
+    let chosen = form.profile.clone();
+    change_setting(&req, &state, &form.csrf, move |s, who, tid| {
+        let profile: scim_core::Profile =
+            chosen
+                .parse()
+                .map_err(|e: scim_core::profile::UnknownProfile| {
+                    AdminError::BadRequest(e.to_string())
+                })?;
+        service::set_profile(s, who, tid, profile)
+    })
+    .await
+}
+
+/// A Settings form that changes one thing: the organization must be visible to the caller
+/// (404 otherwise, before anything else is said about the request), then the form's CSRF
+/// token is checked, `change` runs on the store, and the browser goes back to Settings.
+async fn change_setting<F>(req: &HttpRequest, state: &Data, csrf: &str, change: F) -> PageResult
+where
+    F: FnOnce(&AdminState, &Principal, &str) -> Result<Tenant, AdminError> + Send + 'static,
+{
+    let who = signed_in(state, req).await?;
+    let id = org_id(req);
     let w = who.clone();
     let before = state
         .run(move |s| service::organization(s, &w, &id))
         .await?;
-    check_csrf(&state, &req, who.csrf.as_deref(), &form.csrf)?;
-    let profile: scim_core::Profile = form
-        .profile
-        .parse()
-        .map_err(|e: scim_core::profile::UnknownProfile| AdminError::BadRequest(e.to_string()))?;
-    let (w, tid) = (who.clone(), before.id.clone());
-    let after = state
-        .run(move |s| service::set_profile(s, &w, &tid, profile))
-        .await?;
+    check_csrf(state, req, who.csrf.as_deref(), csrf)?;
+    let after = state.run(move |s| change(s, &who, &before.id)).await?;
     Ok(redirect(&format!(
         "{}/settings",
         views::org_path(&after.id)
