@@ -180,6 +180,12 @@ fn strict_patch_requests() {
             "ok",
         ),
         (
+            "group members removed by value (the strict form of a member removal)",
+            ResourceKind::Group,
+            json!([{"op": "remove", "path": "members", "value": [{"value": "1"}]}]),
+            "ok",
+        ),
+        (
             "path-less replace (Okta)",
             ResourceKind::User,
             json!([{"op": "replace", "value": {"active": false}}]),

@@ -375,14 +375,31 @@ async fn strict_accepts_what_the_profile_allows() {
         call_as(&app, me, "PATCH", &format!("/Groups/{grp}"), Some(&add))
             .await
             .expect(204);
+        // The strict way to remove some members: `remove` on path `members` with the
+        // members to remove as the value (`members[value eq ..]` names no sub-attribute,
+        // which the profile prohibits).
+        let remove = patch(json!([{"op": "remove", "path": "members", "value": [{"value": id}]}]));
+        call_as(&app, me, "PATCH", &format!("/Groups/{grp}"), Some(&remove))
+            .await
+            .expect(204);
+        let g = call_as(&app, me, "GET", &format!("/Groups/{grp}"), None)
+            .await
+            .expect(200);
+        assert_eq!(g["members"][0]["value"], gid.as_str(), "{backend:?}");
+        assert_eq!(
+            g["members"].as_array().map(Vec::len),
+            Some(1),
+            "{backend:?}"
+        );
         let replace =
-            patch(json!([{"op": "replace", "path": "members", "value": [{"value": gid}]}]));
+            patch(json!([{"op": "replace", "path": "members", "value": [{"value": id}]}]));
         call_as(&app, me, "PATCH", &format!("/Groups/{grp}"), Some(&replace))
             .await
             .expect(204);
         let g = call_as(&app, me, "GET", &format!("/Groups/{grp}"), None)
             .await
             .expect(200);
+        assert_eq!(g["members"][0]["value"], id.as_str(), "{backend:?}");
         assert_eq!(
             g["members"].as_array().map(Vec::len),
             Some(1),
