@@ -12,6 +12,7 @@ pub mod cursor;
 pub mod error;
 pub mod legacy_tokens;
 pub mod limit;
+pub mod metrics;
 pub mod request;
 pub mod response;
 pub mod routes;

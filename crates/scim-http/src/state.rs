@@ -140,11 +140,28 @@ impl AppState {
         T: Send + 'static,
     {
         let queue = Arc::clone(self.queues.of(access));
+        let access_label = match access {
+            Access::Read => "read",
+            Access::Write => "write",
+        };
+        let waited = std::time::Instant::now();
         let permit =
             match tokio::time::timeout(self.limits.queue_timeout, queue.acquire_owned()).await {
-                Ok(Ok(permit)) => permit,
+                Ok(Ok(permit)) => {
+                    crate::metrics::record_queue_wait(
+                        access_label,
+                        waited.elapsed().as_secs_f64(),
+                        false,
+                    );
+                    permit
+                }
                 // Timed out, or the semaphore was closed (never done; treated the same).
                 Ok(Err(_)) | Err(_) => {
+                    crate::metrics::record_queue_wait(
+                        access_label,
+                        waited.elapsed().as_secs_f64(),
+                        true,
+                    );
                     return Err(ScimError::unavailable(
                         "The server is busy (every database connection is in use); retry shortly",
                     )
@@ -154,6 +171,7 @@ impl AppState {
         let store = Arc::clone(&self.store);
         web::block(move || {
             let _permit = permit;
+            let _in_use = crate::metrics::ConnectionInUse::new(access_label);
             let mut session = store.session(access)?;
             f(session.as_mut())
         })

@@ -344,6 +344,23 @@ pub struct Config {
     )]
     pub no_migrate: bool,
 
+    /// Serves Prometheus metrics at `/metrics` on this separate address (e.g.
+    /// `127.0.0.1:9464`), away from the SCIM and console listener, so only the operator's
+    /// network reaches it. Unset: no metrics endpoint. See docs/operations.md.
+    #[arg(long, env = "SCIM_METRICS_BIND", global = true)]
+    pub metrics_bind: Option<String>,
+
+    /// Adds a `tenant` label to `scim_provisioning_operations_total`: one series per
+    /// organization, so only for a bounded number of organizations.
+    #[arg(
+        long,
+        env = "SCIM_METRICS_PER_TENANT",
+        global = true,
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub metrics_per_tenant: bool,
+
     /// Seconds to let in-flight requests finish on shutdown (SIGTERM / Ctrl-C).
     #[arg(
         long,

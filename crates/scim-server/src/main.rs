@@ -5,6 +5,7 @@ mod commands;
 mod config;
 mod duration;
 mod limits;
+mod metrics;
 mod telemetry;
 mod webhooks;
 
@@ -144,8 +145,26 @@ fn serve(config: Config) -> anyhow::Result<()> {
             Some(d) => admin.with_deliverer(d.clone()),
             None => admin,
         };
+        let request_metrics = match &config.metrics_bind {
+            Some(bind) => {
+                let handle = metrics::install()?;
+                actix_web::rt::spawn(metrics::server(bind, handle)?);
+                tracing::info!(metrics_bind = %bind, "serving Prometheus metrics at /metrics");
+                Some(scim_http::metrics::RequestMetrics {
+                    per_tenant: config.metrics_per_tenant,
+                })
+            }
+            None => None,
+        };
         let mut server = HttpServer::new(move || {
             App::new()
+                // Inside NormalizePath, so routes are matched on the normalized path.
+                .wrap(actix_web::middleware::Condition::new(
+                    request_metrics.is_some(),
+                    actix_web::middleware::from_fn(move |req, next| {
+                        request_metrics.unwrap_or_default().middleware(req, next)
+                    }),
+                ))
                 // A Tenant URL pasted with a trailing `/` makes clients request
                 // `.../<tenant>//Users`: merge repeated slashes and drop trailing ones.
                 .wrap(NormalizePath::trim())

@@ -16,6 +16,7 @@ mod isolation;
 mod limits;
 mod load;
 mod logs;
+mod metrics;
 mod nats;
 mod okta;
 mod pause;
