@@ -64,6 +64,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/organizations", web::post().to(create_org))
             .route("/organizations/{org}", web::get().to(get_org))
             .route("/organizations/{org}", web::patch().to(patch_org))
+            .route("/organizations/{org}", web::delete().to(delete_org))
             .route("/organizations/{org}/token", web::post().to(generate))
             .route("/organizations/{org}/users", web::get().to(users))
             .route("/organizations/{org}/users/{id}", web::get().to(user))
@@ -204,6 +205,17 @@ async fn patch_org(req: HttpRequest, state: Data, body: web::Bytes) -> ApiResult
         })
         .await?;
     Ok(ok(StatusCode::OK, &org_json(&state, &t)))
+}
+
+/// `DELETE /organizations/{id}`: the organization and all its data (operators only);
+/// 204.
+async fn delete_org(req: HttpRequest, state: Data) -> ApiResult {
+    let w = who(&state, &req).await?;
+    let id = org_id(&req);
+    state
+        .run(move |s| service::delete_organization(s, &w, &id))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// The optional `expected_token_id` of a Generate body: absent (or no body) → `None`

@@ -93,6 +93,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/organizations/{org}/settings/profile",
             web::post().to(settings::profile),
         )
+        .route(
+            "/organizations/{org}/settings/delete",
+            web::post().to(settings::delete),
+        )
         .route("/organizations/{org}/users", web::get().to(users))
         .route("/organizations/{org}/users/{id}", web::get().to(user))
         .route("/organizations/{org}/groups", web::get().to(groups))

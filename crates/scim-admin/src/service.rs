@@ -100,6 +100,26 @@ pub fn set_paused(
     Ok(t)
 }
 
+/// Deletes the organization and all its data (operators only; an organization's admins
+/// get 403 for their own and 404 for another), through the same store call as
+/// `scim-server tenant delete`: its token stops working with the commit. Recorded in the
+/// structured log with the organization and the operator.
+pub fn delete_organization(
+    state: &AdminState,
+    who: &Principal,
+    tenant_id: &str,
+) -> Result<(), AdminError> {
+    let tenant = organization(state, who, tenant_id)?;
+    if !who.is_operator() {
+        return Err(AdminError::Forbidden(
+            "Only operators can delete organizations.",
+        ));
+    }
+    state.store().delete_tenant(&tenant.id)?;
+    tracing::info!(tenant_id = %tenant.id, admin = %who.account.id, "admin console: organization deleted");
+    Ok(())
+}
+
 /// Sets the organization's SCIM conformance profile (who may: as [`set_paused`]),
 /// recorded in the structured log with the organization and the admin.
 pub fn set_profile(

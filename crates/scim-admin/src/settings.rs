@@ -1,7 +1,8 @@
 //! The organization's Settings page: the Tenant URL, the secret token with Generate (a
 //! compare-and-set on the token the page showed: a stale page gets 409 and changes
-//! nothing), the pause switch and the SCIM profile select (strict or lenient). Every form
-//! carries the session's CSRF token.
+//! nothing), the pause switch, the SCIM profile select (strict or lenient) and, for
+//! operators, Delete (the organization's id typed as confirmation). Every form carries
+//! the session's CSRF token.
 
 use crate::AdminError;
 use crate::pages::{Data, PageResult, org_id, page, redirect, signed_in};
@@ -153,4 +154,39 @@ where
         "{}/settings",
         views::org_path(&after.id)
     )))
+}
+
+/// The Delete form: the CSRF token and the organization's id, typed as confirmation.
+#[derive(serde::Deserialize)]
+pub(crate) struct DeleteForm {
+    #[serde(default)]
+    pub(crate) csrf: String,
+    #[serde(default)]
+    pub(crate) confirm: String,
+}
+
+/// Delete: the organization and all its data, when the typed id matches (400 otherwise,
+/// nothing deleted); operators only. Then to the organizations list.
+pub(crate) async fn delete(
+    req: HttpRequest,
+    state: Data,
+    form: web::Form<DeleteForm>,
+) -> PageResult {
+    let who = signed_in(&state, &req).await?;
+    let id = org_id(&req);
+    let w = who.clone();
+    let before = state
+        .run(move |s| service::organization(s, &w, &id))
+        .await?;
+    check_csrf(&state, &req, who.csrf.as_deref(), &form.csrf)?;
+    if form.confirm.trim() != before.id {
+        return Err(AdminError::BadRequest(
+            "Type the organization's id to confirm the deletion; nothing was deleted.".into(),
+        )
+        .into());
+    }
+    state
+        .run(move |s| service::delete_organization(s, &who, &before.id))
+        .await?;
+    Ok(redirect("/admin/organizations"))
 }

@@ -340,6 +340,18 @@ pub(crate) fn settings(
                     button.secondary #save-profile type="submit" { "Save profile" }
                 }
             }
+            @if who.is_operator() {
+                section.card #delete {
+                    h2 { "Delete organization" }
+                    p.notice.warn { "Deletes every user, group, log entry, event, webhook and admin of this organization, for good; its secret token stops working at once. Export it first with " code { "scim-server tenant export --tenant " (t.id) } "." }
+                    form method="post" action={ (org_path(&t.id)) "/settings/delete" } {
+                        (csrf_field(csrf))
+                        label for="delete-confirm" { "Type the organization id, " code { (t.id) } ", to confirm" }
+                        input #delete-confirm type="text" name="confirm" autocomplete="off" required;
+                        button.danger #delete-org type="submit" { "Delete organization" }
+                    }
+                }
+            }
         },
     )
 }

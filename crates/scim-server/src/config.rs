@@ -164,6 +164,27 @@ pub enum TenantCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Delete an organization and all its data (users, groups, log, events, webhooks, its
+    /// console admins): its token stops working at once, on every replica. Irreversible:
+    /// export it first if in doubt.
+    Delete {
+        /// The organization (tenant) id.
+        #[arg(long)]
+        tenant: String,
+        /// Confirms the deletion (required).
+        #[arg(long)]
+        yes: bool,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write an organization's users and groups as SCIM JSON to standard output:
+    /// `{"tenant": {..}, "exported_at": .., "Users": [..], "Groups": [..]}`.
+    Export {
+        /// The organization (tenant) id.
+        #[arg(long)]
+        tenant: String,
+    },
     /// Change an organization's settings, from its next request on every replica.
     Set {
         /// The organization (tenant) id.

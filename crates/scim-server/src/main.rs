@@ -7,6 +7,7 @@ mod duration;
 mod limits;
 mod metrics;
 mod telemetry;
+mod tenant_lifecycle;
 mod webhooks;
 
 use actix_web::middleware::NormalizePath;
@@ -54,6 +55,12 @@ fn run() -> anyhow::Result<()> {
         }
         Command::Tenant(TenantCommand::Resume { tenant, json }) => {
             commands::tenant_pause(&cli.config, &tenant, false, json)
+        }
+        Command::Tenant(TenantCommand::Delete { tenant, yes, json }) => {
+            tenant_lifecycle::tenant_delete(&cli.config, &tenant, yes, json)
+        }
+        Command::Tenant(TenantCommand::Export { tenant }) => {
+            tenant_lifecycle::tenant_export(&cli.config, &tenant)
         }
         Command::Tenant(TenantCommand::Set {
             tenant,

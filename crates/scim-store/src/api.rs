@@ -276,6 +276,12 @@ pub trait TenantRepo: Send + Sync {
     /// Sets the tenant's conformance profile and returns the tenant; it applies from the
     /// next request (every request reads it with the tenant row).
     fn set_profile(&self, tenant_id: &str, profile: scim_core::Profile) -> StoreResult<Tenant>;
+    /// Deletes the tenant and everything of it, in one write transaction: its users,
+    /// groups, memberships, provisioning log, events, subscriptions and their delivery log,
+    /// counters and its organization admins (and their console sessions). Its token stops
+    /// working with the commit, on every replica. [`StoreError::NotFound`](crate::StoreError::NotFound)
+    /// when there is no such tenant. Other tenants' rows are never touched.
+    fn delete_tenant(&self, tenant_id: &str) -> StoreResult<()>;
     /// The JWT-era upgrade, in one write transaction: for every tenant with a current
     /// token id and no hash, `rehash(tenant, stored key)` (the stored key is the value of
     /// the setting `key_setting`, if any) gives the token's new public id and hash, written

@@ -11,6 +11,7 @@ mod helpers;
 mod receiver;
 
 mod access;
+mod delete_org;
 mod delivery;
 mod events;
 mod ids;

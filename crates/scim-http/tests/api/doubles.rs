@@ -234,6 +234,9 @@ impl TenantRepo for Spy {
     fn set_profile(&self, t: &str, profile: scim_core::Profile) -> StoreResult<Tenant> {
         self.inner.set_profile(t, profile)
     }
+    fn delete_tenant(&self, t: &str) -> StoreResult<()> {
+        self.inner.delete_tenant(t)
+    }
     fn upgrade_legacy_tokens(
         &self,
         key_setting: &str,

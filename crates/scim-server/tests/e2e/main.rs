@@ -23,4 +23,5 @@ mod pause;
 mod profile;
 mod receiver;
 mod replicas;
+mod tenant_lifecycle;
 mod two_replicas;

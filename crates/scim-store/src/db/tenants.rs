@@ -197,6 +197,46 @@ impl TenantRepo for DieselStore {
         read_tenant(&mut conn, tenant_id)
     }
 
+    fn delete_tenant(&self, tenant_id: &str) -> StoreResult<()> {
+        use super::schema::{
+            admin_accounts, event_deliveries, event_redeliveries, event_subscriptions, events,
+            group_members, groups, resource_counts, user_emails, users,
+        };
+        super::tx::storable(tenant_id)?;
+        let mut conn = self.write_conn()?;
+        let deleted = write_tx(&mut conn, |c| {
+            // Children first, every table that has a tenant_id: several have no foreign key
+            // to `tenants` (so no cascade), and an explicit delete per table keeps this
+            // independent of which ones do. Admin sessions cascade from their account.
+            macro_rules! purge {
+                ($($table:ident),+) => {
+                    $(diesel::delete($table::table.filter($table::tenant_id.eq(tenant_id)))
+                        .execute(c)?;)+
+                };
+            }
+            purge!(
+                group_members,
+                user_emails,
+                groups,
+                users,
+                provisioning_log,
+                event_redeliveries,
+                event_deliveries,
+                event_subscriptions,
+                events,
+                event_sequences,
+                resource_counts
+            );
+            diesel::delete(admin_accounts::table.filter(admin_accounts::tenant_id.eq(tenant_id)))
+                .execute(c)?;
+            Ok(diesel::delete(tenants::table.filter(tenants::id.eq(tenant_id))).execute(c)?)
+        })?;
+        if deleted == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
     fn upgrade_legacy_tokens(
         &self,
         key_setting: &str,
