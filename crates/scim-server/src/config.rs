@@ -9,6 +9,16 @@ use std::time::Duration;
 #[derive(Debug, Parser)]
 #[command(name = "scim-server", version, about, long_about = None)]
 pub struct Cli {
+    /// A TOML configuration file: `key = value` lines named like the flags without their
+    /// dashes (`database_url = "postgres://…"`, `rate_limit_per_tenant = 50`). Flags override
+    /// environment variables, which override the file. See docs/configuration.md.
+    #[arg(
+        long = "config",
+        env = "SCIM_CONFIG",
+        global = true,
+        value_name = "PATH"
+    )]
+    pub config_file: Option<std::path::PathBuf>,
     /// Configuration shared by every command.
     #[command(flatten)]
     pub config: Config,
@@ -25,6 +35,9 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Inspect the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Manage organizations (tenants).
     #[command(subcommand)]
     Tenant(TenantCommand),
@@ -128,6 +141,13 @@ pub enum AdminCommand {
 }
 
 /// `tenant ...`
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective configuration, each value with where it came from (flag,
+    /// environment, file or default), secrets masked; exits non-zero if it is invalid.
+    Check,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum TenantCommand {
     /// Create an organization and print its Tenant URL.

@@ -3,6 +3,7 @@
 
 mod commands;
 mod config;
+mod config_file;
 mod duration;
 mod limits;
 mod metrics;
@@ -13,9 +14,9 @@ mod webhooks;
 use actix_web::middleware::NormalizePath;
 use actix_web::{App, HttpServer};
 use anyhow::Context as _;
-use clap::Parser as _;
 use config::{
-    AdminCommand, Cli, Command, Config, EventsCommand, TenantCommand, TokenCommand, WebhookCommand,
+    AdminCommand, Command, Config, ConfigCommand, EventsCommand, TenantCommand, TokenCommand,
+    WebhookCommand,
 };
 use scim_http::AppState;
 use scim_http::telemetry::ScimRootSpanBuilder;
@@ -41,11 +42,16 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let parsed = config_file::parse()?;
+    if let Some(Command::Config(ConfigCommand::Check)) = &parsed.cli.command {
+        return config_file::check(&parsed);
+    }
+    let cli = parsed.cli;
     telemetry::init(&cli.config)?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(cli.config),
         Command::Migrate => commands::migrate(&cli.config),
+        Command::Config(ConfigCommand::Check) => Ok(()),
         Command::Tenant(TenantCommand::Create { name, json }) => {
             commands::tenant_create(&cli.config, &name, json)
         }

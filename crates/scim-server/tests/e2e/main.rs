@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod config_file;
 mod crash;
 mod crash_loop;
 mod db_copy;
