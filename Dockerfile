@@ -2,12 +2,11 @@
 #   docker build -t scim-server .
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
-RUN apt-get update && apt-get install -y --no-install-recommends libssl-dev pkg-config && rm -rf /var/lib/apt/lists/*
 COPY . .
 RUN cargo build --release -p scim-server
 
 FROM debian:bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends libssl3 ca-certificates && rm -rf /var/lib/apt/lists/* \
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home /var/lib/scim scim && mkdir -p /var/lib/scim && chown scim /var/lib/scim
 COPY --from=build /src/target/release/scim-server /usr/local/bin/scim-server
 USER scim
