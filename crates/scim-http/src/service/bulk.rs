@@ -284,7 +284,8 @@ impl<'a> Runner<'a> {
     }
 
     /// The second half of a cycle (§3.7.1): the created resource gets its full data, now
-    /// that every reference resolves. Skipped when its creation failed.
+    /// that every reference resolves. Skipped when its creation failed; when it fails, the
+    /// created resource is deleted again.
     fn complete(&mut self, i: usize) {
         let op = self.op(i);
         let created = self.results[i].as_ref().is_some_and(|r| r.error.is_none());
@@ -300,24 +301,37 @@ impl<'a> Runner<'a> {
             return;
         }
         let location = self.location(op.kind, &id);
-        let data = match self.resolver.data(op, &HashSet::new()) {
-            Ok(d) => d,
-            Err(u) => return self.fail(i, Some(location), &u.to_error().into()),
-        };
-        let projection = Projection::default();
-        match replace_on(
-            self.s,
-            self.auth,
-            self.base,
-            op.kind,
-            &id,
-            &data,
-            None,
-            &projection,
-            self.profile,
-        ) {
+        let completed = self
+            .resolver
+            .data(op, &HashSet::new())
+            .map_err(|u| ApiError::from(u.to_error()))
+            .and_then(|data| {
+                replace_on(
+                    self.s,
+                    self.auth,
+                    self.base,
+                    op.kind,
+                    &id,
+                    &data,
+                    None,
+                    &Projection::default(),
+                    self.profile,
+                )
+            });
+        match completed {
             Ok(r) => self.succeed(i, 201, location, Some(r.etag)),
-            Err(e) => self.fail(i, Some(location), &e),
+            // The operation is atomic: its first half is undone, so a failed operation
+            // leaves nothing behind (the log and the feed show the create and the delete).
+            // Should the undo fail too, the location says what is left.
+            Err(e) => match delete_on(self.s, self.auth, op.kind, &id, None) {
+                Ok(()) => {
+                    if let Some(b) = &op.bulk_id {
+                        self.resolver.created.remove(b);
+                    }
+                    self.fail(i, None, &e);
+                }
+                Err(_) => self.fail(i, Some(location), &e),
+            },
         }
     }
 }

@@ -202,6 +202,44 @@ async fn rfc_3_7_1_circular_references_are_resolved() {
     }
 }
 
+/// A cycle whose second half cannot be completed (its partner failed) is one failed
+/// operation: the group created in its first half is deleted again, so nothing is left.
+#[actix_web::test]
+async fn a_cycle_that_cannot_complete_leaves_nothing() {
+    for app in apps() {
+        app.call(
+            "POST",
+            "/Groups",
+            Some(&json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Taken"})),
+        )
+        .await
+        .expect(201);
+        let ops = run(
+            &app,
+            &bulk(json!([
+                {"method": "POST", "path": "/Groups", "bulkId": "a",
+                 "data": {"displayName": "taken",
+                          "members": [{"type": "Group", "value": "bulkId:b"}]}},
+                {"method": "POST", "path": "/Groups", "bulkId": "b",
+                 "data": {"displayName": "Group B",
+                          "members": [{"type": "Group", "value": "bulkId:a"}]}}
+            ])),
+        )
+        .await;
+        let by = |b: &str| ops.iter().find(|o| o["bulkId"] == b).unwrap().clone();
+        // B runs first without its reference to A, then A fails (its name is taken), so
+        // B's second half cannot be done.
+        assert_eq!(by("a")["status"], "409", "{ops:?}");
+        assert_eq!(by("b")["status"], "409", "{ops:?}");
+        assert!(by("b").get("location").is_none(), "{ops:?}");
+        let groups = app.call("GET", "/Groups", None).await.expect(200);
+        assert_eq!(
+            groups["totalResults"], 1,
+            "only the group that existed: {groups}"
+        );
+    }
+}
+
 #[actix_web::test]
 async fn unresolvable_references_fail_with_409_and_so_do_their_dependents() {
     for app in apps() {

@@ -277,6 +277,15 @@ impl Server {
         Self::launch(db, extra_env, None)
     }
 
+    /// Like [`Server::on`], its standard error appended to `log`.
+    pub fn on_logging(
+        db: std::sync::Arc<TestDb>,
+        extra_env: &[(&str, &str)],
+        log: &std::path::Path,
+    ) -> Server {
+        Self::launch(db, extra_env, Some(log))
+    }
+
     fn launch(
         db: std::sync::Arc<TestDb>,
         extra_env: &[(&str, &str)],

@@ -3,7 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod admin_cli;
 mod config_file;
+mod console_browser;
 mod crash;
 mod crash_loop;
 mod db_copy;

@@ -6,7 +6,7 @@
 //! [`rows`] (stored rows ↔ resources), [`relations`] (`members`/`groups`), [`counts`]
 //! (per-tenant counters), [`filter_sql`] and [`list`] (lists), [`users`] and [`groups`]
 //! (the statements of one kind), [`lock_order`] (the order of row locks on PostgreSQL),
-//! [`writes`] (the write transactions), [`session`] (the
+//! [`creates`] and [`writes`] (the write transactions), [`session`] (the
 //! unit of work and the trait façade), [`tenants`] and [`admin`]. This file holds the
 //! configuration, the pools and the time/id helpers.
 //!
@@ -19,6 +19,7 @@
 mod admin;
 mod conn;
 mod counts;
+mod creates;
 mod event_repo;
 mod filter_sql;
 mod groups;

@@ -8,6 +8,7 @@
 //! the last attempt fails too, `Busy` goes to the caller (HTTP 503 with `Retry-After`).
 //! SQLite's `Busy` is not re-run: it already waited `busy_timeout` for the lock.
 
+use super::creates;
 use super::list::KeysetHints;
 use super::relations::with_relations;
 use super::rows::{bare_resource, read_row};
@@ -174,7 +175,7 @@ impl Session for DieselSession<'_> {
     ) -> StoreResult<Resource> {
         // A retried transaction starts again from the same attributes.
         self.write(actor, tenant_id, |c, w| {
-            writes::create(c, w, kind, attributes.clone(), true)
+            creates::create(c, w, kind, attributes.clone(), true)
         })
     }
 
@@ -186,7 +187,7 @@ impl Session for DieselSession<'_> {
         batch: Vec<Attributes>,
     ) -> StoreResult<Vec<String>> {
         self.write(actor, tenant_id, |c, w| {
-            writes::create_many(c, w, kind, &batch)
+            creates::create_many(c, w, kind, &batch)
         })
     }
 
@@ -199,7 +200,7 @@ impl Session for DieselSession<'_> {
         max_errors: Option<usize>,
     ) -> StoreResult<Vec<StoreResult<Resource>>> {
         self.write(actor, tenant_id, |c, w| {
-            writes::create_each(c, w, kind, &batch, max_errors)
+            creates::create_each(c, w, kind, &batch, max_errors)
         })
     }
 

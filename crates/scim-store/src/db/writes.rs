@@ -1,18 +1,17 @@
-//! The write transactions behind [`Session`](crate::Session): create, update, change a
-//! group's membership by delta, delete. Each runs inside the caller's transaction
-//! ([`write_tx`](super::write_tx)): it reads and locks the row once, lets the caller's pure
-//! function decide, writes only what changed, keeps the resource counters, appends the
-//! change's events to the outbox ([`outbox::append`], the last statement before the log
-//! row), writes the provisioning-log row with the events' positions, and builds the answer
-//! from what is in memory.
+//! The write transactions behind [`Session`](crate::Session) other than creates (those are
+//! in [`creates`](super::creates)): update, change a group's membership by delta, delete.
+//! Each runs inside the caller's transaction ([`write_tx`](super::write_tx)): it reads and
+//! locks the row once, lets the caller's pure function decide, writes only what changed,
+//! keeps the resource counters, appends the change's events to the outbox
+//! ([`outbox::append`], the last statement before the log row), writes the provisioning-log
+//! row with the events' positions, and builds the answer from what is in memory.
 
 use super::outbox;
 use super::relations::with_relations;
 use super::rows::{
     bare_resource, parse_document, read_row_for_update, render_document, stored_document, str_attr,
 };
-use super::tenants::{LogLine, write_logs};
-use super::{AnyConnection, counts, groups, lock_order, new_id, now_ms, users, utc};
+use super::{AnyConnection, counts, groups, lock_order, now_ms, users, utc};
 use crate::{LogOperation, StoreError, StoreResult};
 use chrono::NaiveDateTime;
 use scim_core::events::{Change, ChangeEvent, Subject, UpdateMethod, events_for};
@@ -42,7 +41,7 @@ pub(crate) struct Writer<'a> {
 impl Writer<'_> {
     /// Appends the transaction's events (at most once per transaction: one `txn` and one
     /// position allocation) and returns their positions.
-    fn append(
+    pub(super) fn append(
         &self,
         conn: &mut AnyConnection,
         now: NaiveDateTime,
@@ -58,7 +57,7 @@ impl Writer<'_> {
 
     /// Appends the change's events and writes its log row with their positions.
     #[allow(clippy::too_many_arguments)]
-    fn finish(
+    pub(super) fn finish(
         &self,
         conn: &mut AnyConnection,
         now: NaiveDateTime,
@@ -89,7 +88,7 @@ impl Writer<'_> {
 }
 
 /// The group a feed event names.
-fn group_subject(id: &str, doc: &Attributes) -> Subject {
+pub(super) fn group_subject(id: &str, doc: &Attributes) -> Subject {
     Subject {
         kind: ResourceKind::Group,
         id: id.to_string(),
@@ -98,7 +97,7 @@ fn group_subject(id: &str, doc: &Attributes) -> Subject {
 }
 
 /// The events of a membership change (none when nothing changed).
-fn membership_events(
+pub(super) fn membership_events(
     group: &Subject,
     added: &[(String, ResourceKind)],
     removed: &[(String, ResourceKind)],
@@ -111,206 +110,6 @@ fn membership_events(
         added,
         removed,
     })
-}
-
-/// One resource written by [`insert_one`]: the resource (without relations), its log
-/// summary and its events.
-struct Inserted {
-    resource: Resource,
-    /// Whether a group was created with members.
-    with_members: bool,
-    summary: String,
-    events: Vec<ChangeEvent>,
-}
-
-/// Inserts one resource (a group with its members) and derives its events: `prov:create`,
-/// then one `feed:add` per member of a new group. No counters, events or log rows yet.
-fn insert_one(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-    kind: ResourceKind,
-    attributes: Attributes,
-    now: NaiveDateTime,
-) -> StoreResult<Inserted> {
-    let id = new_id();
-    let wanted = match kind {
-        ResourceKind::Group => groups::requested_members(&attributes)?,
-        ResourceKind::User => Vec::new(),
-    };
-    let doc = stored_document(kind, attributes);
-    let text = render_document(&doc)?;
-    let (summary, added) = match kind {
-        ResourceKind::User => {
-            let cols = users::insert(conn, tenant_id, &id, &doc, &text, now)?;
-            (format!("userName={}", cols.user_name), Vec::new())
-        }
-        ResourceKind::Group => {
-            let members = groups::resolve_members(conn, tenant_id, &id, &wanted)?;
-            let name = groups::insert(conn, tenant_id, &id, &doc, &text, now)?;
-            let added = groups::insert_members(conn, tenant_id, &id, &members)?;
-            (
-                format!("displayName={name}; members={}", added.len()),
-                added,
-            )
-        }
-    };
-    let resource = Resource {
-        kind,
-        id,
-        attributes: doc,
-        meta: Meta {
-            created: utc(now),
-            last_modified: utc(now),
-            version: 1,
-        },
-    };
-    let mut events = events_for(Change::Created(&resource));
-    if !added.is_empty() {
-        let group = group_subject(&resource.id, &resource.attributes);
-        events.extend(membership_events(&group, &added, &[]));
-    }
-    Ok(Inserted {
-        with_members: !added.is_empty(),
-        resource,
-        summary,
-        events,
-    })
-}
-
-/// Creates one resource. A Group's `members` are resolved and written; with
-/// `read_back` the answer carries them rendered (display names), otherwise it has none.
-pub(crate) fn create(
-    conn: &mut AnyConnection,
-    w: Writer<'_>,
-    kind: ResourceKind,
-    attributes: Attributes,
-    read_back: bool,
-) -> StoreResult<Resource> {
-    let now = now_ms();
-    let one = insert_one(conn, w.tenant_id, kind, attributes, now)?;
-    counts::record(conn, w.tenant_id, kind, 1, 0)?;
-    let (created, has_members) = (one.resource, one.with_members);
-    w.finish(
-        conn,
-        now,
-        &one.events,
-        LogOperation::Create,
-        kind,
-        &created.id,
-        &one.summary,
-    )?;
-    if read_back && has_members {
-        let row = super::rows::read_row(conn, w.tenant_id, kind, &created.id)?
-            .ok_or(StoreError::NotFound)?;
-        return with_relations(conn, w.tenant_id, kind, &row);
-    }
-    Ok(created)
-}
-
-/// Creates a batch of resources (see [`Session::create_many`](crate::Session::create_many)):
-/// users with multi-row statements, groups one by one (their members need resolving); one
-/// counter update, one event append and multi-row log rows for the whole batch.
-pub(crate) fn create_many(
-    conn: &mut AnyConnection,
-    w: Writer<'_>,
-    kind: ResourceKind,
-    batch: &[Attributes],
-) -> StoreResult<Vec<String>> {
-    let now = now_ms();
-    // Per resource: its id, log summary and events.
-    let written: Vec<(String, String, Vec<ChangeEvent>)> = match kind {
-        ResourceKind::Group => batch
-            .iter()
-            .map(|a| {
-                insert_one(conn, w.tenant_id, kind, a.clone(), now)
-                    .map(|one| (one.resource.id, one.summary, one.events))
-            })
-            .collect::<StoreResult<_>>()?,
-        ResourceKind::User => {
-            let docs = batch
-                .iter()
-                .map(|a| {
-                    let doc = stored_document(kind, a.clone());
-                    let text = render_document(&doc)?;
-                    Ok((new_id(), doc, text))
-                })
-                .collect::<StoreResult<Vec<_>>>()?;
-            let cols = users::insert_many(conn, w.tenant_id, &docs, now)?;
-            docs.into_iter()
-                .zip(&cols)
-                .map(|((id, doc, _), c)| {
-                    let resource = Resource {
-                        kind,
-                        id,
-                        attributes: doc,
-                        meta: Meta {
-                            created: utc(now),
-                            last_modified: utc(now),
-                            version: 1,
-                        },
-                    };
-                    let events = events_for(Change::Created(&resource));
-                    (resource.id, format!("userName={}", c.user_name), events)
-                })
-                .collect()
-        }
-    };
-    let n = i64::try_from(written.len()).unwrap_or(i64::MAX);
-    counts::record(conn, w.tenant_id, kind, n, 0)?;
-    let all: Vec<ChangeEvent> = written
-        .iter()
-        .flat_map(|(_, _, e)| e.iter().cloned())
-        .collect();
-    let range = w.append(conn, now, &all)?;
-    // Each log row gets the positions of its own resource's events.
-    let mut next = range.map_or(0, |(first, _)| first);
-    let mut entries: Vec<LogLine> = Vec::with_capacity(written.len());
-    let mut ids = Vec::with_capacity(written.len());
-    for (id, summary, events) in written {
-        let len = i64::try_from(events.len()).unwrap_or(i64::MAX);
-        let own = (len > 0).then(|| (next, next + len - 1));
-        next += len;
-        entries.push((LogOperation::Create, id.clone(), summary, own));
-        ids.push(id);
-    }
-    write_logs(conn, w.tenant_id, w.token, kind, &entries)?;
-    Ok(ids)
-}
-
-/// Creates each resource of `batch` in a savepoint of the caller's transaction (see
-/// [`Session::create_each`](crate::Session::create_each)). An error that leaves the
-/// transaction unusable (busy, unavailable, timeout) ends the whole batch, so the session
-/// can roll back and re-run it.
-pub(crate) fn create_each(
-    conn: &mut AnyConnection,
-    w: Writer<'_>,
-    kind: ResourceKind,
-    batch: &[Attributes],
-    max_errors: Option<usize>,
-) -> StoreResult<Vec<StoreResult<Resource>>> {
-    use diesel::Connection;
-    let mut out = Vec::with_capacity(batch.len());
-    let mut errors = 0;
-    for attributes in batch {
-        if max_errors.is_some_and(|m| errors >= m) {
-            break;
-        }
-        // Nested in the write transaction, diesel makes this a SAVEPOINT: a failure rolls
-        // back this resource only.
-        let r = conn.transaction(|c| create(c, w, kind, attributes.clone(), false));
-        match r {
-            Err(
-                e @ (StoreError::Busy(_) | StoreError::Unavailable(_) | StoreError::Timeout(_)),
-            ) => {
-                return Err(e);
-            }
-            r => {
-                errors += usize::from(r.is_err());
-                out.push(r);
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// Reads and locks a resource, asks `change` for its new attributes and writes them (see

@@ -15,6 +15,7 @@ mod support;
 
 mod admin;
 mod budgets;
+mod bulk_creates;
 mod contention;
 mod crud;
 mod deltas;
@@ -57,6 +58,9 @@ macro_rules! conformance {
 }
 
 conformance!(
+    bulk_creates::create_each_gives_each_resource_its_own_outcome,
+    bulk_creates::create_each_stops_after_max_errors,
+    bulk_creates::create_each_groups_fail_alone,
     budgets::scan_budget_bounds_unindexed_filters,
     budgets::statement_timeout_cancels_into_clean_errors,
     admin::admin_accounts_unique_email_and_tenant,
