@@ -25,7 +25,7 @@ pub mod schema;
 pub mod version;
 
 pub use error::{ScimError, ScimResult, ScimType};
-pub use patch::{PatchOutcome, PatchRequest, apply_patch, apply_patch_with};
+pub use patch::{PatchOutcome, PatchRequest, apply_patch, apply_patch_in, apply_patch_with};
 pub use profile::Profile;
 pub use replace::replace_resource;
 pub use schema::ResourceKind;

@@ -260,7 +260,15 @@ pub fn split_urn(key: &str) -> Option<(&str, &str)> {
 /// );
 /// ```
 pub fn parse_resource(kind: ResourceKind, body: &Value) -> ScimResult<Attributes> {
-    let rt = kind.resource_type();
+    parse_resource_in(kind.resource_type(), body)
+}
+
+/// [`parse_resource`] against a tenant's resource type
+/// ([`crate::schema::registry::Registry::resource_type`]): its own extensions are
+/// validated like the core attributes, and values under its withheld (removed) extensions
+/// are ignored.
+pub fn parse_resource_in(rt: &'static ResourceType, body: &Value) -> ScimResult<Attributes> {
+    let kind = rt.kind;
     let Value::Object(input) = body else {
         return Err(ScimError::invalid_syntax(format!(
             "a {} must be a JSON object",
@@ -279,22 +287,87 @@ pub fn parse_resource(kind: ResourceKind, body: &Value) -> ScimResult<Attributes
     Ok(out)
 }
 
-/// Checks that every required, client-writable attribute of the core schema is present.
+/// Checks that every required, client-writable attribute of the core schema is present,
+/// and, for organization-defined (closed) extensions, that a required extension is
+/// present and that an extension present has its required attributes and sub-attributes.
 pub fn check_required(rt: &ResourceType, attrs: &Attributes) -> ScimResult<()> {
     for def in rt.schema.attributes {
         if !def.required || def.mutability == Mutability::ReadOnly {
             continue;
         }
-        let present = match attrs.get(def.name) {
-            None | Some(Value::Null) => false,
-            Some(Value::String(s)) => !s.trim().is_empty(),
-            Some(Value::Array(a)) => !a.is_empty(),
-            Some(_) => true,
-        };
-        if !present {
+        if !is_present(attrs.get(def.name)) {
             return Err(ScimError::invalid_value(format!(
                 "the required attribute '{}' is missing or empty",
                 def.name
+            )));
+        }
+    }
+    for ext in rt.extensions.iter().filter(|e| e.schema.closed) {
+        let urn = ext.schema.id;
+        let object = attrs.get(urn).and_then(Value::as_object);
+        let Some(object) = object else {
+            if ext.required {
+                return Err(ScimError::invalid_value(format!(
+                    "the required extension '{urn}' is missing"
+                )));
+            }
+            continue;
+        };
+        for def in ext.schema.attributes {
+            if def.mutability == Mutability::ReadOnly {
+                continue;
+            }
+            let value = object.get(def.name);
+            if def.required && !is_present(value) {
+                return Err(ScimError::invalid_value(format!(
+                    "the required attribute '{urn}:{}' is missing or empty",
+                    def.name
+                )));
+            }
+            let Some(value) = value else {
+                continue;
+            };
+            for sub in def.sub_attributes.iter().filter(|s| s.required) {
+                let values: Vec<&Value> = match value {
+                    Value::Array(items) => items.iter().collect(),
+                    other => vec![other],
+                };
+                if values.iter().any(|v| !is_present(v.get(sub.name))) {
+                    return Err(ScimError::invalid_value(format!(
+                        "the required sub-attribute '{urn}:{}.{}' is missing or empty",
+                        def.name, sub.name
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn is_present(value: Option<&Value>) -> bool {
+    match value {
+        None | Some(Value::Null) => false,
+        Some(Value::String(s)) => !s.trim().is_empty(),
+        Some(Value::Array(a)) => !a.is_empty(),
+        Some(_) => true,
+    }
+}
+
+/// For an attribute of a closed (organization-defined) extension: every key of its
+/// complex values must be one of its sub-attributes (`invalidValue` naming it otherwise).
+pub fn check_closed_value(def: &AttributeDef, value: &Value, path: &str) -> ScimResult<()> {
+    if !def.is_complex() {
+        return Ok(());
+    }
+    let objects: Vec<&Map<String, Value>> = match value {
+        Value::Object(m) => vec![m],
+        Value::Array(items) => items.iter().filter_map(Value::as_object).collect(),
+        _ => Vec::new(),
+    };
+    for m in objects {
+        if let Some(key) = m.keys().find(|k| def.sub_attribute(k).is_none()) {
+            return Err(ScimError::invalid_value(format!(
+                "'{path}' has no sub-attribute '{key}'"
             )));
         }
     }
@@ -323,13 +396,19 @@ fn merge_object(
         }
         let Some(resolved) = rt.resolve(urn, key) else {
             if let Some(urn) = urn {
+                if rt.extension(urn).is_some_and(|s| s.closed) {
+                    // The organization's own extension accepts only what it defines.
+                    return Err(ScimError::invalid_value(format!(
+                        "'{key}' is not an attribute of the extension '{urn}'"
+                    )));
+                }
                 // Unknown attribute of a known extension: kept as sent.
                 extension_object(out, urn)?.insert(key.clone(), value.clone());
             }
             // Unknown core attributes are ignored (RFC 7644 §3.3 lets servers do so).
             continue;
         };
-        set_attribute(out, resolved.extension, resolved.def, value)?;
+        set_attribute(rt, out, resolved.extension, resolved.def, value)?;
     }
     Ok(())
 }
@@ -357,12 +436,27 @@ fn merge_urn_key(
         };
         return merge_object(rt, Some(ext.id), inner, out);
     }
+    if rt.is_withheld(key) {
+        // A removed organization extension: no longer accepted (its stored values are
+        // kept by PUT and PATCH, see `replace`).
+        return Ok(());
+    }
     // A URN-qualified attribute (`urn:...:User:department`)?
-    if let Some((schema_urn, attr)) = split_urn(key)
-        && !attr.contains('.')
-        && let Some(resolved) = rt.resolve(Some(schema_urn), attr)
-    {
-        return set_attribute(out, resolved.extension, resolved.def, value);
+    if let Some((schema_urn, attr)) = split_urn(key) {
+        if rt.is_withheld(schema_urn) {
+            return Ok(());
+        }
+        if !attr.contains('.')
+            && let Some(resolved) = rt.resolve(Some(schema_urn), attr)
+        {
+            return set_attribute(rt, out, resolved.extension, resolved.def, value);
+        }
+        if let Some(ext) = rt.extension(schema_urn).filter(|s| s.closed) {
+            return Err(ScimError::invalid_value(format!(
+                "'{attr}' is not an attribute of the extension '{}'",
+                ext.id
+            )));
+        }
     }
     // An unknown extension: kept as sent.
     out.insert(key.to_string(), value.clone());
@@ -382,6 +476,7 @@ fn extension_object<'a>(out: &'a mut Attributes, urn: &str) -> ScimResult<&'a mu
 }
 
 fn set_attribute(
+    rt: &ResourceType,
     out: &mut Attributes,
     extension: Option<&str>,
     def: &'static AttributeDef,
@@ -391,6 +486,11 @@ fn set_attribute(
         // readOnly values in a request body are ignored (RFC 7644 §3.3, §3.5.1); writeOnly
         // ones (password) are accepted and discarded: this server never stores them.
         return Ok(());
+    }
+    if let Some(urn) = extension
+        && rt.extension(urn).is_some_and(|s| s.closed)
+    {
+        check_closed_value(def, value, &format!("{urn}:{}", def.name))?;
     }
     let normalized = normalize_value(def, value.clone(), def.name)?;
     if normalized.is_null() {
