@@ -124,6 +124,10 @@ impl Session for DieselSession<'_> {
         read_tenant(&mut self.conn, tenant_id)
     }
 
+    fn tenant_schemas(&mut self, tenant_id: &str) -> StoreResult<Vec<crate::TenantSchema>> {
+        super::tenant_schemas::read_tenant_schemas(&mut self.conn, tenant_id)
+    }
+
     fn record_token_use(
         &mut self,
         tenant_id: &str,
