@@ -24,7 +24,8 @@ use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest};
 use chrono::Utc;
 use scim_core::events::UpdateMethod;
-use scim_core::{Profile, ScimError};
+use crate::tenant_schemas::{SchemaCache, Tenancy};
+use scim_core::ScimError;
 use scim_store::{Access, Session, StoreError};
 use std::future::{Ready, ready};
 
@@ -60,8 +61,10 @@ impl Authenticated {
     /// UPDATE on every request would take SQLite's single write lock each time), then
     /// refuses a paused tenant with 403. Returns the tenant's conformance profile, read
     /// from the same row (no extra query, no cache: a change applies to the next request
-    /// on every replica).
-    pub fn check(&self, s: &mut dyn Session) -> Result<Profile, ApiError> {
+    /// on every replica), and its resource types: the static ones when its
+    /// `schema_version` is 0, else from `schemas` by that version (read on `s` only on a
+    /// miss, so a put or remove applies to the next request on every replica too).
+    pub fn check(&self, s: &mut dyn Session, schemas: &SchemaCache) -> Result<Tenancy, ApiError> {
         let tenant = match s.tenant(&self.tenant_id) {
             Ok(t) => t,
             Err(StoreError::NotFound) => {
@@ -86,7 +89,11 @@ impl Authenticated {
         if tenant.paused_at.is_some() {
             return Err(ApiError::Paused);
         }
-        Ok(tenant.profile)
+        let registry = schemas.registry(s, &self.tenant_id, tenant.schema_version)?;
+        Ok(Tenancy {
+            profile: tenant.profile,
+            registry,
+        })
     }
 }
 
@@ -131,10 +138,14 @@ pub async fn authenticate(
     header: Option<&str>,
 ) -> Result<Authenticated, ApiError> {
     let auth = verify(tenant_id, header)?;
-    let (checked, limiter) = (auth.clone(), state.limiter.clone());
+    let (checked, limiter, schemas) = (
+        auth.clone(),
+        state.limiter.clone(),
+        state.schemas.clone(),
+    );
     state
         .session(Access::Read, move |s| {
-            let _profile = checked.check(s)?;
+            let _tenancy = checked.check(s, &schemas)?;
             limiter.admit(&checked.tenant_id)
         })
         .await?;
