@@ -141,6 +141,16 @@ impl Projection {
                 .iter()
                 .any(|p| path_touches(rt, p, &whole) && is_whole_schema(p, urn))
         {
+            // The whole extension asked for: every attribute but those never returned
+            // (and, in a closed extension, those it no longer defines).
+            let schema = rt.extension(urn);
+            if let (Some(schema), Some(Value::Object(ext))) = (schema, map.get_mut(urn)) {
+                ext.retain(|k, _| match schema.attribute(k) {
+                    Some(def) => def.returned != Returned::Never,
+                    None => !schema.closed,
+                });
+                return !ext.is_empty();
+            }
             return true;
         }
         if self.excluded.iter().any(|p| is_whole_schema(p, urn)) {

@@ -204,7 +204,7 @@ pub fn incompatibilities(old: &Extension, new: &Extension) -> Vec<String> {
     if old.extends != new.extends {
         out.push(format!(
             "it extends {} now, not {}",
-            old.extends, new.extends
+            new.extends, old.extends
         ));
     }
     if new.required && !old.required {
