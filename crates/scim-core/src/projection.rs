@@ -141,12 +141,13 @@ impl Projection {
                 .iter()
                 .any(|p| path_touches(rt, p, &whole) && is_whole_schema(p, urn))
         {
-            // The whole extension asked for: every attribute but those never returned
-            // (and, in a closed extension, those it no longer defines).
+            // The whole extension asked for: its attributes returned by default, not those
+            // never returned or returned only when named (nor, in a closed extension,
+            // those it no longer defines).
             let schema = rt.extension(urn);
             if let (Some(schema), Some(Value::Object(ext))) = (schema, map.get_mut(urn)) {
                 ext.retain(|k, _| match schema.attribute(k) {
-                    Some(def) => def.returned != Returned::Never,
+                    Some(def) => matches!(def.returned, Returned::Default | Returned::Always),
                     None => !schema.closed,
                 });
                 return !ext.is_empty();
