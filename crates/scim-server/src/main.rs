@@ -6,6 +6,7 @@ mod config;
 mod config_file;
 mod duration;
 mod limits;
+mod schemas;
 mod metrics;
 mod telemetry;
 mod tenant_lifecycle;
@@ -15,7 +16,7 @@ use actix_web::middleware::NormalizePath;
 use actix_web::{App, HttpServer};
 use anyhow::Context as _;
 use config::{
-    AdminCommand, Command, Config, ConfigCommand, EventsCommand, TenantCommand, TokenCommand,
+    AdminCommand, Command, Config, ConfigCommand, EventsCommand, SchemaCommand, TenantCommand, TokenCommand,
     WebhookCommand,
 };
 use scim_http::AppState;
@@ -73,6 +74,27 @@ fn run() -> anyhow::Result<()> {
             profile,
             json,
         }) => commands::tenant_set_profile(&cli.config, &tenant, profile.into(), json),
+        Command::Schema(SchemaCommand::Put {
+            tenant,
+            extends,
+            file,
+            required,
+            force,
+            json,
+        }) => schemas::schema_put(
+            &cli.config,
+            &tenant,
+            extends.into(),
+            &file,
+            (required, force),
+            json,
+        ),
+        Command::Schema(SchemaCommand::List { tenant, json }) => {
+            schemas::schema_list(&cli.config, &tenant, json)
+        }
+        Command::Schema(SchemaCommand::Remove { tenant, id, json }) => {
+            schemas::schema_remove(&cli.config, &tenant, &id, json)
+        }
         Command::Token(TokenCommand::Generate { tenant, json }) => {
             commands::token_generate(&cli.config, &tenant, json)
         }
