@@ -22,6 +22,7 @@ pub mod error;
 pub mod pages;
 pub mod service;
 pub mod session;
+mod schemas;
 mod settings;
 pub mod sign_in;
 mod views;
