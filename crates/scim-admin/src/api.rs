@@ -73,9 +73,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/organizations/{org}/log", web::get().to(log))
             .route("/organizations/{org}/schemas", web::get().to(list_schemas))
             .route("/organizations/{org}/schemas", web::put().to(put_schema))
-            .route("/organizations/{org}/schemas/{urn}", web::get().to(get_schema))
-            .route("/organizations/{org}/schemas/{urn}", web::put().to(put_schema))
-            .route("/organizations/{org}/schemas/{urn}", web::delete().to(delete_schema))
+            .route(
+                "/organizations/{org}/schemas/{urn}",
+                web::get().to(get_schema),
+            )
+            .route(
+                "/organizations/{org}/schemas/{urn}",
+                web::put().to(put_schema),
+            )
+            .route(
+                "/organizations/{org}/schemas/{urn}",
+                web::delete().to(delete_schema),
+            )
             .configure(crate::webhooks::api::routes)
             .default_service(web::to(not_found)),
     );
@@ -318,7 +327,10 @@ async fn list_schemas(req: HttpRequest, state: Data) -> ApiResult {
     let w = who(&state, &req).await?;
     let id = org_id(&req);
     let rows = state.run(move |s| service::schemas(s, &w, &id)).await?;
-    let items: Vec<Value> = rows.iter().map(scim_http::tenant_schemas::schema_json).collect();
+    let items: Vec<Value> = rows
+        .iter()
+        .map(scim_http::tenant_schemas::schema_json)
+        .collect();
     Ok(ok(StatusCode::OK, &json!({"schemas": items})))
 }
 
@@ -332,7 +344,10 @@ async fn get_schema(req: HttpRequest, state: Data) -> ApiResult {
         .iter()
         .find(|r| r.id.eq_ignore_ascii_case(&urn))
         .ok_or(AdminError::NotFound)?;
-    Ok(ok(StatusCode::OK, &scim_http::tenant_schemas::schema_json(row)))
+    Ok(ok(
+        StatusCode::OK,
+        &scim_http::tenant_schemas::schema_json(row),
+    ))
 }
 
 /// `PUT /organizations/{id}/schemas[/{urn}]` with `{"extends": "User"|"Group",
@@ -347,10 +362,9 @@ async fn put_schema(req: HttpRequest, state: Data, body: web::Bytes) -> ApiResul
         Some(k) if k.eq_ignore_ascii_case("user") => ResourceKind::User,
         Some(k) if k.eq_ignore_ascii_case("group") => ResourceKind::Group,
         _ => {
-            return Err(AdminError::BadRequest(
-                "'extends' must be \"User\" or \"Group\".".into(),
-            )
-            .into());
+            return Err(
+                AdminError::BadRequest("'extends' must be \"User\" or \"Group\".".into()).into(),
+            );
         }
     };
     let flag = |key: &str| -> Result<bool, AdminError> {
@@ -391,7 +405,10 @@ async fn put_schema(req: HttpRequest, state: Data, body: web::Bytes) -> ApiResul
     let row = state
         .run(move |s| service::put_schema(s, &w, &id, &text, &options))
         .await?;
-    Ok(ok(StatusCode::OK, &scim_http::tenant_schemas::schema_json(&row)))
+    Ok(ok(
+        StatusCode::OK,
+        &scim_http::tenant_schemas::schema_json(&row),
+    ))
 }
 
 /// `DELETE /organizations/{id}/schemas/{urn}`: 204; stored values are withheld.

@@ -4,11 +4,11 @@
 //! `scim-server schema put|remove` ([`service::put_schema`]); every form carries the
 //! session's CSRF token.
 
+use crate::AdminError;
 use crate::pages::{Data, PageResult, org_id, page, redirect, signed_in};
 use crate::service;
 use crate::session::{Principal, check_csrf};
 use crate::views::{Tab, csrf_field, layout, org_path, when};
-use crate::AdminError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, web};
 use maud::{Markup, html};
@@ -20,7 +20,10 @@ use scim_store::{Tenant, TenantSchema};
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/organizations/{org}/schemas", web::get().to(schemas_page))
         .route("/organizations/{org}/schemas", web::post().to(put))
-        .route("/organizations/{org}/schemas/remove", web::post().to(remove));
+        .route(
+            "/organizations/{org}/schemas/remove",
+            web::post().to(remove),
+        );
 }
 
 async fn load(

@@ -18,14 +18,14 @@
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::tenant_schemas::{SchemaCache, Tenancy};
 use crate::tokens::{TokenDigest, is_legacy_jwt_shaped, is_token_shaped};
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest};
 use chrono::Utc;
-use scim_core::events::UpdateMethod;
-use crate::tenant_schemas::{SchemaCache, Tenancy};
 use scim_core::ScimError;
+use scim_core::events::UpdateMethod;
 use scim_store::{Access, Session, StoreError};
 use std::future::{Ready, ready};
 
@@ -138,11 +138,7 @@ pub async fn authenticate(
     header: Option<&str>,
 ) -> Result<Authenticated, ApiError> {
     let auth = verify(tenant_id, header)?;
-    let (checked, limiter, schemas) = (
-        auth.clone(),
-        state.limiter.clone(),
-        state.schemas.clone(),
-    );
+    let (checked, limiter, schemas) = (auth.clone(), state.limiter.clone(), state.schemas.clone());
     state
         .session(Access::Read, move |s| {
             let _tenancy = checked.check(s, &schemas)?;

@@ -7,14 +7,14 @@ use crate::request::{json_body, json_body_limited, query_pairs};
 use crate::response::{resource_response, scim_json, scim_text};
 use crate::service::{self, list_limits, projection_from_pairs};
 use crate::state::AppState;
+use crate::tenant_schemas::Tenancy;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, Route, web};
+use scim_core::ScimError;
 use scim_core::discovery::{self, DiscoveryOptions};
 use scim_core::list::{ListQuery, list_response};
 use scim_core::schema::ResourceKind;
-use crate::tenant_schemas::Tenancy;
-use scim_core::ScimError;
 use scim_store::Access;
 use serde_json::json;
 
@@ -264,8 +264,7 @@ fn discovery_resource(path: &str, f: DiscoveryFn) -> actix_web::Resource {
         .route(web::get().to(
             move |a: Authenticated, r: HttpRequest, s: Data| async move {
                 // The documents come from no store, but the token must still be current.
-                let (checked, limiter, schemas) =
-                    (a.clone(), s.limiter.clone(), s.schemas.clone());
+                let (checked, limiter, schemas) = (a.clone(), s.limiter.clone(), s.schemas.clone());
                 let tenancy = s
                     .session(Access::Read, move |session| {
                         let tenancy = checked.check(session, &schemas)?;

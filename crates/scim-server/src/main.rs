@@ -6,8 +6,8 @@ mod config;
 mod config_file;
 mod duration;
 mod limits;
-mod schemas;
 mod metrics;
+mod schemas;
 mod telemetry;
 mod tenant_lifecycle;
 mod webhooks;
@@ -16,8 +16,8 @@ use actix_web::middleware::NormalizePath;
 use actix_web::{App, HttpServer};
 use anyhow::Context as _;
 use config::{
-    AdminCommand, Command, Config, ConfigCommand, EventsCommand, SchemaCommand, TenantCommand, TokenCommand,
-    WebhookCommand,
+    AdminCommand, Command, Config, ConfigCommand, EventsCommand, SchemaCommand, TenantCommand,
+    TokenCommand, WebhookCommand,
 };
 use scim_http::AppState;
 use scim_http::telemetry::ScimRootSpanBuilder;

@@ -56,7 +56,10 @@ pub fn schema_put(
             "Organization {tenant} now extends {} with {} (from its next request).",
             row.extends, row.id
         );
-        println!("It is published at /Schemas/{} and in /ResourceTypes.", row.id);
+        println!(
+            "It is published at /Schemas/{} and in /ResourceTypes.",
+            row.id
+        );
     }
     Ok(())
 }
@@ -86,7 +89,11 @@ pub fn schema_list(config: &Config, tenant: &str, as_json: bool) -> anyhow::Resu
                 r.id,
                 r.extends.as_str(),
                 r.required,
-                if r.active { "active" } else { "removed (values withheld)" }
+                if r.active {
+                    "active"
+                } else {
+                    "removed (values withheld)"
+                }
             );
         }
     }
@@ -113,7 +120,10 @@ pub fn schema_remove(config: &Config, tenant: &str, id: &str, as_json: bool) -> 
     }
     tracing::info!(tenant_id = %tenant, by = "cli", schema = %id, "extension schema removed");
     if as_json {
-        println!("{}", json!({"tenant_id": tenant, "id": id, "removed": true}));
+        println!(
+            "{}",
+            json!({"tenant_id": tenant, "id": id, "removed": true})
+        );
     } else {
         println!("Removed {id} from organization {tenant}. Values stored under it are kept but");
         println!("no longer returned, filterable or accepted; putting it again brings them back.");

@@ -30,57 +30,122 @@ async fn the_api_lists_puts_and_removes() {
         r.expect(200);
         assert_eq!(r.json(), json!({"schemas": []}));
         let body = json!({"extends": "User", "document": doc()}).to_string();
-        let r = c.api(&mut api, "PUT", &format!("{base}/{URN}"), Some(&body)).await;
+        let r = c
+            .api(&mut api, "PUT", &format!("{base}/{URN}"), Some(&body))
+            .await;
         r.expect(200);
         assert_eq!(r.json()["id"], URN);
         assert_eq!(r.json()["active"], true);
         let r = c.api(&mut api, "GET", &base, None).await;
-        assert_eq!(r.json()["schemas"][0]["attributes"], json!(["extension_abc_department", "extension_abc_level"]));
+        assert_eq!(
+            r.json()["schemas"][0]["attributes"],
+            json!(["extension_abc_department", "extension_abc_level"])
+        );
         let r = c.api(&mut api, "GET", &format!("{base}/{URN}"), None).await;
         r.expect(200);
         assert_eq!(r.json()["extends"], "User");
         // The SCIM endpoint publishes it at once.
-        let spc = c.scim(&token, "GET", &format!("/scim/v2/{acme}/Schemas/{URN}"), None).await;
+        let spc = c
+            .scim(
+                &token,
+                "GET",
+                &format!("/scim/v2/{acme}/Schemas/{URN}"),
+                None,
+            )
+            .await;
         spc.expect(200);
         // Refusals: 400 with the reason, nothing changed.
         let mut bad = doc();
         bad["attributes"][1]["type"] = json!("number");
         for (path, body) in [
-            (base.clone(), json!({"extends": "User", "document": bad}).to_string()),
-            (base.clone(), json!({"extends": "Role", "document": doc()}).to_string()),
+            (
+                base.clone(),
+                json!({"extends": "User", "document": bad}).to_string(),
+            ),
+            (
+                base.clone(),
+                json!({"extends": "Role", "document": doc()}).to_string(),
+            ),
             (base.clone(), json!({"extends": "User"}).to_string()),
-            (format!("{base}/urn:other:x"), json!({"extends": "User", "document": doc()}).to_string()),
+            (
+                format!("{base}/urn:other:x"),
+                json!({"extends": "User", "document": doc()}).to_string(),
+            ),
             (base.clone(), "not json".to_string()),
         ] {
             let r = c.api(&mut api, "PUT", &path, Some(&body)).await;
             r.expect(400);
         }
-        let r = c.api(&mut api, "PUT", &base, Some(&json!({"extends": "User", "document": bad}).to_string())).await;
-        assert!(r.json()["error"].as_str().unwrap().contains("extension_abc_level"), "{}", r.body);
+        let r = c
+            .api(
+                &mut api,
+                "PUT",
+                &base,
+                Some(&json!({"extends": "User", "document": bad}).to_string()),
+            )
+            .await;
+        assert!(
+            r.json()["error"]
+                .as_str()
+                .unwrap()
+                .contains("extension_abc_level"),
+            "{}",
+            r.body
+        );
         // An incompatible change needs force.
         let mut changed = doc();
         changed["attributes"][1]["type"] = json!("string");
-        let r = c.api(&mut api, "PUT", &base, Some(&json!({"extends": "User", "document": changed}).to_string())).await;
+        let r = c
+            .api(
+                &mut api,
+                "PUT",
+                &base,
+                Some(&json!({"extends": "User", "document": changed}).to_string()),
+            )
+            .await;
         r.expect(400);
-        assert!(r.json()["error"].as_str().unwrap().contains("force"), "{}", r.body);
-        c.api(&mut api, "PUT", &base, Some(&json!({"extends": "User", "document": changed, "force": true}).to_string()))
-            .await
-            .expect(200);
+        assert!(
+            r.json()["error"].as_str().unwrap().contains("force"),
+            "{}",
+            r.body
+        );
+        c.api(
+            &mut api,
+            "PUT",
+            &base,
+            Some(&json!({"extends": "User", "document": changed, "force": true}).to_string()),
+        )
+        .await
+        .expect(200);
         // Another organization: not visible to this admin.
         let other = format!("/admin/api/organizations/{globex}/schemas");
         c.api(&mut api, "GET", &other, None).await.expect(404);
-        c.api(&mut api, "PUT", &other, Some(&json!({"extends": "User", "document": doc()}).to_string()))
-            .await
-            .expect(404);
+        c.api(
+            &mut api,
+            "PUT",
+            &other,
+            Some(&json!({"extends": "User", "document": doc()}).to_string()),
+        )
+        .await
+        .expect(404);
         assert!(c.store().list_tenant_schemas(&globex).unwrap().is_empty());
         // Remove: 204, then 404; listed as inactive.
-        c.api(&mut api, "DELETE", &format!("{base}/{URN}"), None).await.expect(204);
-        c.api(&mut api, "DELETE", &format!("{base}/{URN}"), None).await.expect(404);
-        let r = c.api(&mut api, "GET", &base, None).await;
-        assert_eq!(r.json()["schemas"][0]["active"], false);
-        c.scim(&token, "GET", &format!("/scim/v2/{acme}/Schemas/{URN}"), None)
+        c.api(&mut api, "DELETE", &format!("{base}/{URN}"), None)
+            .await
+            .expect(204);
+        c.api(&mut api, "DELETE", &format!("{base}/{URN}"), None)
             .await
             .expect(404);
+        let r = c.api(&mut api, "GET", &base, None).await;
+        assert_eq!(r.json()["schemas"][0]["active"], false);
+        c.scim(
+            &token,
+            "GET",
+            &format!("/scim/v2/{acme}/Schemas/{URN}"),
+            None,
+        )
+        .await
+        .expect(404);
     }
 }
 
@@ -93,14 +158,24 @@ async fn the_page_uploads_and_removes() {
     let path = format!("/admin/organizations/{org}/schemas");
     let page = c.get(&mut admin, &path).await;
     page.expect(200);
-    assert!(page.body.contains("No extension schema yet."), "{}", page.body);
-    assert!(page.body.contains(r#"href="/admin/organizations/"#) && page.body.contains(">Schemas<"));
+    assert!(
+        page.body.contains("No extension schema yet."),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains(r#"href="/admin/organizations/"#) && page.body.contains(">Schemas<")
+    );
     let csrf = page.csrf();
     let text = doc().to_string();
     // CSRF.
-    c.post_form(&mut admin, &path, &[("csrf", "wrong"), ("extends", "User"), ("document", &text)])
-        .await
-        .expect(403);
+    c.post_form(
+        &mut admin,
+        &path,
+        &[("csrf", "wrong"), ("extends", "User"), ("document", &text)],
+    )
+    .await
+    .expect(403);
     assert!(c.store().list_tenant_schemas(&org).unwrap().is_empty());
     // A refused document is shown again with the reason.
     let r = c
@@ -109,7 +184,16 @@ async fn the_page_uploads_and_removes() {
     r.expect(400);
     assert!(r.body.contains("reserved"), "{}", r.body);
     let r = c
-        .post_form(&mut admin, &path, &[("csrf", &csrf), ("extends", "Group"), ("document", &text), ("required", "on")])
+        .post_form(
+            &mut admin,
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("extends", "Group"),
+                ("document", &text),
+                ("required", "on"),
+            ],
+        )
         .await;
     r.expect(303);
     assert_eq!(r.location(), Some(path.as_str()));
@@ -118,19 +202,38 @@ async fn the_page_uploads_and_removes() {
     assert!(rows[0].required);
     assert_eq!(rows[0].extends, scim_core::ResourceKind::Group);
     let page = c.get(&mut admin, &path).await;
-    assert!(page.body.contains(URN) && page.body.contains("active"), "{}", page.body);
-    c.post_form(&mut admin, &format!("{path}/remove"), &[("csrf", "wrong"), ("id", URN)])
-        .await
-        .expect(403);
-    c.post_form(&mut admin, &format!("{path}/remove"), &[("csrf", &csrf), ("id", URN)])
-        .await
-        .expect(303);
+    assert!(
+        page.body.contains(URN) && page.body.contains("active"),
+        "{}",
+        page.body
+    );
+    c.post_form(
+        &mut admin,
+        &format!("{path}/remove"),
+        &[("csrf", "wrong"), ("id", URN)],
+    )
+    .await
+    .expect(403);
+    c.post_form(
+        &mut admin,
+        &format!("{path}/remove"),
+        &[("csrf", &csrf), ("id", URN)],
+    )
+    .await
+    .expect(303);
     assert!(!c.store().list_tenant_schemas(&org).unwrap()[0].active);
     let page = c.get(&mut admin, &path).await;
-    assert!(page.body.contains("removed (values withheld)"), "{}", page.body);
+    assert!(
+        page.body.contains("removed (values withheld)"),
+        "{}",
+        page.body
+    );
     // Another organization's page is not found.
     let globex = c.tenant("Globex");
-    c.get(&mut admin, &format!("/admin/organizations/{globex}/schemas"))
-        .await
-        .expect(404);
+    c.get(
+        &mut admin,
+        &format!("/admin/organizations/{globex}/schemas"),
+    )
+    .await
+    .expect(404);
 }

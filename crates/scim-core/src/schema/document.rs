@@ -3,7 +3,8 @@
 //! reads, and the interning that makes that possible without leaking per request.
 //!
 //! The document is validated before anything is built: its `id` must be a URN of its own
-//! (not `urn:ietf:params:scim:*`, which covers the core, enterprise and message schemas),
+//! (not a core schema, message or the enterprise extension; Entra ID's
+//! `urn:ietf:params:scim:schemas:extension:<Name>:2.0:User` form is allowed),
 //! every attribute needs a known `type`, names follow ATTRNAME (RFC 7643 §2.1) and are
 //! unique ignoring case, only `complex` attributes have `subAttributes` and these are not
 //! complex themselves (§2.3.8), and the sizes are bounded ([`MAX_DOCUMENT_BYTES`],
@@ -91,7 +92,9 @@ pub fn parse_schema_document(text: &str) -> ScimResult<SchemaDocument> {
 pub fn check_urn(urn: &str) -> ScimResult<()> {
     let lower = urn.to_ascii_lowercase();
     if !lower.starts_with("urn:") {
-        return Err(invalid(format!("the schema id '{urn}' must be a URN ('urn:…')")));
+        return Err(invalid(format!(
+            "the schema id '{urn}' must be a URN ('urn:…')"
+        )));
     }
     if urn.len() > MAX_URN_LEN {
         return Err(invalid(format!(
@@ -112,10 +115,22 @@ pub fn check_urn(urn: &str) -> ScimResult<()> {
             "the schema id '{urn}' must be 'urn:<namespace>:<name…>' with no empty part"
         )));
     }
-    if lower.starts_with("urn:ietf:params:scim:") {
+    // The RFC's own schemas and messages, and the enterprise extension. Other
+    // `urn:ietf:params:scim:schemas:extension:<Name>:…` URNs stay available: Microsoft Entra
+    // ID sends its custom extension attributes under such URNs.
+    let reserved = [
+        "urn:ietf:params:scim:schemas:core:",
+        "urn:ietf:params:scim:api:",
+        "urn:ietf:params:scim:schemas:extension:enterprise:",
+    ];
+    if reserved.iter().any(|r| lower.starts_with(r))
+        || !lower.starts_with("urn:ietf:params:scim:schemas:extension:")
+            && lower.starts_with("urn:ietf:params:scim:")
+    {
         return Err(invalid(format!(
-            "the schema id '{urn}' is reserved: urn:ietf:params:scim:* names the RFC's own \
-             schemas (core, enterprise, messages); choose a URN of your organization"
+            "the schema id '{urn}' is reserved: it names one of the RFC's own schemas or \
+             messages (core, enterprise, api); choose a URN of your organization, or \
+             urn:ietf:params:scim:schemas:extension:<Name>:2.0:User as Entra ID does"
         )));
     }
     Ok(())
@@ -146,8 +161,10 @@ fn canonicalize(doc: &Value) -> ScimResult<Value> {
     }
     if let Some(schemas) = doc.get("schemas") {
         let ok = schemas.as_array().is_some_and(|a| {
-            a.iter()
-                .all(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(SCHEMA_SCHEMA)))
+            a.iter().all(|s| {
+                s.as_str()
+                    .is_some_and(|s| s.eq_ignore_ascii_case(SCHEMA_SCHEMA))
+            })
         });
         if !ok {
             return Err(invalid(format!(
@@ -222,7 +239,10 @@ fn canonical_attributes(
         if seen.contains(&name) {
             return Err(invalid(format!(
                 "attribute '{}' is defined twice (names ignore letter case)",
-                qualified(parent, attr.get("name").and_then(Value::as_str).unwrap_or_default())
+                qualified(
+                    parent,
+                    attr.get("name").and_then(Value::as_str).unwrap_or_default()
+                )
             )));
         }
         seen.push(name);
@@ -294,7 +314,10 @@ fn canonical_attribute(
                 .find(|a| a.eq_ignore_ascii_case(s))
                 .map(|a| a.to_string())
                 .ok_or_else(|| {
-                    bad(format!("'{key}' is '{s}'; expected one of {}", allowed.join(", ")))
+                    bad(format!(
+                        "'{key}' is '{s}'; expected one of {}",
+                        allowed.join(", ")
+                    ))
                 }),
             Some(_) => Err(bad(format!("'{key}' must be a string"))),
         }
@@ -425,9 +448,7 @@ fn canonical_attribute(
             out.insert("subAttributes".into(), Value::Array(subs));
         }
         (_, Some(subs)) if !subs.is_empty() => {
-            return Err(bad(
-                "only complex attributes have 'subAttributes'".into(),
-            ));
+            return Err(bad("only complex attributes have 'subAttributes'".into()));
         }
         _ => {}
     }

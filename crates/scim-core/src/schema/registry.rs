@@ -129,16 +129,8 @@ impl Registry {
                 .collect()
         };
         Registry {
-            user: interned_type(
-                &USER_RESOURCE_TYPE,
-                extensions,
-                &of(ResourceKind::User),
-            ),
-            group: interned_type(
-                &GROUP_RESOURCE_TYPE,
-                extensions,
-                &of(ResourceKind::Group),
-            ),
+            user: interned_type(&USER_RESOURCE_TYPE, extensions, &of(ResourceKind::User)),
+            group: interned_type(&GROUP_RESOURCE_TYPE, extensions, &of(ResourceKind::Group)),
         }
     }
 
@@ -160,7 +152,8 @@ impl Registry {
 
     /// Whether this is [`Registry::STATIC`] (no organization extension, active or removed).
     pub fn is_static(&self) -> bool {
-        std::ptr::eq(self.user, &USER_RESOURCE_TYPE) && std::ptr::eq(self.group, &GROUP_RESOURCE_TYPE)
+        std::ptr::eq(self.user, &USER_RESOURCE_TYPE)
+            && std::ptr::eq(self.group, &GROUP_RESOURCE_TYPE)
     }
 
     /// The resource type of `kind` for this organization.

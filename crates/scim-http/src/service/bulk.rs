@@ -12,13 +12,13 @@ use super::{Patched, Rendered};
 use crate::auth::Authenticated;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::tenant_schemas::Tenancy;
 use scim_core::ScimError;
 use scim_core::bulk::{
     BulkMethod, BulkOperation, BulkRequest, OperationResult, Resolver, Step, bulk_response, plan,
 };
 use scim_core::events::UpdateMethod;
 use scim_core::patch::PatchRequest;
-use crate::tenant_schemas::Tenancy;
 use scim_core::profile::check_resource_body_in;
 use scim_core::projection::Projection;
 use scim_core::resource::{Attributes, parse_resource_in};
@@ -41,9 +41,7 @@ pub async fn bulk(state: &AppState, auth: &Authenticated, body: Value) -> Result
         .session(Access::Write, move |s| {
             let cx = a.check(s, &schemas)?;
             limiter.admit_n(&a.tenant_id, request.operations.len())?;
-            Ok(Runner::new(s, &a, &base, &request, cx)
-                .run()
-                .to_string())
+            Ok(Runner::new(s, &a, &base, &request, cx).run().to_string())
         })
         .await
 }
@@ -263,10 +261,8 @@ impl<'a> Runner<'a> {
         let location = self.location(kind, &id);
         let (s, auth, base, cx) = (&mut *self.s, self.auth, self.base, self.cx);
         let outcome: Result<(u16, Option<String>), ApiError> = match op.method {
-            BulkMethod::Put => {
-                replace_on(s, auth, base, kind, &id, &data, pin, &projection, cx)
-                    .map(|r: Rendered| (200, Some(r.etag)))
-            }
+            BulkMethod::Put => replace_on(s, auth, base, kind, &id, &data, pin, &projection, cx)
+                .map(|r: Rendered| (200, Some(r.etag))),
             BulkMethod::Patch => PatchRequest::from_json(&data)
                 .map_err(ApiError::from)
                 .and_then(|p| {

@@ -23,14 +23,14 @@ pub use write::{Patched, create, delete, patch, replace};
 use crate::auth::Authenticated;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::tenant_schemas::Tenancy;
+use scim_core::ScimError;
 use scim_core::filter::AttrPath;
 use scim_core::list::{ListLimits, parse_attr_list};
 use scim_core::projection::Projection;
 use scim_core::resource::Resource;
-use scim_core::version::header_matches;
-use crate::tenant_schemas::Tenancy;
-use scim_core::ScimError;
 use scim_core::schema::registry::Registry;
+use scim_core::version::header_matches;
 use scim_store::{Access, Session};
 use serde_json::Value;
 

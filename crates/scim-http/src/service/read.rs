@@ -46,7 +46,12 @@ pub async fn get(
                 etag: etag(r.meta.version),
             });
         }
-        Ok(Fetched::Found(render(&base, r, &projection, &tenancy.registry)))
+        Ok(Fetched::Found(render(
+            &base,
+            r,
+            &projection,
+            &tenancy.registry,
+        )))
     })
     .await
 }

@@ -9,8 +9,8 @@ use super::{Rendered, authorized_as, check_if_match, render, wants_relations};
 use crate::auth::Authenticated;
 use crate::error::{ApiError, store_error_for};
 use crate::state::AppState;
-use scim_core::events::UpdateMethod;
 use crate::tenant_schemas::Tenancy;
+use scim_core::events::UpdateMethod;
 use scim_core::patch::{MemberSplit, PatchRequest, apply_patch_in, split_member_ops_in};
 use scim_core::profile::{check_patch_in, check_resource_body_in};
 use scim_core::projection::Projection;
@@ -273,7 +273,12 @@ pub(crate) fn patch_on(
     } else {
         group
     };
-    Ok(Patched::Resource(render(base, group, projection, &cx.registry)))
+    Ok(Patched::Resource(render(
+        base,
+        group,
+        projection,
+        &cx.registry,
+    )))
 }
 
 /// Whether a PATCH body lists `schemas` (the strict profile requires it; nothing else of

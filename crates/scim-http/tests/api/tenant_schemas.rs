@@ -77,26 +77,48 @@ async fn writes_validate_extension_attributes() {
             .call(
                 "POST",
                 "/Users",
-                Some(&user("ada", json!({"badge": 7, "costCode": "A1", "clearance": "top",
-                    "skills": [{"value": "rust", "level": 3}]}))),
+                Some(&user(
+                    "ada",
+                    json!({"badge": 7, "costCode": "A1", "clearance": "top",
+                    "skills": [{"value": "rust", "level": 3}]}),
+                )),
             )
             .await
             .expect(201);
         let id = created["id"].as_str().unwrap().to_string();
         assert_eq!(created[URN]["badge"], 7);
-        assert!(created[URN].get("clearance").is_none(), "readOnly is ignored");
         assert!(
-            created["schemas"].as_array().unwrap().iter().any(|s| s == URN),
+            created[URN].get("clearance").is_none(),
+            "readOnly is ignored"
+        );
+        assert!(
+            created["schemas"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s == URN),
             "{created}"
         );
         // Wrong type, unknown attribute, unknown sub-attribute, missing required: 400.
         for (body, needle) in [
-            (user("b", json!({"badge": "seven", "costCode": "A"})), "badge"),
+            (
+                user("b", json!({"badge": "seven", "costCode": "A"})),
+                "badge",
+            ),
             (user("b", json!({"costCode": "A", "nope": 1})), "nope"),
-            (user("b", json!({"costCode": "A", "skills": [{"value": "x", "color": "red"}]})), "color"),
+            (
+                user(
+                    "b",
+                    json!({"costCode": "A", "skills": [{"value": "x", "color": "red"}]}),
+                ),
+                "color",
+            ),
             (user("b", json!({"badge": 1})), "costCode"),
         ] {
-            let e = app.call("POST", "/Users", Some(&body)).await.expect_error(400);
+            let e = app
+                .call("POST", "/Users", Some(&body))
+                .await
+                .expect_error(400);
             assert_eq!(e["scimType"], "invalidValue", "{e}");
             assert!(e["detail"].as_str().unwrap().contains(needle), "{e}");
         }
@@ -104,27 +126,49 @@ async fn writes_validate_extension_attributes() {
         let path = format!("/Users/{id}");
         let bad = user("ada", json!({"badge": true, "costCode": "A1"}));
         app.call("PUT", &path, Some(&bad)).await.expect_error(400);
-        let ok = user("ada", json!({"badge": 8, "costCode": "B2", "clearance": "x"}));
+        let ok = user(
+            "ada",
+            json!({"badge": 8, "costCode": "B2", "clearance": "x"}),
+        );
         let v = app.call("PUT", &path, Some(&ok)).await.expect(200);
         assert_eq!(v[URN], json!({"badge": 8, "costCode": "B2"}));
         // PATCH: by path, path-less, URN-qualified keys.
         let patch = |ops: Value| json!({"schemas": [PATCH_URN], "Operations": ops});
         let v = app
-            .call("PATCH", &path, Some(&patch(json!([
-                {"op": "replace", "path": format!("{URN}:badge"), "value": 9},
-                {"op": "add", "value": {format!("{URN}:skills"): [{"value": "go"}]}}
-            ]))))
+            .call(
+                "PATCH",
+                &path,
+                Some(&patch(json!([
+                    {"op": "replace", "path": format!("{URN}:badge"), "value": 9},
+                    {"op": "add", "value": {format!("{URN}:skills"): [{"value": "go"}]}}
+                ]))),
+            )
             .await
             .expect(200);
         assert_eq!(v[URN]["badge"], 9);
         assert_eq!(v[URN]["skills"], json!([{"value": "go"}]));
         for (ops, scim_type) in [
-            (json!([{"op": "replace", "path": format!("{URN}:badge"), "value": "x"}]), "invalidValue"),
-            (json!([{"op": "replace", "value": {URN: {"nope": 1}}}]), "invalidValue"),
-            (json!([{"op": "remove", "path": format!("{URN}:costCode")}]), "mutability"),
-            (json!([{"op": "add", "path": format!("{URN}:clearance"), "value": "x"}]), "mutability"),
+            (
+                json!([{"op": "replace", "path": format!("{URN}:badge"), "value": "x"}]),
+                "invalidValue",
+            ),
+            (
+                json!([{"op": "replace", "value": {URN: {"nope": 1}}}]),
+                "invalidValue",
+            ),
+            (
+                json!([{"op": "remove", "path": format!("{URN}:costCode")}]),
+                "mutability",
+            ),
+            (
+                json!([{"op": "add", "path": format!("{URN}:clearance"), "value": "x"}]),
+                "mutability",
+            ),
         ] {
-            let e = app.call("PATCH", &path, Some(&patch(ops.clone()))).await.expect_error(400);
+            let e = app
+                .call("PATCH", &path, Some(&patch(ops.clone())))
+                .await
+                .expect_error(400);
             assert_eq!(e["scimType"], scim_type, "{ops}: {e}");
         }
         // Bulk: the same validation per operation.
@@ -153,11 +197,17 @@ async fn a_required_extension_is_required() {
         .call("POST", "/Users", Some(&json!({"userName": "a"})))
         .await
         .expect_error(400);
-    assert!(e["detail"].as_str().unwrap().contains("required extension"), "{e}");
+    assert!(
+        e["detail"].as_str().unwrap().contains("required extension"),
+        "{e}"
+    );
     app.call("POST", "/Users", Some(&user("a", json!({"badge": 1}))))
         .await
         .expect(201);
-    let rt = app.call("GET", "/ResourceTypes/User", None).await.expect(200);
+    let rt = app
+        .call("GET", "/ResourceTypes/User", None)
+        .await
+        .expect(200);
     let ext = rt["schemaExtensions"]
         .as_array()
         .unwrap()
@@ -177,7 +227,10 @@ async fn filters_projection_and_returned() {
             app.call(
                 "POST",
                 "/Users",
-                Some(&user(name, json!({"badge": badge, "costCode": "X", "secret": "s3cret", "nick": "n"}))),
+                Some(&user(
+                    name,
+                    json!({"badge": badge, "costCode": "X", "secret": "s3cret", "nick": "n"}),
+                )),
             )
             .await
             .expect(201);
@@ -187,7 +240,10 @@ async fn filters_projection_and_returned() {
         let v = list(&app, "badge gt 3 and userName eq \"b\"".into(), "").await;
         assert_eq!(v["totalResults"], 1, "{v}");
         // Validated against the tenant's type: an integer compared with a string.
-        let q = format!("/Users?filter={}", urlencoding(&format!("{URN}:badge ge \"x\"")));
+        let q = format!(
+            "/Users?filter={}",
+            urlencoding(&format!("{URN}:badge ge \"x\""))
+        );
         let e = app.call("GET", &q, None).await.expect_error(400);
         assert_eq!(e["scimType"], "invalidFilter", "{e}");
         // Default projection: never and request are not returned.
@@ -196,7 +252,8 @@ async fn filters_projection_and_returned() {
         assert_eq!(r[URN], json!({"badge": 1, "costCode": "X"}), "{r}");
         assert!(!v.to_string().contains("s3cret"));
         // attributes= names a request attribute; never stays hidden.
-        let v = list(&app, 
+        let v = list(
+            &app,
             format!("{URN}:badge eq 1"),
             &format!("&attributes={URN}:nick,{URN}:secret,userName"),
         )
@@ -206,22 +263,34 @@ async fn filters_projection_and_returned() {
         assert_eq!(r["userName"], "a");
         assert!(r.get("emails").is_none());
         // excludedAttributes= of an extension attribute.
-        let v = list(&app, 
+        let v = list(
+            &app,
             format!("{URN}:badge eq 1"),
             &format!("&excludedAttributes={URN}:badge"),
         )
         .await;
         assert_eq!(v["Resources"][0][URN], json!({"costCode": "X"}));
         // The whole extension by URN: never still hidden.
-        let v = list(&app, format!("{URN}:badge eq 1"), &format!("&attributes={URN}")).await;
+        let v = list(
+            &app,
+            format!("{URN}:badge eq 1"),
+            &format!("&attributes={URN}"),
+        )
+        .await;
         assert_eq!(v["Resources"][0][URN], json!({"badge": 1, "costCode": "X"}));
         // GET of one resource and a .search.
         let id = v["Resources"][0]["id"].as_str().unwrap().to_string();
-        let one = app.call("GET", &format!("/Users/{id}"), None).await.expect(200);
+        let one = app
+            .call("GET", &format!("/Users/{id}"), None)
+            .await
+            .expect(200);
         assert!(one[URN].get("secret").is_none());
         let search = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
             "filter": format!("{URN}:badge eq 7"), "attributes": [format!("{URN}:badge")]});
-        let v = app.call("POST", "/Users/.search", Some(&search)).await.expect(200);
+        let v = app
+            .call("POST", "/Users/.search", Some(&search))
+            .await
+            .expect(200);
         assert_eq!(v["totalResults"], 2);
         assert_eq!(v["Resources"][0][URN], json!({"badge": 7}));
     }
@@ -270,12 +339,25 @@ async fn discovery_is_per_tenant() {
             .expect(200);
         assert_eq!(one["name"], "AcmeUser");
         assert_eq!(one["attributes"][2]["returned"], "never");
-        assert_eq!(one["meta"]["location"], format!("https://scim.example.com/scim/v2/{}/Schemas/{URN}", app.tenant));
-        let types = call_as(&app, a, "GET", "/ResourceTypes", None).await.expect(200);
+        assert_eq!(
+            one["meta"]["location"],
+            format!(
+                "https://scim.example.com/scim/v2/{}/Schemas/{URN}",
+                app.tenant
+            )
+        );
+        let types = call_as(&app, a, "GET", "/ResourceTypes", None)
+            .await
+            .expect(200);
         let text = types.to_string();
         assert!(text.contains(URN) && text.contains(GROUP_URN), "{text}");
-        let group = call_as(&app, a, "GET", "/ResourceTypes/Group", None).await.expect(200);
-        assert_eq!(group["schemaExtensions"], json!([{"schema": GROUP_URN, "required": false}]));
+        let group = call_as(&app, a, "GET", "/ResourceTypes/Group", None)
+            .await
+            .expect(200);
+        assert_eq!(
+            group["schemaExtensions"],
+            json!([{"schema": GROUP_URN, "required": false}])
+        );
         // Tenant B sees none of it, and A's attributes are unknown to B.
         let schemas = call_as(&app, b, "GET", "/Schemas", None).await.expect(200);
         assert!(!schemas.to_string().contains("urn:example:acme"));
@@ -283,18 +365,37 @@ async fn discovery_is_per_tenant() {
         call_as(&app, b, "GET", &format!("/Schemas/{URN}"), None)
             .await
             .expect_error(404);
-        let types = call_as(&app, b, "GET", "/ResourceTypes", None).await.expect(200);
+        let types = call_as(&app, b, "GET", "/ResourceTypes", None)
+            .await
+            .expect(200);
         assert!(!types.to_string().contains("urn:example:acme"));
-        let group = call_as(&app, b, "GET", "/ResourceTypes/Group", None).await.expect(200);
+        let group = call_as(&app, b, "GET", "/ResourceTypes/Group", None)
+            .await
+            .expect(200);
         assert!(group.get("schemaExtensions").is_none(), "{group}");
         // B's POST with A's extension: an unknown extension for B (kept as sent, not
         // validated): a wrong type is not refused there.
-        call_as(&app, b, "POST", "/Users", Some(&user("x", json!({"badge": "not a number"}))))
-            .await
-            .expect(201);
-        call_as(&app, a, "POST", "/Users", Some(&user("x", json!({"badge": "not a number", "costCode": "A"}))))
-            .await
-            .expect_error(400);
+        call_as(
+            &app,
+            b,
+            "POST",
+            "/Users",
+            Some(&user("x", json!({"badge": "not a number"}))),
+        )
+        .await
+        .expect(201);
+        call_as(
+            &app,
+            a,
+            "POST",
+            "/Users",
+            Some(&user(
+                "x",
+                json!({"badge": "not a number", "costCode": "A"}),
+            )),
+        )
+        .await
+        .expect_error(400);
     }
 }
 
@@ -304,7 +405,11 @@ async fn removal_withholds_values_and_putting_again_brings_them_back() {
         let app = TestApp::on(backend, Limits::default());
         put(&app, &app.tenant, &user_doc(), ResourceKind::User, false);
         let v = app
-            .call("POST", "/Users", Some(&user("ada", json!({"badge": 5, "costCode": "A1"}))))
+            .call(
+                "POST",
+                "/Users",
+                Some(&user("ada", json!({"badge": 5, "costCode": "A1"}))),
+            )
             .await
             .expect(201);
         let path = format!("/Users/{}", v["id"].as_str().unwrap());
@@ -312,12 +417,24 @@ async fn removal_withholds_values_and_putting_again_brings_them_back() {
         let v = app.call("GET", &path, None).await.expect(200);
         assert!(v.get(URN).is_none(), "{v}");
         assert!(!v["schemas"].to_string().contains(URN), "{v}");
-        let f = format!("/Users?filter={}", urlencoding(&format!("{URN}:badge eq 5")));
-        assert_eq!(app.call("GET", &f, None).await.expect(200)["totalResults"], 0);
-        app.call("GET", &format!("/Schemas/{URN}"), None).await.expect_error(404);
+        let f = format!(
+            "/Users?filter={}",
+            urlencoding(&format!("{URN}:badge eq 5"))
+        );
+        assert_eq!(
+            app.call("GET", &f, None).await.expect(200)["totalResults"],
+            0
+        );
+        app.call("GET", &format!("/Schemas/{URN}"), None)
+            .await
+            .expect_error(404);
         // Not accepted, but not erased by a PUT either.
         let v = app
-            .call("PUT", &path, Some(&user("ada", json!({"badge": "whatever"}))))
+            .call(
+                "PUT",
+                &path,
+                Some(&user("ada", json!({"badge": "whatever"}))),
+            )
             .await
             .expect(200);
         assert!(v.get(URN).is_none());
@@ -325,7 +442,10 @@ async fn removal_withholds_values_and_putting_again_brings_them_back() {
         put(&app, &app.tenant, &user_doc(), ResourceKind::User, false);
         let v = app.call("GET", &path, None).await.expect(200);
         assert_eq!(v[URN], json!({"badge": 5, "costCode": "A1"}), "{v}");
-        assert_eq!(app.call("GET", &f, None).await.expect(200)["totalResults"], 1);
+        assert_eq!(
+            app.call("GET", &f, None).await.expect(200)["totalResults"],
+            1
+        );
         // An incompatible change is refused unless forced.
         let mut changed = user_doc();
         changed["attributes"][0]["type"] = json!("string");
@@ -333,7 +453,11 @@ async fn removal_withholds_values_and_putting_again_brings_them_back() {
             app.state.store.as_ref(),
             &app.tenant,
             &changed.to_string(),
-            &SchemaPut { extends: ResourceKind::User, required: false, force: false },
+            &SchemaPut {
+                extends: ResourceKind::User,
+                required: false,
+                force: false,
+            },
         )
         .unwrap_err();
         assert!(matches!(&e, SchemaError::Invalid(_)));
@@ -355,7 +479,11 @@ async fn only_a_changed_version_reads_the_schemas() {
     assert_eq!(calls(), vec!["tenant"], "version 0: no extra query");
     put(&app, &app.tenant, &user_doc(), ResourceKind::User, false);
     app.call("GET", "/Schemas", None).await.expect(200);
-    assert_eq!(calls(), vec!["tenant", "tenant_schemas"], "a new version is read once");
+    assert_eq!(
+        calls(),
+        vec!["tenant", "tenant_schemas"],
+        "a new version is read once"
+    );
     app.call("GET", "/Schemas", None).await.expect(200);
     assert_eq!(calls(), vec!["tenant"], "then cached");
 }

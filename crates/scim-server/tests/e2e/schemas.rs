@@ -35,7 +35,17 @@ fn schemas_cli(s: &Server, dir: &tempfile::TempDir) {
     let put = cli(
         &s.db.url,
         &s.public_url,
-        &["schema", "put", "--tenant", &a.id, "--extends", "User", "--file", &file, "--json"],
+        &[
+            "schema",
+            "put",
+            "--tenant",
+            &a.id,
+            "--extends",
+            "User",
+            "--file",
+            &file,
+            "--json",
+        ],
     );
     let v: Value = serde_json::from_str(put.trim()).unwrap();
     assert_eq!(v["id"], URN);
@@ -44,7 +54,11 @@ fn schemas_cli(s: &Server, dir: &tempfile::TempDir) {
 
     // list --json: {"tenant_id", "schemas": [{id, name, extends, required, active,
     // attributes, created, lastModified, document}]}
-    let out = cli(&s.db.url, &s.public_url, &["schema", "list", "--tenant", &a.id, "--json"]);
+    let out = cli(
+        &s.db.url,
+        &s.public_url,
+        &["schema", "list", "--tenant", &a.id, "--json"],
+    );
     let list: Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(list["tenant_id"], a.id.as_str());
     let items = list["schemas"].as_array().unwrap();
@@ -54,13 +68,30 @@ fn schemas_cli(s: &Server, dir: &tempfile::TempDir) {
     keys.sort();
     assert_eq!(
         keys,
-        ["active", "attributes", "created", "document", "extends", "id", "lastModified", "name", "required"]
+        [
+            "active",
+            "attributes",
+            "created",
+            "document",
+            "extends",
+            "id",
+            "lastModified",
+            "name",
+            "required"
+        ]
     );
     assert_eq!(item["name"], "OktaAppUser");
-    assert_eq!(item["attributes"], json!(["costCenter", "seatCount", "apiKey"]));
+    assert_eq!(
+        item["attributes"],
+        json!(["costCenter", "seatCount", "apiKey"])
+    );
     assert_eq!(item["required"], false);
     assert_eq!(item["document"]["attributes"][2]["returned"], "never");
-    let empty = cli(&s.db.url, &s.public_url, &["schema", "list", "--tenant", &b.id, "--json"]);
+    let empty = cli(
+        &s.db.url,
+        &s.public_url,
+        &["schema", "list", "--tenant", &b.id, "--json"],
+    );
     assert_eq!(
         serde_json::from_str::<Value>(empty.trim()).unwrap(),
         json!({"tenant_id": b.id, "schemas": []})
@@ -69,7 +100,9 @@ fn schemas_cli(s: &Server, dir: &tempfile::TempDir) {
     // The running server serves it from the next request.
     let schemas = s.call(&a, "GET", "/Schemas", None).expect(200);
     assert!(schemas.to_string().contains(URN));
-    let one = s.call(&a, "GET", &format!("/Schemas/{URN}"), None).expect(200);
+    let one = s
+        .call(&a, "GET", &format!("/Schemas/{URN}"), None)
+        .expect(200);
     assert_eq!(one["attributes"][1]["type"], "integer");
     let rt = s.call(&a, "GET", "/ResourceTypes/User", None).expect(200);
     assert!(rt["schemaExtensions"].to_string().contains(URN), "{rt}");
@@ -81,12 +114,15 @@ fn schemas_cli(s: &Server, dir: &tempfile::TempDir) {
     let e = s.call(&a, "POST", "/Users", Some(&bad)).expect_error(400);
     assert_eq!(e["scimType"], "invalidValue");
     let f = enc(&format!("{URN}:seatCount ge 2"));
-    let found = s.call(&a, "GET", &format!("/Users?filter={f}"), None).expect(200);
+    let found = s
+        .call(&a, "GET", &format!("/Users?filter={f}"), None)
+        .expect(200);
     assert_eq!(found["totalResults"], 1);
     // Tenant B: nothing of it.
     let schemas = s.call(&b, "GET", "/Schemas", None).expect(200);
     assert!(!schemas.to_string().contains(URN));
-    s.call(&b, "GET", &format!("/Schemas/{URN}"), None).expect_error(404);
+    s.call(&b, "GET", &format!("/Schemas/{URN}"), None)
+        .expect_error(404);
 
     // Refusals: exit code 1, the offending attribute named, nothing changed.
     let mut broken = doc();
@@ -95,7 +131,16 @@ fn schemas_cli(s: &Server, dir: &tempfile::TempDir) {
     let out = cli_output(
         &s.db.url,
         &s.public_url,
-        &["schema", "put", "--tenant", &a.id, "--extends", "User", "--file", &file],
+        &[
+            "schema",
+            "put",
+            "--tenant",
+            &a.id,
+            "--extends",
+            "User",
+            "--file",
+            &file,
+        ],
     );
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -103,20 +148,44 @@ fn schemas_cli(s: &Server, dir: &tempfile::TempDir) {
     let mut changed = doc();
     changed["attributes"][1]["type"] = json!("string");
     let file = write_doc(dir, "changed.json", &changed);
-    let args = ["schema", "put", "--tenant", &a.id, "--extends", "User", "--file", &file];
+    let args = [
+        "schema",
+        "put",
+        "--tenant",
+        &a.id,
+        "--extends",
+        "User",
+        "--file",
+        &file,
+    ];
     let out = cli_output(&s.db.url, &s.public_url, &args);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("'seatCount' changes type from integer to string") && stderr.contains("force"), "{stderr}");
+    assert!(
+        stderr.contains("'seatCount' changes type from integer to string")
+            && stderr.contains("force"),
+        "{stderr}"
+    );
     let mut forced = args.to_vec();
     forced.push("--force");
     cli(&s.db.url, &s.public_url, &forced);
-    let one = s.call(&a, "GET", &format!("/Schemas/{URN}"), None).expect(200);
+    let one = s
+        .call(&a, "GET", &format!("/Schemas/{URN}"), None)
+        .expect(200);
     assert_eq!(one["attributes"][1]["type"], "string");
     let out = cli_output(
         &s.db.url,
         &s.public_url,
-        &["schema", "put", "--tenant", "nope", "--extends", "User", "--file", &file],
+        &[
+            "schema",
+            "put",
+            "--tenant",
+            "nope",
+            "--extends",
+            "User",
+            "--file",
+            &file,
+        ],
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no organization"));
@@ -132,11 +201,21 @@ fn schemas_cli(s: &Server, dir: &tempfile::TempDir) {
         json!({"tenant_id": a.id, "id": URN, "removed": true})
     );
     let got = s
-        .call(&a, "GET", &format!("/Users/{}", created["id"].as_str().unwrap()), None)
+        .call(
+            &a,
+            "GET",
+            &format!("/Users/{}", created["id"].as_str().unwrap()),
+            None,
+        )
         .expect(200);
     assert!(got.get(URN).is_none(), "{got}");
-    s.call(&a, "GET", &format!("/Schemas/{URN}"), None).expect_error(404);
-    let out = cli(&s.db.url, &s.public_url, &["schema", "list", "--tenant", &a.id, "--json"]);
+    s.call(&a, "GET", &format!("/Schemas/{URN}"), None)
+        .expect_error(404);
+    let out = cli(
+        &s.db.url,
+        &s.public_url,
+        &["schema", "list", "--tenant", &a.id, "--json"],
+    );
     let list: Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(list["schemas"][0]["active"], false);
     let out = cli_output(
@@ -145,7 +224,11 @@ fn schemas_cli(s: &Server, dir: &tempfile::TempDir) {
         &["schema", "remove", "--tenant", &a.id, "--id", URN],
     );
     assert_eq!(out.status.code(), Some(1));
-    let text = cli(&s.db.url, &s.public_url, &["schema", "list", "--tenant", &a.id]);
+    let text = cli(
+        &s.db.url,
+        &s.public_url,
+        &["schema", "list", "--tenant", &a.id],
+    );
     assert!(text.contains("removed"), "{text}");
 }
 

@@ -75,7 +75,16 @@ fn populate(s: &Server, t: &crate::harness::Tenant, prefix: &str) {
     cli(
         &s.db.url,
         &s.public_url,
-        &["schema", "put", "--tenant", &t.id, "--extends", "User", "--file", &doc],
+        &[
+            "schema",
+            "put",
+            "--tenant",
+            &t.id,
+            "--extends",
+            "User",
+            "--file",
+            &doc,
+        ],
     );
     cli(
         &s.db.url,

@@ -35,8 +35,18 @@ type TenantRow = (
 );
 
 fn tenant_from_row(row: TenantRow) -> Tenant {
-    let (id, name, created, token_id, generated, last_used, hash, paused_at, profile, schema_version) =
-        row;
+    let (
+        id,
+        name,
+        created,
+        token_id,
+        generated,
+        last_used,
+        hash,
+        paused_at,
+        profile,
+        schema_version,
+    ) = row;
     let token = match (token_id, generated) {
         (Some(id), Some(generated)) => Some(TokenRecord {
             id,

@@ -150,13 +150,19 @@ pub fn tenant_schemas_filter_on_extension_attributes(db: &TestDb) {
         names.sort();
         (page.total_results, names)
     };
-    assert_eq!(list(&format!("{URN}:badge eq 7"), true), (2, vec!["b".into(), "c".into()]));
+    assert_eq!(
+        list(&format!("{URN}:badge eq 7"), true),
+        (2, vec!["b".into(), "c".into()])
+    );
     assert_eq!(list("badge gt 3", true).0, 2);
     assert_eq!(
         list(&format!("{URN}:badge eq 7 and userName eq \"b\""), true),
         (1, vec!["b".into()])
     );
-    assert_eq!(list(&format!("{URN}:badge lt 7 or userName eq \"c\""), true).0, 2);
+    assert_eq!(
+        list(&format!("{URN}:badge lt 7 or userName eq \"c\""), true).0,
+        2
+    );
     // Against the static type the attribute is unknown: nothing matches.
     assert_eq!(list(&format!("{URN}:badge eq 7"), false).0, 0);
 }
