@@ -49,7 +49,18 @@ impl Authenticated {
     /// The store actor for the change this request makes: its token, its transaction id,
     /// and whether an update is a PATCH or a PUT (`prov:patch` or `prov:put` events).
     pub fn actor(&self, method: UpdateMethod) -> scim_store::Actor {
+        self.actor_in(method, scim_core::schema::registry::Registry::STATIC)
+    }
+
+    /// [`Authenticated::actor`] for a tenant with its own resource types (what its events
+    /// may carry).
+    pub fn actor_in(
+        &self,
+        method: UpdateMethod,
+        schemas: scim_core::schema::registry::Registry,
+    ) -> scim_store::Actor {
         scim_store::Actor {
+            schemas,
             token_id: Some(self.token_id.clone()),
             txn: Some(self.txn.clone()),
             method,

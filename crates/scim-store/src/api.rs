@@ -150,6 +150,10 @@ pub struct Actor {
     pub txn: Option<String>,
     /// Whether [`Session::update`] is a PUT or a PATCH (`prov:put` or `prov:patch` events).
     pub method: scim_core::events::UpdateMethod,
+    /// The tenant's resource types: an event's `data` is the resource as a GET returns it
+    /// by default under them (no `returned: never` values of its extensions, nothing of its
+    /// removed ones). The static types by default.
+    pub schemas: scim_core::schema::registry::Registry,
 }
 
 /// A position in the default order `(meta.created, id)`: the last resource of a page, after

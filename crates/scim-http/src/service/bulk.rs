@@ -209,7 +209,7 @@ impl<'a> Runner<'a> {
             return;
         }
         let (idx, batch): (Vec<usize>, Vec<Attributes>) = pending.into_iter().unzip();
-        let actor = self.auth.actor(UpdateMethod::Put);
+        let actor = self.auth.actor_in(UpdateMethod::Put, self.cx.registry);
         let allowance = self.allowance();
         match self
             .s

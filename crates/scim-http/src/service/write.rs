@@ -46,7 +46,12 @@ pub async fn create(
         } else {
             parse_resource_in(rt, &body)?
         };
-        let created = s.create(&a.actor(UpdateMethod::Put), &a.tenant_id, kind, attributes)?;
+        let created = s.create(
+            &a.actor_in(UpdateMethod::Put, cx.registry),
+            &a.tenant_id,
+            kind,
+            attributes,
+        )?;
         Ok(render(&base, created, &projection, &cx.registry))
     })
     .await
@@ -72,7 +77,7 @@ pub(crate) fn update_on(
     let relations = kind == ResourceKind::Group || wants_relations(kind, projection);
     let r = s
         .update(
-            &auth.actor(method),
+            &auth.actor_in(method, *registry),
             &auth.tenant_id,
             kind,
             id,
@@ -255,7 +260,10 @@ pub(crate) fn patch_on(
     };
     // The member delta and the remaining operations are one PATCH: `prov:patch` for the
     // group's own attributes, feed events for the members.
-    let (actor, tenant) = (auth.actor(UpdateMethod::Patch), &auth.tenant_id);
+    let (actor, tenant) = (
+        auth.actor_in(UpdateMethod::Patch, cx.registry),
+        &auth.tenant_id,
+    );
     let not_found = |e| store_error_for(kind, id, e);
     let group = s
         .change_members(&actor, tenant, id, &delta, &mut |current| {

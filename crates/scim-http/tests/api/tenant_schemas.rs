@@ -487,3 +487,38 @@ async fn only_a_changed_version_reads_the_schemas() {
     app.call("GET", "/Schemas", None).await.expect(200);
     assert_eq!(calls(), vec!["tenant"], "then cached");
 }
+
+#[actix_web::test]
+async fn events_carry_what_a_get_returns() {
+    for backend in backends() {
+        let app = TestApp::on(backend, Limits::default());
+        put(&app, &app.tenant, &user_doc(), ResourceKind::User, false);
+        let v = app
+            .call(
+                "POST",
+                "/Users",
+                Some(&user(
+                    "ev",
+                    json!({"badge": 1, "costCode": "A", "secret": "s3cret"}),
+                )),
+            )
+            .await
+            .expect(201);
+        let path = format!("/Users/{}", v["id"].as_str().unwrap());
+        let patch = json!({"schemas": [PATCH_URN], "Operations": [
+            {"op": "replace", "path": format!("{URN}:secret"), "value": "n3w"}]});
+        app.call("PATCH", &path, Some(&patch)).await.expect(200);
+        let events = app
+            .state
+            .store
+            .list_events(&app.tenant, 0, 100, None)
+            .unwrap();
+        assert!(events.len() >= 2);
+        for e in &events {
+            let text = serde_json::to_string(&e.event.event.data).unwrap();
+            assert!(!text.contains("s3cret") && !text.contains("n3w"), "{text}");
+        }
+        let created = events[0].event.event.data.as_ref().unwrap();
+        assert_eq!(created[URN], json!({"badge": 1, "costCode": "A"}));
+    }
+}

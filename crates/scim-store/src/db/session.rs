@@ -78,6 +78,7 @@ impl<'a> DieselSession<'a> {
             txn: actor.txn.as_deref(),
             method: actor.method,
             appended: &appended,
+            schemas: actor.schemas,
         };
         let retry = matches!(*self.conn, AnyConnection::Postgresql(_));
         let conn = &mut self.conn;
