@@ -2,6 +2,9 @@
 //! interning, and resolution, validation, PATCH, PUT, projection and filtering with a
 //! tenant's own resource type.
 
+// Shared helpers of the tests below: failing loudly is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use scim_core::filter::CompiledFilter;
 use scim_core::patch::{PatchRequest, apply_patch_in};
 use scim_core::projection::Projection;
