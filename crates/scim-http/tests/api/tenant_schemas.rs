@@ -522,3 +522,51 @@ async fn events_carry_what_a_get_returns() {
         assert_eq!(created[URN], json!({"badge": 1, "costCode": "A"}));
     }
 }
+
+#[actix_web::test]
+async fn a_strict_tenant_knows_its_own_extension() {
+    let app = TestApp::new().await;
+    put(&app, &app.tenant, &user_doc(), ResourceKind::User, false);
+    app.state
+        .store
+        .set_profile(&app.tenant, scim_core::Profile::Strict)
+        .unwrap();
+    // Listed in `schemas` and defined: accepted.
+    app.call(
+        "POST",
+        "/Users",
+        Some(&user("s1", json!({"costCode": "A", "badge": 2}))),
+    )
+    .await
+    .expect(201);
+    // Not listed in `schemas`: the strict profile refuses it, as for the enterprise extension.
+    let unlisted = json!({"schemas": [USER_URN], "userName": "s2", URN: {"costCode": "A"}});
+    let e = app
+        .call("POST", "/Users", Some(&unlisted))
+        .await
+        .expect_error(400);
+    assert_eq!(e["scimType"], "invalidSyntax", "{e}");
+    // Filters on its attributes are known to the strict check.
+    let q = format!(
+        "/Users?filter={}",
+        urlencoding(&format!("{URN}:badge eq 2"))
+    );
+    assert_eq!(
+        app.call("GET", &q, None).await.expect(200)["totalResults"],
+        1
+    );
+    let q = format!("/Users?filter={}", urlencoding(&format!("{URN}:nope eq 2")));
+    let e = app.call("GET", &q, None).await.expect_error(400);
+    assert_eq!(e["scimType"], "invalidFilter", "{e}");
+    // Removed: its URN is unknown again.
+    remove_schema(app.state.store.as_ref(), &app.tenant, URN).unwrap();
+    let e = app
+        .call(
+            "POST",
+            "/Users",
+            Some(&user("s3", json!({"costCode": "A"}))),
+        )
+        .await
+        .expect_error(400);
+    assert_eq!(e["scimType"], "invalidSyntax", "{e}");
+}
