@@ -20,6 +20,7 @@ pub mod path;
 pub mod profile;
 pub mod projection;
 pub mod replace;
+pub mod required;
 pub mod resource;
 pub mod schema;
 pub mod version;
