@@ -94,4 +94,3 @@ pub fn check_closed_value(def: &AttributeDef, value: &Value, path: &str) -> Scim
     }
     Ok(())
 }
-
