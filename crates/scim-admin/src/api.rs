@@ -71,6 +71,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/organizations/{org}/groups", web::get().to(groups))
             .route("/organizations/{org}/groups/{id}", web::get().to(group))
             .route("/organizations/{org}/log", web::get().to(log))
+            .route("/organizations/{org}/schemas", web::get().to(list_schemas))
+            .route("/organizations/{org}/schemas", web::put().to(put_schema))
+            .route(
+                "/organizations/{org}/schemas/{urn}",
+                web::get().to(get_schema),
+            )
+            .route(
+                "/organizations/{org}/schemas/{urn}",
+                web::put().to(put_schema),
+            )
+            .route(
+                "/organizations/{org}/schemas/{urn}",
+                web::delete().to(delete_schema),
+            )
             .configure(crate::webhooks::api::routes)
             .default_service(web::to(not_found)),
     );
@@ -305,6 +319,107 @@ async fn user(req: HttpRequest, state: Data) -> ApiResult {
 
 async fn group(req: HttpRequest, state: Data) -> ApiResult {
     resource(req, state, ResourceKind::Group).await
+}
+
+/// `GET /organizations/{id}/schemas`: `{"schemas": [...]}` as `scim-server schema list
+/// --json` shows them (removed ones with `"active": false`).
+async fn list_schemas(req: HttpRequest, state: Data) -> ApiResult {
+    let w = who(&state, &req).await?;
+    let id = org_id(&req);
+    let rows = state.run(move |s| service::schemas(s, &w, &id)).await?;
+    let items: Vec<Value> = rows
+        .iter()
+        .map(scim_http::tenant_schemas::schema_json)
+        .collect();
+    Ok(ok(StatusCode::OK, &json!({"schemas": items})))
+}
+
+/// `GET /organizations/{id}/schemas/{urn}` (letter case ignored).
+async fn get_schema(req: HttpRequest, state: Data) -> ApiResult {
+    let w = who(&state, &req).await?;
+    let id = org_id(&req);
+    let urn = req.match_info().get("urn").unwrap_or_default().to_string();
+    let rows = state.run(move |s| service::schemas(s, &w, &id)).await?;
+    let row = rows
+        .iter()
+        .find(|r| r.id.eq_ignore_ascii_case(&urn))
+        .ok_or(AdminError::NotFound)?;
+    Ok(ok(
+        StatusCode::OK,
+        &scim_http::tenant_schemas::schema_json(row),
+    ))
+}
+
+/// `PUT /organizations/{id}/schemas[/{urn}]` with `{"extends": "User"|"Group",
+/// "document": {…schema…}, "required": false, "force": false}`: creates or replaces; the
+/// URN of the path, when given, must be the document's `id`. 200 with the stored schema.
+async fn put_schema(req: HttpRequest, state: Data, body: web::Bytes) -> ApiResult {
+    let w = who(&state, &req).await?;
+    let id = org_id(&req);
+    let parsed: Value = serde_json::from_slice(&body)
+        .map_err(|_| AdminError::BadRequest("The body must be a JSON object.".into()))?;
+    let extends = match parsed.get("extends").and_then(Value::as_str) {
+        Some(k) if k.eq_ignore_ascii_case("user") => ResourceKind::User,
+        Some(k) if k.eq_ignore_ascii_case("group") => ResourceKind::Group,
+        _ => {
+            return Err(
+                AdminError::BadRequest("'extends' must be \"User\" or \"Group\".".into()).into(),
+            );
+        }
+    };
+    let flag = |key: &str| -> Result<bool, AdminError> {
+        match parsed.get(key) {
+            None | Some(Value::Null) => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(_) => Err(AdminError::BadRequest(format!(
+                "'{key}' must be true or false."
+            ))),
+        }
+    };
+    let options = scim_http::tenant_schemas::SchemaPut {
+        extends,
+        required: flag("required")?,
+        force: flag("force")?,
+    };
+    let document = match parsed.get("document") {
+        Some(d @ Value::Object(_)) => d,
+        _ => {
+            return Err(AdminError::BadRequest(
+                "'document' (the schema document, a JSON object) is required.".into(),
+            )
+            .into());
+        }
+    };
+    if let Some(urn) = req.match_info().get("urn")
+        && !document
+            .get("id")
+            .and_then(Value::as_str)
+            .is_some_and(|d| d.eq_ignore_ascii_case(urn))
+    {
+        return Err(AdminError::BadRequest(
+            "The URN in the path must be the document's 'id'.".into(),
+        )
+        .into());
+    }
+    let text = document.to_string();
+    let row = state
+        .run(move |s| service::put_schema(s, &w, &id, &text, &options))
+        .await?;
+    Ok(ok(
+        StatusCode::OK,
+        &scim_http::tenant_schemas::schema_json(&row),
+    ))
+}
+
+/// `DELETE /organizations/{id}/schemas/{urn}`: 204; stored values are withheld.
+async fn delete_schema(req: HttpRequest, state: Data) -> ApiResult {
+    let w = who(&state, &req).await?;
+    let id = org_id(&req);
+    let urn = req.match_info().get("urn").unwrap_or_default().to_string();
+    state
+        .run(move |s| service::remove_schema(s, &w, &id, &urn))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 async fn log(req: HttpRequest, state: Data) -> ApiResult {

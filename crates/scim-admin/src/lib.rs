@@ -20,6 +20,7 @@ mod activity;
 pub mod api;
 pub mod error;
 pub mod pages;
+mod schemas;
 pub mod service;
 pub mod session;
 mod settings;

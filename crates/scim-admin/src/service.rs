@@ -134,6 +134,55 @@ pub fn set_profile(
     Ok(t)
 }
 
+/// The organization's extension schemas, active and removed (docs/schemas.md).
+pub fn schemas(
+    state: &AdminState,
+    who: &Principal,
+    tenant_id: &str,
+) -> Result<Vec<scim_store::TenantSchema>, AdminError> {
+    let tenant = organization(state, who, tenant_id)?;
+    Ok(state.store().list_tenant_schemas(&tenant.id)?)
+}
+
+fn schema_error(e: scim_http::tenant_schemas::SchemaError) -> AdminError {
+    use scim_http::tenant_schemas::SchemaError;
+    match e {
+        SchemaError::Invalid(e) => AdminError::BadRequest(e.detail().to_string()),
+        SchemaError::NotFound => AdminError::NotFound,
+        SchemaError::Store(e) => e.into(),
+    }
+}
+
+/// Creates or replaces one of the organization's extension schemas from its document
+/// text (the same path as `scim-server schema put`); an incompatible change needs `force`.
+pub fn put_schema(
+    state: &AdminState,
+    who: &Principal,
+    tenant_id: &str,
+    document: &str,
+    options: &scim_http::tenant_schemas::SchemaPut,
+) -> Result<scim_store::TenantSchema, AdminError> {
+    let tenant = organization(state, who, tenant_id)?;
+    let row = scim_http::tenant_schemas::put_schema(state.store(), &tenant.id, document, options)
+        .map_err(schema_error)?;
+    tracing::info!(tenant_id = %tenant.id, admin = %who.account.id, schema = %row.id, "admin console: extension schema put");
+    Ok(row)
+}
+
+/// Removes one of the organization's extension schemas (its stored values are withheld).
+pub fn remove_schema(
+    state: &AdminState,
+    who: &Principal,
+    tenant_id: &str,
+    urn: &str,
+) -> Result<(), AdminError> {
+    let tenant = organization(state, who, tenant_id)?;
+    scim_http::tenant_schemas::remove_schema(state.store(), &tenant.id, urn)
+        .map_err(schema_error)?;
+    tracing::info!(tenant_id = %tenant.id, admin = %who.account.id, schema = %urn, "admin console: extension schema removed");
+    Ok(())
+}
+
 /// The filter for the Users search box: a SCIM filter when the text is one, otherwise
 /// the text searched in `userName`, `displayName` and `emails.value`.
 pub fn user_search_filter(text: &str) -> Result<Option<Filter>, AdminError> {

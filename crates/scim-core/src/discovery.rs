@@ -2,6 +2,7 @@
 //! `/ResourceTypes` and `/Schemas`, generated from the definitions in [`crate::schema`] so
 //! that what the server advertises is exactly what it enforces.
 
+use crate::schema::registry::Registry;
 use crate::schema::{AttributeDef, AttributeType, RESOURCE_TYPES, ResourceType, SCHEMAS, Schema};
 use serde_json::{Map, Value, json};
 
@@ -131,6 +132,38 @@ pub fn resource_type(base_url: &str, id: &str) -> Option<Value> {
         .iter()
         .find(|rt| rt.name.eq_ignore_ascii_case(id))
         .map(|rt| resource_type_json(rt, base_url))
+}
+
+/// `/ResourceTypes` of one organization: its extensions appear in `schemaExtensions`.
+pub fn tenant_resource_types(registry: &Registry, base_url: &str) -> Vec<Value> {
+    registry
+        .resource_types()
+        .iter()
+        .map(|rt| resource_type_json(rt, base_url))
+        .collect()
+}
+
+/// `/ResourceTypes/{id}` of one organization.
+pub fn tenant_resource_type(registry: &Registry, base_url: &str, id: &str) -> Option<Value> {
+    registry
+        .resource_types()
+        .iter()
+        .find(|rt| rt.name.eq_ignore_ascii_case(id))
+        .map(|rt| resource_type_json(rt, base_url))
+}
+
+/// `/Schemas` of one organization: the static schemas, then its own extensions.
+pub fn tenant_schemas(registry: &Registry, base_url: &str) -> Vec<Value> {
+    registry
+        .schemas()
+        .iter()
+        .map(|s| schema_json(s, base_url))
+        .collect()
+}
+
+/// `/Schemas/{urn}` of one organization (letter case ignored).
+pub fn tenant_schema(registry: &Registry, base_url: &str, id: &str) -> Option<Value> {
+    registry.schema(id).map(|s| schema_json(s, base_url))
 }
 
 /// The JSON of one attribute definition, with every characteristic.

@@ -20,12 +20,13 @@ pub mod path;
 pub mod profile;
 pub mod projection;
 pub mod replace;
+pub mod required;
 pub mod resource;
 pub mod schema;
 pub mod version;
 
 pub use error::{ScimError, ScimResult, ScimType};
-pub use patch::{PatchOutcome, PatchRequest, apply_patch, apply_patch_with};
+pub use patch::{PatchOutcome, PatchRequest, apply_patch, apply_patch_in, apply_patch_with};
 pub use profile::Profile;
 pub use replace::replace_resource;
 pub use schema::ResourceKind;

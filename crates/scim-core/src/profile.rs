@@ -134,10 +134,19 @@ fn get_ci<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
 /// assert_eq!(e.scim_type().map(|t| t.as_str()), Some("invalidSyntax"));
 /// ```
 pub fn check_resource_body(profile: Profile, kind: ResourceKind, body: &Value) -> ScimResult<()> {
+    check_resource_body_in(profile, kind.resource_type(), body)
+}
+
+/// [`check_resource_body`] against a tenant's resource type (its own extensions count as
+/// known; its withheld ones do not).
+pub fn check_resource_body_in(
+    profile: Profile,
+    rt: &'static ResourceType,
+    body: &Value,
+) -> ScimResult<()> {
     if !profile.is_strict() {
         return Ok(());
     }
-    let rt = kind.resource_type();
     let Value::Object(body) = body else {
         return Err(ScimError::invalid_syntax(format!(
             "a {} must be a JSON object",
@@ -296,13 +305,22 @@ pub fn check_patch(
     request: &PatchRequest,
     schemas_listed: bool,
 ) -> ScimResult<()> {
+    check_patch_in(profile, kind.resource_type(), request, schemas_listed)
+}
+
+/// [`check_patch`] against a tenant's resource type.
+pub fn check_patch_in(
+    profile: Profile,
+    rt: &'static ResourceType,
+    request: &PatchRequest,
+    schemas_listed: bool,
+) -> ScimResult<()> {
     if !profile.is_strict() {
         return Ok(());
     }
     if !schemas_listed {
         return Err(unknown("the PATCH request has no 'schemas'"));
     }
-    let rt = kind.resource_type();
     for (i, op) in request.operations.iter().enumerate() {
         check_operation(rt, op).map_err(|e| e.with_context(format!("Operations[{i}]")))?;
     }
@@ -413,6 +431,16 @@ fn walk(filter: &Filter, f: &mut impl FnMut(&AttrPath)) {
 /// defined by a schema of one of `kinds` (the resource type of the endpoint, or every type
 /// for a root `/.search`), else 400 `invalidFilter`.
 pub fn check_filter(profile: Profile, kinds: &[ResourceKind], filter: &Filter) -> ScimResult<()> {
+    let types: Vec<&'static ResourceType> = kinds.iter().map(|k| k.resource_type()).collect();
+    check_filter_in(profile, &types, filter)
+}
+
+/// [`check_filter`] against a tenant's resource types.
+pub fn check_filter_in(
+    profile: Profile,
+    types: &[&'static ResourceType],
+    filter: &Filter,
+) -> ScimResult<()> {
     if !profile.is_strict() {
         return Ok(());
     }
@@ -421,9 +449,8 @@ pub fn check_filter(profile: Profile, kinds: &[ResourceKind], filter: &Filter) -
         if bad.is_some() {
             return;
         }
-        let known = kinds.iter().any(|k| {
-            k.resource_type()
-                .resolve(p.urn.as_deref(), &p.name)
+        let known = types.iter().any(|rt| {
+            rt.resolve(p.urn.as_deref(), &p.name)
                 .is_some_and(|r| match &p.sub_attr {
                     None => true,
                     Some(sub) => r.def.sub_attribute(sub).is_some(),

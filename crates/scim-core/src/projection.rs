@@ -86,6 +86,9 @@ impl Projection {
         } else {
             self.apply_general(rt, doc);
         }
+        if !rt.withheld.is_empty() {
+            withhold(rt, doc);
+        }
     }
 
     /// The projection of any `attributes`/`excludedAttributes`; for the default one it
@@ -138,6 +141,17 @@ impl Projection {
                 .iter()
                 .any(|p| path_touches(rt, p, &whole) && is_whole_schema(p, urn))
         {
+            // The whole extension asked for: its attributes returned by default, not those
+            // never returned or returned only when named (nor, in a closed extension,
+            // those it no longer defines).
+            let schema = rt.extension(urn);
+            if let (Some(schema), Some(Value::Object(ext))) = (schema, map.get_mut(urn)) {
+                ext.retain(|k, _| match schema.attribute(k) {
+                    Some(def) => matches!(def.returned, Returned::Default | Returned::Always),
+                    None => !schema.closed,
+                });
+                return !ext.is_empty();
+            }
             return true;
         }
         if self.excluded.iter().any(|p| is_whole_schema(p, urn)) {
@@ -147,6 +161,7 @@ impl Projection {
             return self.attributes.is_empty();
         };
         let schema = rt.extension(urn);
+        let closed = schema.is_some_and(|s| s.closed);
         let keys: Vec<String> = ext.keys().cloned().collect();
         let mut dropped = Vec::new();
         for key in keys {
@@ -163,7 +178,8 @@ impl Projection {
                         false
                     }
                 }
-                None => self.attributes.is_empty(),
+                // Values of attributes a closed extension no longer defines are withheld.
+                None => self.attributes.is_empty() && !closed,
             };
             if !keep {
                 dropped.push(key);
@@ -244,9 +260,11 @@ fn apply_default(rt: &ResourceType, doc: &mut Value) {
                 return true;
             };
             let schema = rt.extension(key);
+            let closed = schema.is_some_and(|s| s.closed);
             ext.retain(|k, v| match schema.and_then(|s| s.attribute(k)) {
                 Some(def) => keep_default(def, v),
-                None => true,
+                // Values of attributes a closed extension no longer defines are withheld.
+                None => !closed,
             });
             return !ext.is_empty();
         }
@@ -256,6 +274,22 @@ fn apply_default(rt: &ResourceType, doc: &mut Value) {
             None => true,
         }
     });
+}
+
+/// Drops the objects of withheld (removed) extensions, URN-qualified keys under them, and
+/// their URNs from `schemas`: their stored values are kept but never returned.
+fn withhold(rt: &ResourceType, doc: &mut Value) {
+    let Value::Object(map) = doc else {
+        return;
+    };
+    map.retain(|key, _| {
+        !(crate::resource::is_urn(key)
+            && (rt.is_withheld(key)
+                || crate::resource::split_urn(key).is_some_and(|(u, _)| rt.is_withheld(u))))
+    });
+    if let Some(Value::Array(schemas)) = map.get_mut("schemas") {
+        schemas.retain(|s| !s.as_str().is_some_and(|s| rt.is_withheld(s)));
+    }
 }
 
 /// Whether an attribute stays in the default projection; narrows its values when some

@@ -13,8 +13,8 @@
 //!   loaded them) are carried over unchanged: they are derived, not replaced.
 
 use crate::error::{ScimError, ScimResult};
-use crate::resource::{Attributes, parse_resource};
-use crate::schema::{AttributeDef, Mutability, ResourceKind};
+use crate::resource::{Attributes, parse_resource_in};
+use crate::schema::{AttributeDef, Mutability, ResourceKind, ResourceType};
 use serde_json::Value;
 
 /// Replaces a resource's attributes with a PUT body and returns the new attributes.
@@ -41,8 +41,19 @@ pub fn replace_resource(
     existing: &Attributes,
     body: &Value,
 ) -> ScimResult<Attributes> {
-    let rt = kind.resource_type();
-    let mut new = parse_resource(kind, body)?;
+    replace_resource_in(kind.resource_type(), existing, body)
+}
+
+/// [`replace_resource`] against a tenant's resource type. Values the client cannot see
+/// are kept, not cleared: those under a withheld (removed) extension, and those of
+/// attributes a closed extension no longer defines.
+pub fn replace_resource_in(
+    rt: &'static ResourceType,
+    existing: &Attributes,
+    body: &Value,
+) -> ScimResult<Attributes> {
+    let mut new = parse_resource_in(rt, body)?;
+    keep_hidden(rt, existing, &mut new);
     let scopes = std::iter::once((None, rt.schema.attributes)).chain(
         rt.extensions
             .iter()
@@ -54,6 +65,38 @@ pub fn replace_resource(
         }
     }
     Ok(new)
+}
+
+/// Carries over what [`crate::projection`] withholds from every response, so a PUT (which
+/// cannot have seen it) does not erase it.
+fn keep_hidden(rt: &ResourceType, existing: &Attributes, new: &mut Attributes) {
+    if !rt.withheld.is_empty() {
+        for (key, value) in existing {
+            if rt.is_withheld(key) {
+                new.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    for ext in rt.extensions.iter().filter(|e| e.schema.closed) {
+        let Some(Value::Object(old)) = existing.get(ext.schema.id) else {
+            continue;
+        };
+        let hidden: Vec<(&String, &Value)> = old
+            .iter()
+            .filter(|(k, _)| ext.schema.attribute(k).is_none())
+            .collect();
+        if hidden.is_empty() {
+            continue;
+        }
+        let slot = new
+            .entry(ext.schema.id.to_string())
+            .or_insert_with(|| Value::Object(serde_json::Map::new()));
+        if let Value::Object(m) = slot {
+            for (k, v) in hidden {
+                m.insert(k.clone(), v.clone());
+            }
+        }
+    }
 }
 
 fn carry_over(

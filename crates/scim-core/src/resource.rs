@@ -260,7 +260,15 @@ pub fn split_urn(key: &str) -> Option<(&str, &str)> {
 /// );
 /// ```
 pub fn parse_resource(kind: ResourceKind, body: &Value) -> ScimResult<Attributes> {
-    let rt = kind.resource_type();
+    parse_resource_in(kind.resource_type(), body)
+}
+
+/// [`parse_resource`] against a tenant's resource type
+/// ([`crate::schema::registry::Registry::resource_type`]): its own extensions are
+/// validated like the core attributes, and values under its withheld (removed) extensions
+/// are ignored.
+pub fn parse_resource_in(rt: &'static ResourceType, body: &Value) -> ScimResult<Attributes> {
+    let kind = rt.kind;
     let Value::Object(input) = body else {
         return Err(ScimError::invalid_syntax(format!(
             "a {} must be a JSON object",
@@ -279,27 +287,7 @@ pub fn parse_resource(kind: ResourceKind, body: &Value) -> ScimResult<Attributes
     Ok(out)
 }
 
-/// Checks that every required, client-writable attribute of the core schema is present.
-pub fn check_required(rt: &ResourceType, attrs: &Attributes) -> ScimResult<()> {
-    for def in rt.schema.attributes {
-        if !def.required || def.mutability == Mutability::ReadOnly {
-            continue;
-        }
-        let present = match attrs.get(def.name) {
-            None | Some(Value::Null) => false,
-            Some(Value::String(s)) => !s.trim().is_empty(),
-            Some(Value::Array(a)) => !a.is_empty(),
-            Some(_) => true,
-        };
-        if !present {
-            return Err(ScimError::invalid_value(format!(
-                "the required attribute '{}' is missing or empty",
-                def.name
-            )));
-        }
-    }
-    Ok(())
-}
+pub use crate::required::{check_closed_value, check_required};
 
 /// Merges the attributes of `input` into `out` in canonical form. `urn` is the schema the
 /// keys belong to when `input` is an extension object.
@@ -323,13 +311,19 @@ fn merge_object(
         }
         let Some(resolved) = rt.resolve(urn, key) else {
             if let Some(urn) = urn {
+                if rt.extension(urn).is_some_and(|s| s.closed) {
+                    // The organization's own extension accepts only what it defines.
+                    return Err(ScimError::invalid_value(format!(
+                        "'{key}' is not an attribute of the extension '{urn}'"
+                    )));
+                }
                 // Unknown attribute of a known extension: kept as sent.
                 extension_object(out, urn)?.insert(key.clone(), value.clone());
             }
             // Unknown core attributes are ignored (RFC 7644 §3.3 lets servers do so).
             continue;
         };
-        set_attribute(out, resolved.extension, resolved.def, value)?;
+        set_attribute(rt, out, resolved.extension, resolved.def, value)?;
     }
     Ok(())
 }
@@ -357,12 +351,27 @@ fn merge_urn_key(
         };
         return merge_object(rt, Some(ext.id), inner, out);
     }
+    if rt.is_withheld(key) {
+        // A removed organization extension: no longer accepted (its stored values are
+        // kept by PUT and PATCH, see `replace`).
+        return Ok(());
+    }
     // A URN-qualified attribute (`urn:...:User:department`)?
-    if let Some((schema_urn, attr)) = split_urn(key)
-        && !attr.contains('.')
-        && let Some(resolved) = rt.resolve(Some(schema_urn), attr)
-    {
-        return set_attribute(out, resolved.extension, resolved.def, value);
+    if let Some((schema_urn, attr)) = split_urn(key) {
+        if rt.is_withheld(schema_urn) {
+            return Ok(());
+        }
+        if !attr.contains('.')
+            && let Some(resolved) = rt.resolve(Some(schema_urn), attr)
+        {
+            return set_attribute(rt, out, resolved.extension, resolved.def, value);
+        }
+        if let Some(ext) = rt.extension(schema_urn).filter(|s| s.closed) {
+            return Err(ScimError::invalid_value(format!(
+                "'{attr}' is not an attribute of the extension '{}'",
+                ext.id
+            )));
+        }
     }
     // An unknown extension: kept as sent.
     out.insert(key.to_string(), value.clone());
@@ -382,6 +391,7 @@ fn extension_object<'a>(out: &'a mut Attributes, urn: &str) -> ScimResult<&'a mu
 }
 
 fn set_attribute(
+    rt: &ResourceType,
     out: &mut Attributes,
     extension: Option<&str>,
     def: &'static AttributeDef,
@@ -391,6 +401,11 @@ fn set_attribute(
         // readOnly values in a request body are ignored (RFC 7644 §3.3, §3.5.1); writeOnly
         // ones (password) are accepted and discarded: this server never stores them.
         return Ok(());
+    }
+    if let Some(urn) = extension
+        && rt.extension(urn).is_some_and(|s| s.closed)
+    {
+        check_closed_value(def, value, &format!("{urn}:{}", def.name))?;
     }
     let normalized = normalize_value(def, value.clone(), def.name)?;
     if normalized.is_null() {

@@ -18,13 +18,14 @@
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::tenant_schemas::{SchemaCache, Tenancy};
 use crate::tokens::{TokenDigest, is_legacy_jwt_shaped, is_token_shaped};
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest};
 use chrono::Utc;
+use scim_core::ScimError;
 use scim_core::events::UpdateMethod;
-use scim_core::{Profile, ScimError};
 use scim_store::{Access, Session, StoreError};
 use std::future::{Ready, ready};
 
@@ -48,7 +49,18 @@ impl Authenticated {
     /// The store actor for the change this request makes: its token, its transaction id,
     /// and whether an update is a PATCH or a PUT (`prov:patch` or `prov:put` events).
     pub fn actor(&self, method: UpdateMethod) -> scim_store::Actor {
+        self.actor_in(method, scim_core::schema::registry::Registry::STATIC)
+    }
+
+    /// [`Authenticated::actor`] for a tenant with its own resource types (what its events
+    /// may carry).
+    pub fn actor_in(
+        &self,
+        method: UpdateMethod,
+        schemas: scim_core::schema::registry::Registry,
+    ) -> scim_store::Actor {
         scim_store::Actor {
+            schemas,
             token_id: Some(self.token_id.clone()),
             txn: Some(self.txn.clone()),
             method,
@@ -60,8 +72,10 @@ impl Authenticated {
     /// UPDATE on every request would take SQLite's single write lock each time), then
     /// refuses a paused tenant with 403. Returns the tenant's conformance profile, read
     /// from the same row (no extra query, no cache: a change applies to the next request
-    /// on every replica).
-    pub fn check(&self, s: &mut dyn Session) -> Result<Profile, ApiError> {
+    /// on every replica), and its resource types: the static ones when its
+    /// `schema_version` is 0, else from `schemas` by that version (read on `s` only on a
+    /// miss, so a put or remove applies to the next request on every replica too).
+    pub fn check(&self, s: &mut dyn Session, schemas: &SchemaCache) -> Result<Tenancy, ApiError> {
         let tenant = match s.tenant(&self.tenant_id) {
             Ok(t) => t,
             Err(StoreError::NotFound) => {
@@ -86,7 +100,11 @@ impl Authenticated {
         if tenant.paused_at.is_some() {
             return Err(ApiError::Paused);
         }
-        Ok(tenant.profile)
+        let registry = schemas.registry(s, &self.tenant_id, tenant.schema_version)?;
+        Ok(Tenancy {
+            profile: tenant.profile,
+            registry,
+        })
     }
 }
 
@@ -131,10 +149,10 @@ pub async fn authenticate(
     header: Option<&str>,
 ) -> Result<Authenticated, ApiError> {
     let auth = verify(tenant_id, header)?;
-    let (checked, limiter) = (auth.clone(), state.limiter.clone());
+    let (checked, limiter, schemas) = (auth.clone(), state.limiter.clone(), state.schemas.clone());
     state
         .session(Access::Read, move |s| {
-            let _profile = checked.check(s)?;
+            let _tenancy = checked.check(s, &schemas)?;
             limiter.admit(&checked.tenant_id)
         })
         .await?;

@@ -19,6 +19,7 @@ pub mod routes;
 pub mod service;
 pub mod state;
 pub mod telemetry;
+pub mod tenant_schemas;
 pub mod tokens;
 
 pub use cursor::CursorKey;

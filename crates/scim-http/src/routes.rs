@@ -7,13 +7,14 @@ use crate::request::{json_body, json_body_limited, query_pairs};
 use crate::response::{resource_response, scim_json, scim_text};
 use crate::service::{self, list_limits, projection_from_pairs};
 use crate::state::AppState;
+use crate::tenant_schemas::Tenancy;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, Route, web};
+use scim_core::ScimError;
 use scim_core::discovery::{self, DiscoveryOptions};
 use scim_core::list::{ListQuery, list_response};
 use scim_core::schema::ResourceKind;
-use scim_core::{Profile, ScimError};
 use scim_store::Access;
 use serde_json::json;
 
@@ -256,19 +257,19 @@ async fn bulk(a: Authenticated, r: HttpRequest, p: web::Payload, s: Data) -> Res
 /// A discovery document from the state, the tenant's base URL, the `{id}` of the path and
 /// the tenant's profile (the ServiceProviderConfig says whether it is strict).
 type DiscoveryFn =
-    fn(&AppState, &str, Option<&str>, Profile) -> Result<serde_json::Value, ApiError>;
+    fn(&AppState, &str, Option<&str>, Tenancy) -> Result<serde_json::Value, ApiError>;
 
 fn discovery_resource(path: &str, f: DiscoveryFn) -> actix_web::Resource {
     web::resource(path)
         .route(web::get().to(
             move |a: Authenticated, r: HttpRequest, s: Data| async move {
                 // The documents come from no store, but the token must still be current.
-                let (checked, limiter) = (a.clone(), s.limiter.clone());
-                let profile = s
+                let (checked, limiter, schemas) = (a.clone(), s.limiter.clone(), s.schemas.clone());
+                let tenancy = s
                     .session(Access::Read, move |session| {
-                        let profile = checked.check(session)?;
+                        let tenancy = checked.check(session, &schemas)?;
                         limiter.admit(&checked.tenant_id)?;
-                        Ok(profile)
+                        Ok(tenancy)
                     })
                     .await?;
                 // RFC 7644 §4: "If a "filter" is provided, the service provider SHOULD respond
@@ -283,7 +284,7 @@ fn discovery_resource(path: &str, f: DiscoveryFn) -> actix_web::Resource {
                     .into());
                 }
                 let base = s.tenant_url(&a.tenant_id);
-                let body = f(&s, &base, r.match_info().get("id"), profile)?;
+                let body = f(&s, &base, r.match_info().get("id"), tenancy)?;
                 Ok::<_, ApiError>(scim_json(StatusCode::OK, &body))
             },
         ))
@@ -294,7 +295,7 @@ fn service_provider_config(
     s: &AppState,
     base: &str,
     _: Option<&str>,
-    profile: Profile,
+    tenancy: Tenancy,
 ) -> Result<serde_json::Value, ApiError> {
     Ok(discovery::service_provider_config(&DiscoveryOptions {
         base_url: base.to_string(),
@@ -303,7 +304,7 @@ fn service_provider_config(
         cursor_timeout_secs: s.limits.cursor_timeout.as_secs(),
         documentation_uri: None,
         bulk: s.limits.bulk,
-        profile,
+        profile: tenancy.profile,
     }))
 }
 
@@ -316,19 +317,19 @@ fn resource_types(
     _: &AppState,
     base: &str,
     _: Option<&str>,
-    _: Profile,
+    cx: Tenancy,
 ) -> Result<serde_json::Value, ApiError> {
-    Ok(all_of(discovery::resource_types(base)))
+    Ok(all_of(discovery::tenant_resource_types(&cx.registry, base)))
 }
 
 fn resource_type(
     _: &AppState,
     base: &str,
     id: Option<&str>,
-    _: Profile,
+    cx: Tenancy,
 ) -> Result<serde_json::Value, ApiError> {
     let id = id.unwrap_or_default();
-    discovery::resource_type(base, id)
+    discovery::tenant_resource_type(&cx.registry, base, id)
         .ok_or_else(|| ScimError::not_found(format!("ResourceType {id} not found")).into())
 }
 
@@ -336,19 +337,19 @@ fn schemas(
     _: &AppState,
     base: &str,
     _: Option<&str>,
-    _: Profile,
+    cx: Tenancy,
 ) -> Result<serde_json::Value, ApiError> {
-    Ok(all_of(discovery::schemas(base)))
+    Ok(all_of(discovery::tenant_schemas(&cx.registry, base)))
 }
 
 fn schema(
     _: &AppState,
     base: &str,
     id: Option<&str>,
-    _: Profile,
+    cx: Tenancy,
 ) -> Result<serde_json::Value, ApiError> {
     let id = id.unwrap_or_default();
-    discovery::schema(base, id)
+    discovery::tenant_schema(&cx.registry, base, id)
         .ok_or_else(|| ScimError::not_found(format!("Schema {id} not found")).into())
 }
 

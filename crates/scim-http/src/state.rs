@@ -97,6 +97,8 @@ pub struct AppState {
     pub limits: Limits,
     /// The per-tenant rate limit's buckets (from `limits.rate_limit`).
     pub limiter: TenantLimiter,
+    /// The tenants' resource types with their own extensions, by schema version.
+    pub schemas: Arc<crate::tenant_schemas::SchemaCache>,
     queues: Queues,
 }
 
@@ -126,6 +128,7 @@ impl AppState {
             public_url,
             limits,
             limiter: TenantLimiter::new(limits.rate_limit),
+            schemas: Arc::default(),
             queues,
         }
     }

@@ -41,6 +41,9 @@ pub enum Command {
     /// Manage organizations (tenants).
     #[command(subcommand)]
     Tenant(TenantCommand),
+    /// Manage an organization's own extension schemas (docs/schemas.md).
+    #[command(subcommand)]
+    Schema(SchemaCommand),
     /// Manage secret tokens.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -219,6 +222,74 @@ pub enum TenantCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `schema ...`
+#[derive(Debug, Subcommand)]
+pub enum SchemaCommand {
+    /// Create or replace an extension schema (an RFC 7643 §7 schema document) of an
+    /// organization. An incompatible change of a stored one is refused unless `--force`.
+    Put {
+        /// The organization (tenant) id.
+        #[arg(long)]
+        tenant: String,
+        /// The resource type it extends.
+        #[arg(long, value_enum)]
+        extends: ExtendsArg,
+        /// The schema document (JSON); `-` reads standard input.
+        #[arg(long)]
+        file: String,
+        /// Every resource of that type must carry the extension (`schemaExtensions.required`).
+        #[arg(long)]
+        required: bool,
+        /// Replace even when the change is incompatible with the stored definition.
+        #[arg(long)]
+        force: bool,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List an organization's extension schemas (removed ones too).
+    List {
+        /// The organization (tenant) id.
+        #[arg(long)]
+        tenant: String,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove an extension schema; values stored under it are kept but withheld.
+    Remove {
+        /// The organization (tenant) id.
+        #[arg(long)]
+        tenant: String,
+        /// The schema URN.
+        #[arg(long)]
+        id: String,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `--extends User|Group` of `schema put`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExtendsArg {
+    /// `/Users`.
+    #[value(name = "User", alias = "user")]
+    User,
+    /// `/Groups`.
+    #[value(name = "Group", alias = "group")]
+    Group,
+}
+
+impl From<ExtendsArg> for scim_core::ResourceKind {
+    fn from(k: ExtendsArg) -> Self {
+        match k {
+            ExtendsArg::User => scim_core::ResourceKind::User,
+            ExtendsArg::Group => scim_core::ResourceKind::Group,
+        }
+    }
 }
 
 /// `--profile strict|lenient` of `tenant set`.

@@ -7,6 +7,7 @@ mod config_file;
 mod duration;
 mod limits;
 mod metrics;
+mod schemas;
 mod telemetry;
 mod tenant_lifecycle;
 mod webhooks;
@@ -15,8 +16,8 @@ use actix_web::middleware::NormalizePath;
 use actix_web::{App, HttpServer};
 use anyhow::Context as _;
 use config::{
-    AdminCommand, Command, Config, ConfigCommand, EventsCommand, TenantCommand, TokenCommand,
-    WebhookCommand,
+    AdminCommand, Command, Config, ConfigCommand, EventsCommand, SchemaCommand, TenantCommand,
+    TokenCommand, WebhookCommand,
 };
 use scim_http::AppState;
 use scim_http::telemetry::ScimRootSpanBuilder;
@@ -73,6 +74,27 @@ fn run() -> anyhow::Result<()> {
             profile,
             json,
         }) => commands::tenant_set_profile(&cli.config, &tenant, profile.into(), json),
+        Command::Schema(SchemaCommand::Put {
+            tenant,
+            extends,
+            file,
+            required,
+            force,
+            json,
+        }) => schemas::schema_put(
+            &cli.config,
+            &tenant,
+            extends.into(),
+            &file,
+            (required, force),
+            json,
+        ),
+        Command::Schema(SchemaCommand::List { tenant, json }) => {
+            schemas::schema_list(&cli.config, &tenant, json)
+        }
+        Command::Schema(SchemaCommand::Remove { tenant, id, json }) => {
+            schemas::schema_remove(&cli.config, &tenant, &id, json)
+        }
         Command::Token(TokenCommand::Generate { tenant, json }) => {
             commands::token_generate(&cli.config, &tenant, json)
         }

@@ -24,6 +24,67 @@ pub struct Tenant {
     /// The conformance profile of its SCIM endpoint (strict or lenient interop profile),
     /// read with the tenant on every request.
     pub profile: scim_core::Profile,
+    /// Bumped by every put and remove of one of its extension schemas
+    /// ([`TenantSchemaRepo`]); `0`: it never had one, so its resource types are the static
+    /// ones. Requests cache the tenant's resource types by `(id, schema_version)`.
+    pub schema_version: i64,
+}
+
+/// One organization-defined extension schema as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantSchema {
+    /// Its URN (the document's `id`).
+    pub id: String,
+    /// The resource type it extends.
+    pub extends: ResourceKind,
+    /// Whether every resource of that type must carry it.
+    pub required: bool,
+    /// `false` once removed: values stored under it are withheld (see docs/schemas.md).
+    pub active: bool,
+    /// The canonical schema document (`scim_core::schema::document`).
+    pub document: String,
+    /// When it was first put.
+    pub created: DateTime<Utc>,
+    /// When it was last put or removed.
+    pub last_modified: DateTime<Utc>,
+}
+
+/// An extension schema to put (create, replace, or define again after a removal).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTenantSchema {
+    /// Its URN.
+    pub id: String,
+    /// The resource type it extends.
+    pub extends: ResourceKind,
+    /// Whether every resource of that type must carry it.
+    pub required: bool,
+    /// The canonical schema document.
+    pub document: String,
+}
+
+/// The check [`TenantSchemaRepo::put_tenant_schema`] runs inside its transaction on the
+/// tenant's stored schemas (active and removed); an error refuses the put.
+pub type SchemaCheck<'a> = dyn FnMut(&[TenantSchema]) -> Result<(), ScimError> + 'a;
+
+/// The extension schemas of organizations. Every put and remove bumps
+/// [`Tenant::schema_version`] in the same transaction.
+pub trait TenantSchemaRepo: Send + Sync {
+    /// The tenant's schemas, active and removed, in URN order;
+    /// [`StoreError::NotFound`](crate::StoreError::NotFound) without such a tenant.
+    fn list_tenant_schemas(&self, tenant_id: &str) -> StoreResult<Vec<TenantSchema>>;
+    /// Creates or replaces (matching the URN ignoring letter case; a removed one becomes
+    /// active again) after `check` accepted the stored schemas, in one write transaction
+    /// that holds the tenant row, so two puts cannot both pass their checks on the same
+    /// state. A refusal is [`StoreError::Rejected`](crate::StoreError::Rejected).
+    fn put_tenant_schema(
+        &self,
+        tenant_id: &str,
+        schema: &NewTenantSchema,
+        check: &mut SchemaCheck<'_>,
+    ) -> StoreResult<TenantSchema>;
+    /// Marks the active schema `id` (letter case ignored) removed;
+    /// [`StoreError::NotFound`](crate::StoreError::NotFound) when there is none.
+    fn remove_tenant_schema(&self, tenant_id: &str, id: &str) -> StoreResult<()>;
 }
 
 /// What the store knows of a tenant's current secret token. The token itself is never
@@ -89,6 +150,10 @@ pub struct Actor {
     pub txn: Option<String>,
     /// Whether [`Session::update`] is a PUT or a PATCH (`prov:put` or `prov:patch` events).
     pub method: scim_core::events::UpdateMethod,
+    /// The tenant's resource types: an event's `data` is the resource as a GET returns it
+    /// by default under them (no `returned: never` values of its extensions, nothing of its
+    /// removed ones). The static types by default.
+    pub schemas: scim_core::schema::registry::Registry,
 }
 
 /// A position in the default order `(meta.created, id)`: the last resource of a page, after
@@ -137,6 +202,9 @@ pub struct ListParams {
     pub with_relations: bool,
     /// Index or cursor paging.
     pub paging: Paging,
+    /// The tenant's resource type (with its organization-defined extensions) that the
+    /// filter is evaluated against; `None`: the static type of the listed kind.
+    pub resource_type: Option<&'static scim_core::schema::ResourceType>,
 }
 
 impl Default for ListParams {
@@ -149,6 +217,7 @@ impl Default for ListParams {
             descending: false,
             with_relations: true,
             paging: Paging::Index,
+            resource_type: None,
         }
     }
 }
@@ -403,6 +472,10 @@ pub struct SessionCapacity {
 pub trait Session {
     /// The tenant with its current token record.
     fn tenant(&mut self, tenant_id: &str) -> StoreResult<Tenant>;
+    /// The tenant's extension schemas, active and removed (see
+    /// [`TenantSchemaRepo::list_tenant_schemas`]), on this session's connection: read only
+    /// when the tenant's `schema_version` is not cached yet.
+    fn tenant_schemas(&mut self, tenant_id: &str) -> StoreResult<Vec<TenantSchema>>;
     /// Records that `token_id` authenticated a request at `at` (see
     /// [`TenantRepo::record_token_use`]).
     fn record_token_use(
@@ -512,7 +585,9 @@ pub trait Session {
 }
 
 /// Everything the server needs from storage.
-pub trait Store: TenantRepo + ResourceRepo + LogRepo + SettingsRepo + crate::EventRepo {
+pub trait Store:
+    TenantRepo + TenantSchemaRepo + ResourceRepo + LogRepo + SettingsRepo + crate::EventRepo
+{
     /// A unit of work on one pooled connection (see [`Session`]).
     fn session(&self, access: Access) -> StoreResult<Box<dyn Session + '_>>;
     /// How many sessions can run at once.

@@ -1,4 +1,4 @@
-// scim-server admin console: copy buttons and confirmations. Everything else works
+// scim-server admin console: copy buttons, confirmations and file-to-text fills. Everything else works
 // without JavaScript.
 (function () {
   "use strict";
@@ -20,6 +20,19 @@
         document.execCommand("copy");
         done();
       }
+    });
+  });
+  // A file input that fills a textarea (the Schemas page's upload): the form itself posts
+  // the textarea, so without JavaScript pasting still works.
+  document.querySelectorAll("input[type=file][data-fill]").forEach(function (input) {
+    input.hidden = false;
+    input.addEventListener("change", function () {
+      var target = document.getElementById(input.getAttribute("data-fill"));
+      var file = input.files && input.files[0];
+      if (!target || !file) { return; }
+      var reader = new FileReader();
+      reader.onload = function () { target.value = reader.result; };
+      reader.readAsText(file);
     });
   });
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {

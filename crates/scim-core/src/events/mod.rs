@@ -221,6 +221,33 @@ pub struct ChangeEvent {
     pub group: Option<Subject>,
 }
 
+/// Events as a tenant with its own resource types may carry them: each event's `data` gets
+/// the default projection of the tenant's type (no `returned: never` or `request` values of
+/// its extensions, nothing of its removed ones), what a GET returns. For
+/// [`Registry::STATIC`](crate::schema::registry::Registry::STATIC) the events are
+/// returned as they are (`None`: nothing to change).
+pub fn project_events(
+    registry: &crate::schema::registry::Registry,
+    events: &[ChangeEvent],
+) -> Option<Vec<ChangeEvent>> {
+    if registry.is_static() {
+        return None;
+    }
+    let projection = crate::projection::Projection::default();
+    Some(
+        events
+            .iter()
+            .map(|e| {
+                let mut e = e.clone();
+                if let Some(data) = &mut e.data {
+                    projection.apply(registry.resource_type(e.subject.kind), data);
+                }
+                e
+            })
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

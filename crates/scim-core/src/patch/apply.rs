@@ -19,7 +19,7 @@ use crate::error::{ScimError, ScimResult};
 use crate::filter::{CompiledFilter, Filter};
 use crate::path::PatchPath;
 use crate::profile::Profile;
-use crate::resource::{Attributes, check_required, is_urn};
+use crate::resource::{Attributes, check_required, is_urn, split_urn};
 use crate::schema::{AttributeDef, Mutability, ResourceKind, ResourceType};
 use serde_json::{Map, Value};
 
@@ -85,7 +85,19 @@ pub fn apply_patch_with(
     request: &PatchRequest,
     profile: Profile,
 ) -> ScimResult<PatchOutcome> {
-    let rt = kind.resource_type();
+    apply_patch_in(kind.resource_type(), attrs, request, profile)
+}
+
+/// [`apply_patch_with`] against a tenant's resource type: its own extensions are
+/// resolved and validated like core attributes (closed: unknown attributes and
+/// sub-attributes are `invalidValue`), and values for its withheld (removed) extensions
+/// are ignored, their stored values untouched.
+pub fn apply_patch_in(
+    rt: &'static ResourceType,
+    attrs: &Attributes,
+    request: &PatchRequest,
+    profile: Profile,
+) -> ScimResult<PatchOutcome> {
     let mut work = attrs.clone();
     let mut touched = Touched::default();
     let ops = &request.operations;
@@ -181,6 +193,9 @@ pub(super) struct Target<'p> {
     pub(super) sub: Option<&'static AttributeDef>,
     /// The path as the client wrote it, for error details.
     pub(super) text: String,
+    /// The attribute belongs to a closed (organization-defined) extension: values may
+    /// carry only its sub-attributes.
+    pub(super) closed: bool,
 }
 
 fn apply_operation(
@@ -331,6 +346,18 @@ fn apply_value_object(
                 apply_target(attrs, touched, kind, &target, Some(value), Via::ValueKey)?;
                 continue;
             }
+            let schema_urn = split_urn(key).map_or(key, |(u, _)| u);
+            if rt.is_withheld(key) || rt.is_withheld(schema_urn) {
+                // A removed organization extension: no longer accepted; its stored
+                // values stay as they are.
+                continue;
+            }
+            if let Some(ext) = rt.extension(schema_urn).filter(|s| s.closed) {
+                return Err(ScimError::invalid_value(format!(
+                    "'{key}' is not an attribute of the extension '{}'",
+                    ext.id
+                )));
+            }
             // An extension this server does not know: kept as sent, like POST does.
             merge_unknown(attrs, touched, key, value);
             continue;
@@ -366,6 +393,11 @@ fn apply_extension_key(
         if let Some(target) = resolve_lenient(rt, &path) {
             return apply_target(attrs, touched, kind, &target, Some(value), Via::ValueKey);
         }
+    }
+    if rt.extension(urn).is_some_and(|s| s.closed) {
+        return Err(ScimError::invalid_value(format!(
+            "'{key}' is not an attribute of the extension '{urn}'"
+        )));
     }
     // An unknown attribute of a known extension: kept as sent, like POST does.
     let value = blank_to_null(value.clone());
@@ -456,7 +488,12 @@ pub(super) fn resolve<'p>(
         None => None,
         Some(f) => Some((f, CompiledFilter::for_value(f, def)?)),
     };
+    let closed = resolved
+        .extension
+        .and_then(|u| rt.extension(u))
+        .is_some_and(|s| s.closed);
     Ok(Some(Target {
+        closed,
         ext: resolved.extension,
         def,
         filter,
@@ -499,6 +536,13 @@ fn apply_target(
             Mutability::WriteOnly => return Ok(()),
             Mutability::ReadWrite | Mutability::Immutable => {}
         }
+    }
+    if target.closed
+        && target.sub.is_none()
+        && kind != PatchOpKind::Remove
+        && let Some(v) = value
+    {
+        crate::resource::check_closed_value(def, v, &target.text)?;
     }
     // The value is moved out of the working copy (a large `members` list is not cloned);
     // on error the whole working copy is discarded, so nothing needs restoring.
@@ -557,6 +601,7 @@ mod tests {
             filter: None,
             sub: None,
             text: "badge".into(),
+            closed: false,
         }
     }
 

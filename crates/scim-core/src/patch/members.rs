@@ -122,10 +122,18 @@ pub struct MemberSplit {
 /// assert_eq!(split.rest.operations[0].value, Some(serde_json::json!({"displayName": "Eng"})));
 /// ```
 pub fn split_member_ops(kind: ResourceKind, request: &PatchRequest) -> Option<MemberSplit> {
-    if kind != ResourceKind::Group {
+    split_member_ops_in(kind.resource_type(), request)
+}
+
+/// [`split_member_ops`] against a tenant's Group type (operations on its extensions are
+/// left in `rest`, resolved against the same type).
+pub fn split_member_ops_in(
+    rt: &'static ResourceType,
+    request: &PatchRequest,
+) -> Option<MemberSplit> {
+    if rt.kind != ResourceKind::Group {
         return None;
     }
-    let rt = kind.resource_type();
     let mut delta = Folder::default();
     let mut rest = Vec::with_capacity(request.operations.len());
     for op in &request.operations {

@@ -86,6 +86,6 @@ mod request;
 mod set;
 mod value;
 
-pub use apply::{PatchOutcome, apply_patch, apply_patch_with};
-pub use members::{MemberDelta, MemberSplit, split_member_ops};
+pub use apply::{PatchOutcome, apply_patch, apply_patch_in, apply_patch_with};
+pub use members::{MemberDelta, MemberSplit, split_member_ops, split_member_ops_in};
 pub use request::{MAX_OPERATIONS, PATCH_OP_URN, PatchOpKind, PatchOperation, PatchRequest};

@@ -46,4 +46,5 @@ pub static ENTERPRISE_USER: Schema = Schema {
             ],
         ),
     ],
+    closed: false,
 };

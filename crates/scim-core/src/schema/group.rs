@@ -56,4 +56,5 @@ pub static GROUP: Schema = Schema {
             )
         },
     ],
+    closed: false,
 };

@@ -6,8 +6,10 @@
 //! written down twice. Definitions are `'static` data, so lookups are cheap.
 
 mod common;
+pub mod document;
 mod enterprise;
 mod group;
+pub mod registry;
 mod user;
 
 pub use common::{COMMON_ATTRIBUTES, META};
@@ -226,6 +228,11 @@ pub struct Schema {
     pub description: &'static str,
     /// The attributes the schema defines.
     pub attributes: &'static [AttributeDef],
+    /// Whether the schema is closed: an organization-defined extension
+    /// ([`document`]) accepts only the attributes and sub-attributes it defines, and
+    /// stored values of attributes it no longer defines are withheld from responses. The
+    /// RFC's own schemas are open (unknown attributes of an extension are kept as sent).
+    pub closed: bool,
 }
 
 impl Schema {
@@ -298,6 +305,10 @@ pub struct ResourceType {
     pub schema: &'static Schema,
     /// The extensions.
     pub extensions: &'static [SchemaExtension],
+    /// URNs of organization-defined extensions that were removed: values stored under them
+    /// stay in the documents but are not returned, filterable or accepted (see
+    /// [`registry`]). Empty for the static resource types.
+    pub withheld: &'static [&'static str],
 }
 
 /// The `User` resource type, with the optional enterprise extension.
@@ -311,6 +322,7 @@ pub static USER_RESOURCE_TYPE: ResourceType = ResourceType {
         schema: &ENTERPRISE_USER,
         required: false,
     }],
+    withheld: &[],
 };
 
 /// The `Group` resource type.
@@ -321,6 +333,7 @@ pub static GROUP_RESOURCE_TYPE: ResourceType = ResourceType {
     description: "Group",
     schema: &GROUP,
     extensions: &[],
+    withheld: &[],
 };
 
 /// Every resource type the server serves.
@@ -354,6 +367,12 @@ impl ResourceType {
             .iter()
             .map(|e| e.schema)
             .find(|s| s.id.eq_ignore_ascii_case(urn))
+    }
+
+    /// Whether `urn` names a removed organization extension whose stored values are
+    /// withheld.
+    pub fn is_withheld(&self, urn: &str) -> bool {
+        self.withheld.iter().any(|w| w.eq_ignore_ascii_case(urn))
     }
 
     /// Whether `urn` is this type's core schema or one of its extensions.

@@ -220,4 +220,5 @@ pub static USER: Schema = Schema {
             ),
         )),
     ],
+    closed: false,
 };

@@ -17,3 +17,4 @@ mod patch_rfc;
 mod path_grammar;
 mod profile_strict;
 mod put;
+mod tenant_schemas;

@@ -12,16 +12,16 @@ use super::{Patched, Rendered};
 use crate::auth::Authenticated;
 use crate::error::ApiError;
 use crate::state::AppState;
-use scim_core::Profile;
+use crate::tenant_schemas::Tenancy;
 use scim_core::ScimError;
 use scim_core::bulk::{
     BulkMethod, BulkOperation, BulkRequest, OperationResult, Resolver, Step, bulk_response, plan,
 };
 use scim_core::events::UpdateMethod;
 use scim_core::patch::PatchRequest;
-use scim_core::profile::check_resource_body;
+use scim_core::profile::check_resource_body_in;
 use scim_core::projection::Projection;
-use scim_core::resource::{Attributes, parse_resource};
+use scim_core::resource::{Attributes, parse_resource_in};
 use scim_core::schema::ResourceKind;
 use scim_core::version::etag;
 use scim_store::{Access, Session};
@@ -31,18 +31,17 @@ use std::collections::HashSet;
 /// Validates and runs a bulk request; answers the BulkResponse document as JSON text.
 pub async fn bulk(state: &AppState, auth: &Authenticated, body: Value) -> Result<String, ApiError> {
     let request = BulkRequest::from_json(&body, &state.limits.bulk)?;
-    let (a, limiter, base) = (
+    let (a, limiter, base, schemas) = (
         auth.clone(),
         state.limiter.clone(),
         state.tenant_url(&auth.tenant_id),
+        state.schemas.clone(),
     );
     state
         .session(Access::Write, move |s| {
-            let profile = a.check(s)?;
+            let cx = a.check(s, &schemas)?;
             limiter.admit_n(&a.tenant_id, request.operations.len())?;
-            Ok(Runner::new(s, &a, &base, &request, profile)
-                .run()
-                .to_string())
+            Ok(Runner::new(s, &a, &base, &request, cx).run().to_string())
         })
         .await
 }
@@ -53,8 +52,9 @@ struct Runner<'a> {
     auth: &'a Authenticated,
     base: &'a str,
     request: &'a BulkRequest,
-    /// The tenant's profile: each operation is checked as its own endpoint checks it.
-    profile: Profile,
+    /// The tenant's profile and resource types: each operation is checked as its own
+    /// endpoint checks it.
+    cx: Tenancy,
     resolver: Resolver,
     /// Per operation, its result once it ran.
     results: Vec<Option<OperationResult>>,
@@ -69,14 +69,14 @@ impl<'a> Runner<'a> {
         auth: &'a Authenticated,
         base: &'a str,
         request: &'a BulkRequest,
-        profile: Profile,
+        cx: Tenancy,
     ) -> Self {
         Runner {
             s,
             auth,
             base,
             request,
-            profile,
+            cx,
             resolver: Resolver::new(request),
             results: vec![None; request.operations.len()],
             order: Vec::new(),
@@ -183,8 +183,9 @@ impl<'a> Runner<'a> {
                 .data(op, &deferred[i])
                 .map_err(|u| u.to_error())
                 .and_then(|d| {
-                    check_resource_body(self.profile, kind, &d)?;
-                    parse_resource(kind, &d)
+                    let rt = self.cx.resource_type(kind);
+                    check_resource_body_in(self.cx.profile, rt, &d)?;
+                    parse_resource_in(rt, &d)
                 });
             match attributes {
                 Ok(a) => pending.push((i, a)),
@@ -208,7 +209,7 @@ impl<'a> Runner<'a> {
             return;
         }
         let (idx, batch): (Vec<usize>, Vec<Attributes>) = pending.into_iter().unzip();
-        let actor = self.auth.actor(UpdateMethod::Put);
+        let actor = self.auth.actor_in(UpdateMethod::Put, self.cx.registry);
         let allowance = self.allowance();
         match self
             .s
@@ -258,16 +259,14 @@ impl<'a> Runner<'a> {
         };
         let (kind, pin, projection) = (op.kind, op.version.as_deref(), Projection::default());
         let location = self.location(kind, &id);
-        let (s, auth, base, profile) = (&mut *self.s, self.auth, self.base, self.profile);
+        let (s, auth, base, cx) = (&mut *self.s, self.auth, self.base, self.cx);
         let outcome: Result<(u16, Option<String>), ApiError> = match op.method {
-            BulkMethod::Put => {
-                replace_on(s, auth, base, kind, &id, &data, pin, &projection, profile)
-                    .map(|r: Rendered| (200, Some(r.etag)))
-            }
+            BulkMethod::Put => replace_on(s, auth, base, kind, &id, &data, pin, &projection, cx)
+                .map(|r: Rendered| (200, Some(r.etag))),
             BulkMethod::Patch => PatchRequest::from_json(&data)
                 .map_err(ApiError::from)
                 .and_then(|p| {
-                    let strict = (profile, schemas_listed(&data));
+                    let strict = (cx, schemas_listed(&data));
                     patch_on(s, auth, base, kind, &id, &p, pin, &projection, strict)
                 })
                 .map(|p| match p {
@@ -315,7 +314,7 @@ impl<'a> Runner<'a> {
                     &data,
                     None,
                     &Projection::default(),
-                    self.profile,
+                    self.cx,
                 )
             });
         match completed {

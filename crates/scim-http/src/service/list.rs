@@ -11,6 +11,7 @@ use crate::auth::Authenticated;
 use crate::cursor::{self, QueryBinding};
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::tenant_schemas::Tenancy;
 use chrono::Utc;
 use scim_core::ScimError;
 use scim_core::filter::validate_filter;
@@ -18,6 +19,7 @@ use scim_core::list::{ListQuery, cursor_list_response, list_response};
 use scim_core::projection::Projection;
 use scim_core::resource::Resource;
 use scim_core::schema::ResourceKind;
+use scim_core::schema::registry::Registry;
 use scim_store::{Access, ListParams, Page, Paging};
 use serde_json::Value;
 
@@ -32,15 +34,33 @@ fn validate_query(kind: ResourceKind, q: &ListQuery) -> Result<(), ApiError> {
 
 /// Under the strict profile, a filter on an attribute no schema of `kinds` defines is
 /// `invalidFilter` (lenient: such a test is false).
-fn strict_filter(
-    profile: scim_core::Profile,
-    kinds: &[ResourceKind],
-    q: &ListQuery,
-) -> Result<(), ApiError> {
+fn strict_filter(cx: Tenancy, kinds: &[ResourceKind], q: &ListQuery) -> Result<(), ApiError> {
     match &q.filter {
-        Some(f) => Ok(scim_core::profile::check_filter(profile, kinds, f)?),
+        Some(f) => {
+            let types: Vec<_> = kinds.iter().map(|k| cx.resource_type(*k)).collect();
+            Ok(scim_core::profile::check_filter_in(cx.profile, &types, f)?)
+        }
         None => Ok(()),
     }
+}
+
+/// For a tenant with extensions of its own: the filter checked again against its types
+/// (their attributes resolve now), and the store told to evaluate it against them.
+fn tenant_filter(
+    cx: Tenancy,
+    kind: ResourceKind,
+    q: &ListQuery,
+    params: &mut ListParams,
+) -> Result<(), ApiError> {
+    if cx.registry.is_static() {
+        return Ok(());
+    }
+    let rt = cx.resource_type(kind);
+    if let Some(f) = &q.filter {
+        validate_filter(f, rt)?;
+    }
+    params.resource_type = Some(rt);
+    Ok(())
 }
 
 fn list_params(kind: ResourceKind, q: &ListQuery, projection: &Projection) -> ListParams {
@@ -52,13 +72,19 @@ fn list_params(kind: ResourceKind, q: &ListQuery, projection: &Projection) -> Li
         descending: q.descending(),
         with_relations: wants_relations(kind, projection),
         paging: Paging::Index,
+        resource_type: None,
     }
 }
 
-fn render_page(base: &str, resources: Vec<Resource>, projection: &Projection) -> Vec<Value> {
+fn render_page(
+    base: &str,
+    resources: Vec<Resource>,
+    projection: &Projection,
+    registry: &Registry,
+) -> Vec<Value> {
     resources
         .into_iter()
-        .map(|r| resource_json(r, base, projection))
+        .map(|r| resource_json(r, base, projection, registry))
         .collect()
 }
 
@@ -84,8 +110,9 @@ pub async fn list(
     let tenant = auth.tenant_id.clone();
     let key = *state.cursor_key.bytes();
     let timeout = state.limits.cursor_timeout;
-    authorized_as(state, auth, Access::Read, move |s, profile| {
-        strict_filter(profile, &[kind], &query)?;
+    authorized_as(state, auth, Access::Read, move |s, cx| {
+        strict_filter(cx, &[kind], &query)?;
+        tenant_filter(cx, kind, &query, &mut params)?;
         // The cursor is decoded after the token check: every page is re-authorised, and a
         // revoked token gets 401 whatever cursor it sends.
         let binding = query
@@ -103,7 +130,7 @@ pub async fn list(
             resources,
             next,
         } = s.list(&tenant, kind, &params)?;
-        let resources = render_page(&base, resources, &projection);
+        let resources = render_page(&base, resources, &projection, &cx.registry);
         let doc = match binding {
             None => list_response(total_results, query.start_index, resources),
             Some(binding) => {
@@ -136,12 +163,14 @@ pub async fn search_all(
     validate_query(ResourceKind::User, &query)?;
     validate_query(ResourceKind::Group, &query)?;
     let projection = query.projection();
-    let users = list_params(ResourceKind::User, &query, &projection);
-    let groups = list_params(ResourceKind::Group, &query, &projection);
+    let mut users = list_params(ResourceKind::User, &query, &projection);
+    let mut groups = list_params(ResourceKind::Group, &query, &projection);
     let base = state.tenant_url(&auth.tenant_id);
     let tenant = auth.tenant_id.clone();
-    authorized_as(state, auth, Access::Read, move |s, profile| {
-        strict_filter(profile, &[ResourceKind::User, ResourceKind::Group], &query)?;
+    authorized_as(state, auth, Access::Read, move |s, cx| {
+        strict_filter(cx, &[ResourceKind::User, ResourceKind::Group], &query)?;
+        tenant_filter(cx, ResourceKind::User, &query, &mut users)?;
+        tenant_filter(cx, ResourceKind::Group, &query, &mut groups)?;
         let user_page = s.list(&tenant, ResourceKind::User, &users)?;
         let taken = user_page.resources.len() as u64;
         // Groups continue where users end: global index i > users_total is group index
@@ -157,8 +186,13 @@ pub async fn search_all(
         };
         let group_page = s.list(&tenant, ResourceKind::Group, &group_params)?;
         let total = user_page.total_results + group_page.total_results;
-        let mut resources = render_page(&base, user_page.resources, &projection);
-        resources.extend(render_page(&base, group_page.resources, &projection));
+        let mut resources = render_page(&base, user_page.resources, &projection, &cx.registry);
+        resources.extend(render_page(
+            &base,
+            group_page.resources,
+            &projection,
+            &cx.registry,
+        ));
         Ok(list_response(total, query.start_index, resources).to_string())
     })
     .await

@@ -23,12 +23,14 @@ pub use write::{Patched, create, delete, patch, replace};
 use crate::auth::Authenticated;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::tenant_schemas::Tenancy;
+use scim_core::ScimError;
 use scim_core::filter::AttrPath;
 use scim_core::list::{ListLimits, parse_attr_list};
 use scim_core::projection::Projection;
 use scim_core::resource::Resource;
+use scim_core::schema::registry::Registry;
 use scim_core::version::header_matches;
-use scim_core::{Profile, ScimError};
 use scim_store::{Access, Session};
 use serde_json::Value;
 
@@ -73,22 +75,24 @@ fn wants_relations(kind: scim_core::ResourceKind, projection: &Projection) -> bo
     projection.wants(kind.resource_type(), kind.relation_attribute())
 }
 
-/// The resource's document after projection; the attributes move into it (no clone).
-fn resource_json(r: Resource, base: &str, projection: &Projection) -> Value {
-    let rt = r.kind.resource_type();
+/// The resource's document after projection under the tenant's resource types (its own
+/// extensions follow `returned`, removed ones are withheld); the attributes move into it
+/// (no clone).
+fn resource_json(r: Resource, base: &str, projection: &Projection, registry: &Registry) -> Value {
+    let rt = registry.resource_type(r.kind);
     let mut body = r.into_json(base);
     projection.apply(rt, &mut body);
     body
 }
 
-fn render(base: &str, r: Resource, projection: &Projection) -> Rendered {
+fn render(base: &str, r: Resource, projection: &Projection, registry: &Registry) -> Rendered {
     let (etag, location, version) = (
         scim_core::version::etag(r.meta.version),
         r.location(base),
         r.meta.version,
     );
     Rendered {
-        body: resource_json(r, base, projection).to_string(),
+        body: resource_json(r, base, projection, registry).to_string(),
         etag,
         location,
         version,
@@ -108,22 +112,9 @@ fn check_if_match(if_match: Option<&str>, current: &Resource) -> Result<(), Scim
 }
 
 /// Runs `op` on one session of `access` after checking the caller's token on it and
-/// counting the request against the tenant's rate limit.
-async fn authorized<T, F>(
-    state: &AppState,
-    auth: &Authenticated,
-    access: Access,
-    op: F,
-) -> Result<T, ApiError>
-where
-    F: FnOnce(&mut dyn Session) -> Result<T, ApiError> + Send + 'static,
-    T: Send + 'static,
-{
-    authorized_as(state, auth, access, move |s, _| op(s)).await
-}
-
-/// [`authorized`], handing `op` the tenant's conformance [`Profile`] too (read by
-/// [`Authenticated::check`] from the tenant row it already loads).
+/// counting the request against the tenant's rate limit, handing `op` the tenant's
+/// [`Tenancy`]: its conformance profile and resource types (from the tenant row
+/// [`Authenticated::check`] already loads).
 pub(crate) async fn authorized_as<T, F>(
     state: &AppState,
     auth: &Authenticated,
@@ -131,16 +122,16 @@ pub(crate) async fn authorized_as<T, F>(
     op: F,
 ) -> Result<T, ApiError>
 where
-    F: FnOnce(&mut dyn Session, Profile) -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce(&mut dyn Session, Tenancy) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    let (auth, limiter) = (auth.clone(), state.limiter.clone());
+    let (auth, limiter, schemas) = (auth.clone(), state.limiter.clone(), state.schemas.clone());
     state
         .session(access, move |s| {
-            let profile = auth.check(s)?;
+            let tenancy = auth.check(s, &schemas)?;
             // Counted only once the token is known to be the tenant's current one.
             limiter.admit(&auth.tenant_id)?;
-            op(s, profile)
+            op(s, tenancy)
         })
         .await
 }

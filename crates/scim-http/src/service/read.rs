@@ -1,6 +1,6 @@
 //! `GET /Users/{id}`, `GET /Groups/{id}` (RFC 7644 §3.4.1), with `If-None-Match`.
 
-use super::{Rendered, authorized, render, wants_relations};
+use super::{Rendered, authorized_as, render, wants_relations};
 use crate::auth::Authenticated;
 use crate::error::{ApiError, store_error_for};
 use crate::state::AppState;
@@ -34,7 +34,7 @@ pub async fn get(
 ) -> Result<Fetched, ApiError> {
     let (base, rid) = (state.tenant_url(&auth.tenant_id), id.to_string());
     let tenant = auth.tenant_id.clone();
-    authorized(state, auth, Access::Read, move |s| {
+    authorized_as(state, auth, Access::Read, move |s, tenancy| {
         let relations = wants_relations(kind, &projection);
         let r = s
             .get(&tenant, kind, &rid, relations)
@@ -46,7 +46,12 @@ pub async fn get(
                 etag: etag(r.meta.version),
             });
         }
-        Ok(Fetched::Found(render(&base, r, &projection)))
+        Ok(Fetched::Found(render(
+            &base,
+            r,
+            &projection,
+            &tenancy.registry,
+        )))
     })
     .await
 }

@@ -9,13 +9,15 @@ use super::{Rendered, authorized_as, check_if_match, render, wants_relations};
 use crate::auth::Authenticated;
 use crate::error::{ApiError, store_error_for};
 use crate::state::AppState;
+use crate::tenant_schemas::Tenancy;
 use scim_core::events::UpdateMethod;
-use scim_core::patch::{MemberSplit, PatchRequest, apply_patch_with, split_member_ops};
-use scim_core::profile::{check_patch, check_resource_body};
+use scim_core::patch::{MemberSplit, PatchRequest, apply_patch_in, split_member_ops_in};
+use scim_core::profile::{check_patch_in, check_resource_body_in};
 use scim_core::projection::Projection;
-use scim_core::replace::replace_resource;
-use scim_core::resource::{Attributes, Resource, parse_resource};
-use scim_core::schema::ResourceKind;
+use scim_core::replace::replace_resource_in;
+use scim_core::resource::{Attributes, Resource, parse_resource, parse_resource_in};
+use scim_core::schema::registry::Registry;
+use scim_core::schema::{ResourceKind, ResourceType};
 use scim_core::version::etag;
 use scim_core::{Profile, ScimError};
 use scim_store::{Access, Session};
@@ -29,14 +31,28 @@ pub async fn create(
     body: Value,
     projection: Projection,
 ) -> Result<Rendered, ApiError> {
-    let attributes = parse_resource(kind, &body)?;
+    // Parsed before the session against the static type; a tenant with extensions of its
+    // own has the body parsed again against its type once the tenant row is read (so a
+    // tenant without any pays nothing).
+    let parsed = parse_resource(kind, &body);
     let (a, base) = (auth.clone(), state.tenant_url(&auth.tenant_id));
-    authorized_as(state, auth, Access::Write, move |s, profile| {
+    authorized_as(state, auth, Access::Write, move |s, cx| {
         // The profile is known only once the tenant row is read; the body was parsed
         // (leniently) before, so the strict rules are checked on it here.
-        check_resource_body(profile, kind, &body)?;
-        let created = s.create(&a.actor(UpdateMethod::Put), &a.tenant_id, kind, attributes)?;
-        Ok(render(&base, created, &projection))
+        let rt = cx.resource_type(kind);
+        check_resource_body_in(cx.profile, rt, &body)?;
+        let attributes = if cx.registry.is_static() {
+            parsed?
+        } else {
+            parse_resource_in(rt, &body)?
+        };
+        let created = s.create(
+            &a.actor_in(UpdateMethod::Put, cx.registry),
+            &a.tenant_id,
+            kind,
+            attributes,
+        )?;
+        Ok(render(&base, created, &projection, &cx.registry))
     })
     .await
 }
@@ -55,12 +71,13 @@ pub(crate) fn update_on(
     id: &str,
     if_match: Option<&str>,
     projection: &Projection,
+    registry: &Registry,
     change: &mut dyn FnMut(&Resource) -> Result<Option<Attributes>, ScimError>,
 ) -> Result<Rendered, ApiError> {
     let relations = kind == ResourceKind::Group || wants_relations(kind, projection);
     let r = s
         .update(
-            &auth.actor(method),
+            &auth.actor_in(method, *registry),
             &auth.tenant_id,
             kind,
             id,
@@ -71,7 +88,7 @@ pub(crate) fn update_on(
             },
         )
         .map_err(|e| store_error_for(kind, id, e))?;
-    Ok(render(base, r, projection))
+    Ok(render(base, r, projection, registry))
 }
 
 /// The PUT of `body` on `s` (see [`replace`]).
@@ -85,12 +102,13 @@ pub(crate) fn replace_on(
     body: &Value,
     if_match: Option<&str>,
     projection: &Projection,
-    profile: Profile,
+    cx: Tenancy,
 ) -> Result<Rendered, ApiError> {
     if !body.is_object() {
         return Err(ScimError::invalid_syntax("The request body must be a JSON object").into());
     }
-    check_resource_body(profile, kind, body)?;
+    let rt = cx.resource_type(kind);
+    check_resource_body_in(cx.profile, rt, body)?;
     update_on(
         s,
         auth,
@@ -100,7 +118,8 @@ pub(crate) fn replace_on(
         id,
         if_match,
         projection,
-        &mut |current| Ok(Some(replace_resource(kind, &current.attributes, body)?)),
+        &cx.registry,
+        &mut |current| Ok(Some(replace_resource_in(rt, &current.attributes, body)?)),
     )
 }
 
@@ -120,7 +139,7 @@ pub async fn replace(
         state.tenant_url(&auth.tenant_id),
         id.to_string(),
     );
-    authorized_as(state, auth, Access::Write, move |s, profile| {
+    authorized_as(state, auth, Access::Write, move |s, cx| {
         replace_on(
             s,
             &a,
@@ -130,7 +149,7 @@ pub async fn replace(
             &body,
             if_match.as_deref(),
             &projection,
-            profile,
+            cx,
         )
     })
     .await
@@ -151,7 +170,7 @@ pub enum Patched {
 
 /// The patch's effect on attributes: `None` when nothing changes.
 fn patched(
-    kind: ResourceKind,
+    rt: &'static ResourceType,
     current: &Resource,
     request: &PatchRequest,
     profile: Profile,
@@ -159,7 +178,7 @@ fn patched(
     if request.operations.is_empty() {
         return Ok(None);
     }
-    let outcome = apply_patch_with(kind, &current.attributes, request, profile)?;
+    let outcome = apply_patch_in(rt, &current.attributes, request, profile)?;
     Ok(outcome.changed.then_some(outcome.attributes))
 }
 
@@ -181,7 +200,7 @@ pub async fn patch(
         state.tenant_url(&auth.tenant_id),
         id.to_string(),
     );
-    authorized_as(state, auth, Access::Write, move |s, profile| {
+    authorized_as(state, auth, Access::Write, move |s, cx| {
         patch_on(
             s,
             &a,
@@ -191,7 +210,7 @@ pub async fn patch(
             &request,
             if_match.as_deref(),
             &projection,
-            (profile, schemas_listed),
+            (cx, schemas_listed),
         )
     })
     .await
@@ -199,7 +218,7 @@ pub async fn patch(
 
 /// A PATCH on `s`.
 ///
-/// A group PATCH whose member operations split off ([`split_member_ops`]) changes the
+/// A group PATCH whose member operations split off ([`scim_core::patch::split_member_ops`]) changes the
 /// membership by delta without reading the member list; the other operations are applied
 /// to the group without `members`. Its 204 answer never loads members; with a projection,
 /// the group is read back on the same session with members only if the projection shows
@@ -214,12 +233,13 @@ pub(crate) fn patch_on(
     request: &PatchRequest,
     if_match: Option<&str>,
     projection: &Projection,
-    (profile, schemas_listed): (Profile, bool),
+    (cx, schemas_listed): (Tenancy, bool),
 ) -> Result<Patched, ApiError> {
+    let (rt, profile) = (cx.resource_type(kind), cx.profile);
     // Checked on the whole request: the member operations split off too.
-    check_patch(profile, kind, request, schemas_listed)?;
+    check_patch_in(profile, rt, request, schemas_listed)?;
     let group_no_body = kind == ResourceKind::Group && projection.is_default();
-    let Some(MemberSplit { delta, rest }) = split_member_ops(kind, request) else {
+    let Some(MemberSplit { delta, rest }) = split_member_ops_in(rt, request) else {
         let r = update_on(
             s,
             auth,
@@ -229,7 +249,8 @@ pub(crate) fn patch_on(
             id,
             if_match,
             projection,
-            &mut |current| patched(kind, current, request, profile),
+            &cx.registry,
+            &mut |current| patched(rt, current, request, profile),
         )?;
         return Ok(if group_no_body {
             Patched::NoContent { etag: r.etag }
@@ -239,12 +260,15 @@ pub(crate) fn patch_on(
     };
     // The member delta and the remaining operations are one PATCH: `prov:patch` for the
     // group's own attributes, feed events for the members.
-    let (actor, tenant) = (auth.actor(UpdateMethod::Patch), &auth.tenant_id);
+    let (actor, tenant) = (
+        auth.actor_in(UpdateMethod::Patch, cx.registry),
+        &auth.tenant_id,
+    );
     let not_found = |e| store_error_for(kind, id, e);
     let group = s
         .change_members(&actor, tenant, id, &delta, &mut |current| {
             check_if_match(if_match, current)?;
-            patched(kind, current, &rest, profile)
+            patched(rt, current, &rest, profile)
         })
         .map_err(not_found)?;
     if group_no_body {
@@ -257,7 +281,12 @@ pub(crate) fn patch_on(
     } else {
         group
     };
-    Ok(Patched::Resource(render(base, group, projection)))
+    Ok(Patched::Resource(render(
+        base,
+        group,
+        projection,
+        &cx.registry,
+    )))
 }
 
 /// Whether a PATCH body lists `schemas` (the strict profile requires it; nothing else of
@@ -276,7 +305,7 @@ pub async fn delete(
     if_match: Option<String>,
 ) -> Result<(), ApiError> {
     let (a, rid) = (auth.clone(), id.to_string());
-    authorized_as(state, auth, Access::Write, move |s, _profile| {
+    authorized_as(state, auth, Access::Write, move |s, _| {
         delete_on(s, &a, kind, &rid, if_match.as_deref())
     })
     .await

@@ -124,6 +124,10 @@ impl Session for SpySession<'_> {
         self.log("tenant".into());
         self.inner.tenant(tenant_id)
     }
+    fn tenant_schemas(&mut self, tenant_id: &str) -> StoreResult<Vec<scim_store::TenantSchema>> {
+        self.log("tenant_schemas".into());
+        self.inner.tenant_schemas(tenant_id)
+    }
     fn record_token_use(&mut self, t: &str, id: &str, at: DateTime<Utc>) -> StoreResult<()> {
         self.log("record_token_use".into());
         self.inner.record_token_use(t, id, at)
@@ -246,6 +250,23 @@ impl TenantRepo for Spy {
     }
     fn record_token_use(&self, t: &str, id: &str, at: DateTime<Utc>) -> StoreResult<()> {
         self.inner.record_token_use(t, id, at)
+    }
+}
+
+impl scim_store::TenantSchemaRepo for Spy {
+    fn list_tenant_schemas(&self, t: &str) -> StoreResult<Vec<scim_store::TenantSchema>> {
+        self.inner.list_tenant_schemas(t)
+    }
+    fn put_tenant_schema(
+        &self,
+        t: &str,
+        schema: &scim_store::NewTenantSchema,
+        check: &mut scim_store::SchemaCheck<'_>,
+    ) -> StoreResult<scim_store::TenantSchema> {
+        self.inner.put_tenant_schema(t, schema, check)
+    }
+    fn remove_tenant_schema(&self, t: &str, id: &str) -> StoreResult<()> {
+        self.inner.remove_tenant_schema(t, id)
     }
 }
 

@@ -26,5 +26,6 @@ mod pause;
 mod profile;
 mod receiver;
 mod replicas;
+mod schemas;
 mod tenant_lifecycle;
 mod two_replicas;

@@ -61,6 +61,31 @@ fn populate(s: &Server, t: &crate::harness::Tenant, prefix: &str) {
                      "members": ids.iter().map(|id| json!({"value": id})).collect::<Vec<_>>()})),
     )
     .expect(201);
+    // An extension schema of its own (tenant_schemas), removed with the organization.
+    let dir = tempfile::tempdir().unwrap();
+    let doc = dir.path().join("ext.json");
+    let urn = format!("urn:example:{prefix}:User");
+    std::fs::write(
+        &doc,
+        json!({"id": urn, "name": "X", "attributes": [{"name": "badge", "type": "string"}]})
+            .to_string(),
+    )
+    .unwrap();
+    let doc = doc.display().to_string();
+    cli(
+        &s.db.url,
+        &s.public_url,
+        &[
+            "schema",
+            "put",
+            "--tenant",
+            &t.id,
+            "--extends",
+            "User",
+            "--file",
+            &doc,
+        ],
+    );
     cli(
         &s.db.url,
         &s.public_url,

@@ -35,6 +35,7 @@ mod rows;
 pub(crate) mod schema;
 mod session;
 mod subscriptions;
+mod tenant_schemas;
 mod tenants;
 mod tx;
 mod users;

@@ -13,6 +13,20 @@ diesel::table! {
         token_hash -> Nullable<Text>,
         paused_at -> Nullable<Timestamp>,
         profile -> Text,
+        schema_version -> BigInt,
+    }
+}
+
+diesel::table! {
+    tenant_schemas (tenant_id, id) {
+        tenant_id -> Text,
+        id -> Text,
+        extends -> Text,
+        required -> Bool,
+        active -> Bool,
+        document -> Text,
+        created -> Timestamp,
+        last_modified -> Timestamp,
     }
 }
 

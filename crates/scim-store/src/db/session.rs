@@ -79,6 +79,7 @@ impl<'a> DieselSession<'a> {
             txn: actor.txn.as_deref(),
             method: actor.method,
             appended: &appended,
+            schemas: actor.schemas,
         };
         let retry = matches!(*self.conn, AnyConnection::Postgresql(_));
         let conn = &mut self.conn;
@@ -123,6 +124,10 @@ fn pause(n: u32) {
 impl Session for DieselSession<'_> {
     fn tenant(&mut self, tenant_id: &str) -> StoreResult<Tenant> {
         read_tenant(&mut self.conn, tenant_id)
+    }
+
+    fn tenant_schemas(&mut self, tenant_id: &str) -> StoreResult<Vec<crate::TenantSchema>> {
+        super::tenant_schemas::read_tenant_schemas(&mut self.conn, tenant_id)
     }
 
     fn record_token_use(

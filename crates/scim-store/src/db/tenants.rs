@@ -31,10 +31,22 @@ type TenantRow = (
     Option<String>,
     Option<NaiveDateTime>,
     String,
+    i64,
 );
 
 fn tenant_from_row(row: TenantRow) -> Tenant {
-    let (id, name, created, token_id, generated, last_used, hash, paused_at, profile) = row;
+    let (
+        id,
+        name,
+        created,
+        token_id,
+        generated,
+        last_used,
+        hash,
+        paused_at,
+        profile,
+        schema_version,
+    ) = row;
     let token = match (token_id, generated) {
         (Some(id), Some(generated)) => Some(TokenRecord {
             id,
@@ -53,6 +65,7 @@ fn tenant_from_row(row: TenantRow) -> Tenant {
         // The column's CHECK admits only the two names; anything else would be a row
         // written by a newer release, served leniently rather than refused.
         profile: profile.parse().unwrap_or_default(),
+        schema_version,
     }
 }
 
@@ -66,6 +79,7 @@ const TENANT_COLUMNS: (
     tenants::token_hash,
     tenants::paused_at,
     tenants::profile,
+    tenants::schema_version,
 ) = (
     tenants::id,
     tenants::name,
@@ -76,6 +90,7 @@ const TENANT_COLUMNS: (
     tenants::token_hash,
     tenants::paused_at,
     tenants::profile,
+    tenants::schema_version,
 );
 
 fn ms(t: DateTime<Utc>) -> NaiveDateTime {
@@ -112,6 +127,7 @@ impl TenantRepo for DieselStore {
             token: None,
             paused_at: None,
             profile: scim_core::Profile::default(),
+            schema_version: 0,
         })
     }
 
@@ -200,7 +216,7 @@ impl TenantRepo for DieselStore {
     fn delete_tenant(&self, tenant_id: &str) -> StoreResult<()> {
         use super::schema::{
             admin_accounts, event_deliveries, event_redeliveries, event_subscriptions, events,
-            group_members, groups, resource_counts, user_emails, users,
+            group_members, groups, resource_counts, tenant_schemas, user_emails, users,
         };
         super::tx::storable(tenant_id)?;
         let mut conn = self.write_conn()?;
@@ -225,7 +241,8 @@ impl TenantRepo for DieselStore {
                 event_subscriptions,
                 events,
                 event_sequences,
-                resource_counts
+                resource_counts,
+                tenant_schemas
             );
             diesel::delete(admin_accounts::table.filter(admin_accounts::tenant_id.eq(tenant_id)))
                 .execute(c)?;

@@ -36,6 +36,8 @@ pub(crate) struct Writer<'a> {
     /// Set when the transaction appended events, so the session tells the commit listener
     /// once it committed.
     pub appended: &'a Cell<bool>,
+    /// The tenant's resource types: what its events' `data` may show.
+    pub schemas: scim_core::schema::registry::Registry,
 }
 
 impl Writer<'_> {
@@ -48,6 +50,8 @@ impl Writer<'_> {
         events: &[ChangeEvent],
     ) -> StoreResult<Option<(i64, i64)>> {
         let txn = self.txn.map_or_else(outbox::new_event_id, str::to_string);
+        let projected = scim_core::events::project_events(&self.schemas, events);
+        let events = projected.as_deref().unwrap_or(events);
         let range = outbox::append(conn, self.tenant_id, &txn, now, events)?;
         if range.is_some() {
             self.appended.set(true);
@@ -74,6 +78,8 @@ impl Writer<'_> {
             resource_id,
             summary,
         };
+        let projected = scim_core::events::project_events(&self.schemas, events);
+        let events = projected.as_deref().unwrap_or(events);
         let range = outbox::append_and_log(conn, self.tenant_id, &self.txn(), now, events, &log)?;
         if range.is_some() {
             self.appended.set(true);

@@ -29,6 +29,7 @@ mod paging;
 mod pg_races;
 mod plans;
 mod subscriptions;
+mod tenant_schemas;
 mod tokens_log;
 mod walks;
 
@@ -61,6 +62,9 @@ conformance!(
     bulk_creates::create_each_gives_each_resource_its_own_outcome,
     bulk_creates::create_each_stops_after_max_errors,
     bulk_creates::create_each_groups_fail_alone,
+    tenant_schemas::tenant_schemas_put_list_remove_and_version,
+    tenant_schemas::tenant_schemas_are_isolated_and_deleted_with_the_tenant,
+    tenant_schemas::tenant_schemas_filter_on_extension_attributes,
     budgets::scan_budget_bounds_unindexed_filters,
     budgets::statement_timeout_cancels_into_clean_errors,
     admin::admin_accounts_unique_email_and_tenant,

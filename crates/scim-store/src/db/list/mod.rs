@@ -143,7 +143,9 @@ fn list_page(
         None => unfiltered(conn, hints, tenant_id, kind, &mode)?,
         Some(f) => {
             // The same acceptance whether or not the filter is pushed down.
-            scan::compile(kind, f)?;
+            // Against the tenant's own resource type, so its extension attributes resolve.
+            let rt = params.resource_type.unwrap_or(kind.resource_type());
+            scan::compile(rt, f)?;
             let t = filter_sql::translate(kind, f);
             let (pred, exact) = match t.pred {
                 Some(p) => {
@@ -155,7 +157,7 @@ fn list_page(
             if exact {
                 pushed_down(conn, tenant_id, kind, pred.as_ref(), &mode)?
             } else {
-                scan::scan(conn, tenant_id, kind, pred.as_ref(), f, &mode, scan_budget)?
+                scan::scan(conn, tenant_id, rt, pred.as_ref(), f, &mode, scan_budget)?
             }
         }
     };

@@ -49,8 +49,11 @@ fn mentions_relation(kind: ResourceKind, f: &Filter) -> bool {
 /// Compiles the filter for in-Rust evaluation. An invalid filter (which the HTTP layer
 /// rejects first with `scim_core::filter::validate_filter`) is a `Backend` error whose
 /// source is the `ScimError`.
-pub(crate) fn compile(kind: ResourceKind, filter: &Filter) -> StoreResult<CompiledFilter> {
-    CompiledFilter::new(filter, kind.resource_type()).map_err(|e| StoreError::Backend(Box::new(e)))
+pub(crate) fn compile(
+    rt: &scim_core::schema::ResourceType,
+    filter: &Filter,
+) -> StoreResult<CompiledFilter> {
+    CompiledFilter::new(filter, rt).map_err(|e| StoreError::Backend(Box::new(e)))
 }
 
 /// What the walk keeps of the matches.
@@ -110,13 +113,14 @@ impl Keep {
 pub(crate) fn scan(
     conn: &mut AnyConnection,
     tenant_id: &str,
-    kind: ResourceKind,
+    rt: &scim_core::schema::ResourceType,
     pred: Option<&Pred>,
     filter: &Filter,
     mode: &Mode,
     budget: Option<u64>,
 ) -> StoreResult<Window> {
-    let compiled = compile(kind, filter)?;
+    let kind = rt.kind;
+    let compiled = compile(rt, filter)?;
     let needs_relations = mentions_relation(kind, filter);
     let mut keep = match mode {
         Mode::Index {

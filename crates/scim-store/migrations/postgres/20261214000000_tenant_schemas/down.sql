@@ -1,0 +1,2 @@
+DROP TABLE tenant_schemas;
+ALTER TABLE tenants DROP COLUMN schema_version;
