@@ -199,8 +199,9 @@ impl TenantRepo for DieselStore {
 
     fn delete_tenant(&self, tenant_id: &str) -> StoreResult<()> {
         use super::schema::{
-            admin_accounts, event_deliveries, event_redeliveries, event_subscriptions, events,
-            group_members, groups, resource_counts, user_emails, users,
+            admin_accounts, entitlement_types, entitlement_values, event_deliveries,
+            event_redeliveries, event_subscriptions, events, group_members, groups,
+            resource_counts, user_emails, users,
         };
         super::tx::storable(tenant_id)?;
         let mut conn = self.write_conn()?;
@@ -225,7 +226,9 @@ impl TenantRepo for DieselStore {
                 event_subscriptions,
                 events,
                 event_sequences,
-                resource_counts
+                resource_counts,
+                entitlement_values,
+                entitlement_types
             );
             diesel::delete(admin_accounts::table.filter(admin_accounts::tenant_id.eq(tenant_id)))
                 .execute(c)?;
