@@ -449,6 +449,18 @@ pub fn may_touch_grants(body: &Value) -> bool {
     }
 }
 
+/// Whether a PATCH may change a user's `roles` or `entitlements`: an operation whose path
+/// names either attribute (with or without the User URN), or a path-less operation whose
+/// value [may touch them](may_touch_grants).
+pub fn patch_may_touch_grants(request: &crate::patch::PatchRequest) -> bool {
+    request.operations.iter().any(|op| match &op.path {
+        Some(p) => {
+            p.attr.eq_ignore_ascii_case("roles") || p.attr.eq_ignore_ascii_case("entitlements")
+        }
+        None => op.value.as_ref().is_some_and(may_touch_grants),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -695,6 +707,35 @@ mod tests {
             (json!({"userName": "a", "name": {"givenName": "b"}}), false),
         ] {
             assert_eq!(may_touch_grants(&body), touches, "{body}");
+        }
+        for (body, touches) in [
+            (
+                json!({"Operations": [{"op": "add", "path": "roles", "value": [{"value": "a"}]}]}),
+                true,
+            ),
+            (
+                json!({"Operations": [{"op": "remove", "path": "entitlements[value eq \"a\"]"}]}),
+                true,
+            ),
+            (
+                json!({"Operations": [{"op": "add", "path": "urn:ietf:params:scim:schemas:core:2.0:User:roles", "value": []}]}),
+                true,
+            ),
+            (
+                json!({"Operations": [{"op": "replace", "value": {"roles": []}}]}),
+                true,
+            ),
+            (
+                json!({"Operations": [{"op": "replace", "path": "displayName", "value": "roles"}]}),
+                false,
+            ),
+            (
+                json!({"Operations": [{"op": "replace", "value": {"active": false}}]}),
+                false,
+            ),
+        ] {
+            let request = crate::patch::PatchRequest::from_json(&body).unwrap();
+            assert_eq!(patch_may_touch_grants(&request), touches, "{body}");
         }
     }
 }
