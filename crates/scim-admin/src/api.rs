@@ -72,6 +72,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/organizations/{org}/groups/{id}", web::get().to(group))
             .route("/organizations/{org}/log", web::get().to(log))
             .configure(crate::webhooks::api::routes)
+            .configure(crate::entitlements::api::routes)
             .default_service(web::to(not_found)),
     );
 }
