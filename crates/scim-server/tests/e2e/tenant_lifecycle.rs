@@ -76,9 +76,35 @@ fn populate(s: &Server, t: &crate::harness::Tenant, prefix: &str) {
     );
     // Roles, entitlements and a custom type: their tables have a tenant_id too.
     for args in [
-        &["entitlement", "type", "add", "--tenant", &t.id, "--id", "License"][..],
-        &["entitlement", "add", "--tenant", &t.id, "--kind", "License", "--value", "pro"][..],
-        &["entitlement", "add", "--tenant", &t.id, "--kind", "role", "--value", "admin"][..],
+        &[
+            "entitlement",
+            "type",
+            "add",
+            "--tenant",
+            &t.id,
+            "--id",
+            "License",
+        ][..],
+        &[
+            "entitlement",
+            "add",
+            "--tenant",
+            &t.id,
+            "--kind",
+            "License",
+            "--value",
+            "pro",
+        ][..],
+        &[
+            "entitlement",
+            "add",
+            "--tenant",
+            &t.id,
+            "--kind",
+            "role",
+            "--value",
+            "admin",
+        ][..],
     ] {
         cli(&s.db.url, &s.public_url, args);
     }
