@@ -382,7 +382,14 @@ fn discovery_resource(path: &str, f: DiscoveryFn) -> actix_web::Resource {
                     .session(Access::Read, move |session| {
                         let profile = checked.check(session)?;
                         limiter.admit(&checked.tenant_id)?;
-                        let types = session.entitlement_types(&checked.tenant_id)?;
+                        let mut types = session.entitlement_types(&checked.tenant_id)?;
+                        // The interop profile wants a ResourceType's id to equal its name:
+                        // a strict tenant's types are named by their ids.
+                        if profile == Profile::Strict {
+                            for t in &mut types {
+                                t.name.clone_from(&t.id);
+                            }
+                        }
                         Ok::<_, ApiError>(TenantDiscovery { profile, types })
                     })
                     .await?;

@@ -526,3 +526,28 @@ async fn only_writes_that_may_grant_read_the_catalog() {
         ]
     );
 }
+
+#[actix_web::test]
+async fn a_strict_tenant_names_its_types_by_their_ids() {
+    let app = TestApp::new().await;
+    app.db
+        .add_entitlement_type(&app.tenant, "License", "Software licenses", "/Licenses")
+        .unwrap();
+    let name_of = |rts: &Value| {
+        rts["Resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == "License")
+            .map(|r| r["name"].clone())
+    };
+    let rts = app.call("GET", "/ResourceTypes", None).await.expect(200);
+    assert_eq!(name_of(&rts), Some(json!("Software licenses")));
+    scim_store::TenantRepo::set_profile(app.db.as_ref(), &app.tenant, scim_core::Profile::Strict)
+        .unwrap();
+    let rts = app.call("GET", "/ResourceTypes", None).await.expect(200);
+    for rt in rts["Resources"].as_array().unwrap() {
+        assert_eq!(rt["id"], rt["name"], "{rt}");
+    }
+    assert_eq!(name_of(&rts), Some(json!("License")));
+}
