@@ -86,6 +86,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::delete().to(delete_schema),
             )
             .configure(crate::webhooks::api::routes)
+            .configure(crate::entitlements::api::routes)
             .default_service(web::to(not_found)),
     );
 }

@@ -36,9 +36,13 @@ pub enum AdminError {
     /// The request is malformed (the message is safe to show).
     #[error("{0}")]
     BadRequest(String),
-    /// The e-mail address is taken.
+    /// The e-mail address (or another unique value, named) is taken.
     #[error("{0} is already in use")]
     Conflict(String),
+    /// The change conflicts with the current state (e.g. removing an entitlement type that
+    /// still has values); the message says what to do.
+    #[error("{0}")]
+    Refused(String),
     /// The page was out of date: what it showed changed elsewhere (a token generated
     /// again from another window or replica). The message says what to do.
     #[error("{0}")]
@@ -63,7 +67,9 @@ impl AdminError {
             }
             AdminError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AdminError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AdminError::Conflict(_) | AdminError::Stale(_) => StatusCode::CONFLICT,
+            AdminError::Conflict(_) | AdminError::Stale(_) | AdminError::Refused(_) => {
+                StatusCode::CONFLICT
+            }
             AdminError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AdminError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -108,6 +114,12 @@ impl From<StoreError> for AdminError {
             StoreError::NotFound => AdminError::NotFound,
             StoreError::Conflict { attribute } => AdminError::Conflict(attribute),
             StoreError::TokenChanged => AdminError::Stale(TOKEN_CHANGED),
+            // A rule of the request refused it (an entitlement definition): its SCIM detail
+            // is written for people.
+            StoreError::Rejected(e) if e.status() == 409 => AdminError::Refused(e.detail().into()),
+            StoreError::Rejected(e) if e.status() == 400 => {
+                AdminError::BadRequest(e.detail().into())
+            }
             other => {
                 let mut detail = other.to_string();
                 let mut src = std::error::Error::source(&other);

@@ -8,7 +8,8 @@
 //! provisioning log), the HTML pages ([`pages`] and the Settings page with Generate and
 //! the pause switch; maud templates compiled into the binary, with embedded CSS and JS),
 //! the JSON API ([`api`]), and an organization's event feed and webhook subscriptions
-//! ([`webhooks`]: API, pages, delivery log). It depends on `scim-core`, `scim-store`,
+//! ([`webhooks`]: API, pages, delivery log), and its roles, entitlements and entitlement
+//! types ([`entitlements`]: API, page, and the operations the CLI shares). It depends on `scim-core`, `scim-store`,
 //! `scim-http` and `scim-events` (secrets, SET rendering, test deliveries); the binary
 //! wires it into `serve`.
 //!
@@ -18,6 +19,7 @@
 pub mod accounts;
 mod activity;
 pub mod api;
+pub mod entitlements;
 pub mod error;
 pub mod pages;
 mod schemas;

@@ -104,6 +104,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/organizations/{org}/activity", web::get().to(activity))
         .configure(crate::webhooks::pages::routes)
         .configure(crate::schemas::routes)
+        .configure(crate::entitlements::pages::routes)
         .default_service(web::to(not_found));
 }
 

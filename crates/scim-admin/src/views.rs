@@ -20,6 +20,7 @@ pub(crate) enum Tab {
     Activity,
     Webhooks,
     Schemas,
+    Entitlements,
 }
 
 pub(crate) fn when(t: &DateTime<Utc>) -> String {
@@ -88,7 +89,7 @@ pub(crate) fn layout(
                         p.crumbs { a href="/admin/organizations" { "Organizations" } " › " (t.name) }
                         h1 { (t.name) }
                         nav.tabs aria-label="Organization" {
-                            @for (label, suffix, this) in [("Settings › SAML/SCIM", "settings", Tab::Settings), ("Users", "users", Tab::Users), ("Groups", "groups", Tab::Groups), ("Activity", "activity", Tab::Activity), ("Webhooks", "webhooks", Tab::Webhooks), ("Schemas", "schemas", Tab::Schemas)] {
+                            @for (label, suffix, this) in [("Settings › SAML/SCIM", "settings", Tab::Settings), ("Users", "users", Tab::Users), ("Groups", "groups", Tab::Groups), ("Activity", "activity", Tab::Activity), ("Webhooks", "webhooks", Tab::Webhooks), ("Schemas", "schemas", Tab::Schemas), ("Entitlements", "entitlements", Tab::Entitlements)] {
                                 a href={ (org_path(&t.id)) "/" (suffix) } aria-current=[(tab == this).then_some("page")] { (label) }
                             }
                         }

@@ -1,9 +1,17 @@
 //! The discovery documents (RFC 7644 §4, RFC 7643 §5–§7): `/ServiceProviderConfig`,
 //! `/ResourceTypes` and `/Schemas`, generated from the definitions in [`crate::schema`] so
 //! that what the server advertises is exactly what it enforces.
+//!
+//! Every tenant sees the User, Group, Role and Entitlement resource types, then the
+//! entitlement types it defined itself ([`crate::entitlements`]), and never another
+//! tenant's; `/Schemas` publishes the User, Group and Enterprise User schemas and the Role
+//! and Entitlement schemas under both Okta's and the IETF draft's URNs.
 
+use crate::entitlements::{EntitlementType, builtin_resource_types, custom_resource_type};
 use crate::schema::registry::Registry;
-use crate::schema::{AttributeDef, AttributeType, RESOURCE_TYPES, ResourceType, SCHEMAS, Schema};
+use crate::schema::{
+    AttributeDef, AttributeType, ENTITLEMENT_SCHEMAS, RESOURCE_TYPES, ResourceType, SCHEMAS, Schema,
+};
 use serde_json::{Map, Value, json};
 
 /// The URN of the ServiceProviderConfig schema.
@@ -118,38 +126,57 @@ pub fn resource_type_json(rt: &ResourceType, base_url: &str) -> Value {
     doc
 }
 
-/// Every resource type document (`/ResourceTypes`).
-pub fn resource_types(base_url: &str) -> Vec<Value> {
+/// Every resource type document of a tenant (`/ResourceTypes`): User, Group, Role,
+/// Entitlement, then the tenant's own entitlement types (`custom`).
+pub fn resource_types(base_url: &str, custom: &[EntitlementType]) -> Vec<Value> {
     RESOURCE_TYPES
         .iter()
         .map(|rt| resource_type_json(rt, base_url))
+        .chain(builtin_resource_types(base_url))
+        .chain(custom.iter().map(|t| custom_resource_type(t, base_url)))
         .collect()
 }
 
-/// One resource type by id (`User`, `Group`; letter case ignored).
-pub fn resource_type(base_url: &str, id: &str) -> Option<Value> {
-    RESOURCE_TYPES
-        .iter()
-        .find(|rt| rt.name.eq_ignore_ascii_case(id))
-        .map(|rt| resource_type_json(rt, base_url))
+/// One resource type of a tenant by id (`User`, `Group`, `Role`, `Entitlement`, or one of
+/// `custom`; letter case ignored).
+pub fn resource_type(base_url: &str, custom: &[EntitlementType], id: &str) -> Option<Value> {
+    resource_types(base_url, custom).into_iter().find(|doc| {
+        doc["id"]
+            .as_str()
+            .is_some_and(|d| d.eq_ignore_ascii_case(id))
+    })
 }
 
-/// `/ResourceTypes` of one organization: its extensions appear in `schemaExtensions`.
-pub fn tenant_resource_types(registry: &Registry, base_url: &str) -> Vec<Value> {
+/// `/ResourceTypes` of one organization: User and Group with its extensions in
+/// `schemaExtensions`, Role and Entitlement, then its own entitlement types (`custom`).
+pub fn tenant_resource_types(
+    registry: &Registry,
+    base_url: &str,
+    custom: &[EntitlementType],
+) -> Vec<Value> {
     registry
         .resource_types()
         .iter()
         .map(|rt| resource_type_json(rt, base_url))
+        .chain(builtin_resource_types(base_url))
+        .chain(custom.iter().map(|t| custom_resource_type(t, base_url)))
         .collect()
 }
 
-/// `/ResourceTypes/{id}` of one organization.
-pub fn tenant_resource_type(registry: &Registry, base_url: &str, id: &str) -> Option<Value> {
-    registry
-        .resource_types()
-        .iter()
-        .find(|rt| rt.name.eq_ignore_ascii_case(id))
-        .map(|rt| resource_type_json(rt, base_url))
+/// `/ResourceTypes/{id}` of one organization (letter case ignored).
+pub fn tenant_resource_type(
+    registry: &Registry,
+    base_url: &str,
+    custom: &[EntitlementType],
+    id: &str,
+) -> Option<Value> {
+    tenant_resource_types(registry, base_url, custom)
+        .into_iter()
+        .find(|doc| {
+            doc["id"]
+                .as_str()
+                .is_some_and(|d| d.eq_ignore_ascii_case(id))
+        })
 }
 
 /// `/Schemas` of one organization: the static schemas, then its own extensions.
@@ -204,14 +231,23 @@ pub fn schema_json(schema: &Schema, base_url: &str) -> Value {
     })
 }
 
-/// Every schema document (`/Schemas`).
+/// Every schema document (`/Schemas`): User, Group, Enterprise User, then Okta's and the
+/// IETF draft's Role and Entitlement.
 pub fn schemas(base_url: &str) -> Vec<Value> {
-    SCHEMAS.iter().map(|s| schema_json(s, base_url)).collect()
+    SCHEMAS
+        .iter()
+        .chain(ENTITLEMENT_SCHEMAS.iter())
+        .map(|s| schema_json(s, base_url))
+        .collect()
 }
 
 /// One schema by URN (letter case ignored).
 pub fn schema(base_url: &str, id: &str) -> Option<Value> {
-    crate::schema::schema_by_id(id).map(|s| schema_json(s, base_url))
+    SCHEMAS
+        .iter()
+        .chain(ENTITLEMENT_SCHEMAS.iter())
+        .find(|s| s.id.eq_ignore_ascii_case(id))
+        .map(|s| schema_json(s, base_url))
 }
 
 #[cfg(test)]
@@ -272,17 +308,34 @@ mod tests {
     }
 
     #[test]
-    fn resource_types_list_users_and_groups() {
-        let all = resource_types("https://h/t/");
-        assert_eq!(all.len(), 2);
+    fn resource_types_list_users_groups_roles_and_entitlements() {
+        let all = resource_types("https://h/t/", &[]);
+        assert_eq!(all.len(), 4);
+        assert_eq!(all[2]["endpoint"], "/Roles");
+        assert_eq!(all[2]["schema"], crate::schema::OKTA_ROLE_URN);
+        assert_eq!(all[3]["endpoint"], "/Entitlements");
         assert_eq!(all[0]["endpoint"], "/Users");
         assert_eq!(
             all[0]["schemaExtensions"][0]["schema"],
             crate::schema::ENTERPRISE_USER_URN
         );
         assert!(all[1].get("schemaExtensions").is_none());
-        assert_eq!(resource_type("x", "group").unwrap()["id"], "Group");
-        assert!(resource_type("x", "Device").is_none());
+        assert_eq!(resource_type("x", &[], "group").unwrap()["id"], "Group");
+        assert_eq!(resource_type("x", &[], "ROLE").unwrap()["id"], "Role");
+        assert!(resource_type("x", &[], "Device").is_none());
+        let license = EntitlementType {
+            id: "License".into(),
+            name: "License".into(),
+            endpoint: "/Licenses".into(),
+            created: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
+        };
+        let mine = resource_types("x", std::slice::from_ref(&license));
+        assert_eq!(mine.len(), 5);
+        assert_eq!(mine[4]["endpoint"], "/Licenses");
+        assert_eq!(
+            resource_type("x", std::slice::from_ref(&license), "license").unwrap()["schema"],
+            crate::schema::OKTA_ENTITLEMENT_URN
+        );
     }
 
     #[test]
@@ -309,7 +362,19 @@ mod tests {
         let password = attrs.iter().find(|a| a["name"] == "password").unwrap();
         assert_eq!(password["returned"], "never");
         assert_eq!(password["mutability"], "writeOnly");
-        assert_eq!(schemas("b").len(), 3);
+        assert_eq!(schemas("b").len(), 7);
         assert!(schema("b", "urn:nope").is_none());
+        for urn in [
+            crate::schema::OKTA_ROLE_URN,
+            crate::schema::OKTA_ENTITLEMENT_URN,
+            crate::schema::IETF_ROLE_URN,
+            crate::schema::IETF_ENTITLEMENT_URN,
+        ] {
+            let doc = schema("b", urn).unwrap();
+            assert_eq!(doc["id"], urn);
+            let attrs = doc["attributes"].as_array().unwrap();
+            assert!(attrs.iter().all(|a| a["mutability"] == "readOnly"), "{urn}");
+            assert!(attrs.iter().any(|a| a["name"] == "displayName"), "{urn}");
+        }
     }
 }

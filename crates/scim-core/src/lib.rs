@@ -10,6 +10,7 @@
 
 pub mod bulk;
 pub mod discovery;
+pub mod entitlements;
 pub mod error;
 pub mod events;
 pub mod filter;

@@ -5,16 +5,18 @@ use crate::auth::Authenticated;
 use crate::error::{ApiError, scim_error_response};
 use crate::request::{json_body, json_body_limited, query_pairs};
 use crate::response::{resource_response, scim_json, scim_text};
+use crate::service::entitlements::Endpoint;
 use crate::service::{self, list_limits, projection_from_pairs};
 use crate::state::AppState;
 use crate::tenant_schemas::Tenancy;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, Route, web};
-use scim_core::ScimError;
 use scim_core::discovery::{self, DiscoveryOptions};
+use scim_core::entitlements::EntitlementType;
 use scim_core::list::{ListQuery, list_response};
 use scim_core::schema::ResourceKind;
+use scim_core::{Profile, ScimError};
 use scim_store::Access;
 use serde_json::json;
 
@@ -75,6 +77,31 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
                         .default_service(not_allowed("GET, PUT, PATCH, DELETE")),
                 );
         }
+        for (path, endpoint) in [
+            ("/Roles", Endpoint::Roles),
+            ("/Entitlements", Endpoint::Entitlements),
+        ] {
+            let by_id = endpoint.clone();
+            scope = scope
+                .service(
+                    web::resource(path)
+                        .route(
+                            web::get().to(move |a: Authenticated, r: HttpRequest, s: Data| {
+                                entitlement_list(endpoint.clone(), a, r, s)
+                            }),
+                        )
+                        .default_service(not_allowed("GET")),
+                )
+                .service(
+                    web::resource(format!("{path}/{{id}}"))
+                        .route(
+                            web::get().to(move |a: Authenticated, r: HttpRequest, s: Data| {
+                                entitlement_get(by_id.clone(), a, r, s)
+                            }),
+                        )
+                        .default_service(not_allowed("GET")),
+                );
+        }
         scope = scope
             .service(
                 web::resource("/.search")
@@ -95,6 +122,13 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
                     .default_service(not_allowed("POST")),
             )
             .service(web::resource(["/Me", "/Me/{rest:.*}"]).to(not_implemented))
+            // Last: any other one- or two-segment path may be one of the tenant's own
+            // entitlement types (e.g. /Licenses); unknown ones answer 404 as before.
+            .service(
+                web::resource(["/{endpoint}", "/{endpoint}/{id}"])
+                    .route(web::get().to(custom_entitlements))
+                    .default_service(web::to(custom_entitlements_write)),
+            )
             .default_service(web::to(not_found));
         cfg.app_data(web::Data::new(state))
             .service(scope)
@@ -252,12 +286,92 @@ async fn bulk(a: Authenticated, r: HttpRequest, p: web::Payload, s: Data) -> Res
     Ok(scim_text(StatusCode::OK, text))
 }
 
+// ---- roles and entitlements: read-only, GET only ----
+
+async fn entitlement_list(endpoint: Endpoint, a: Authenticated, r: HttpRequest, s: Data) -> Res {
+    let query = ListQuery::from_query_pairs(&query_pairs(r.query_string()), &list_limits(&s))?;
+    let body = service::entitlements::list(&s, &a, endpoint, query).await?;
+    Ok(scim_text(StatusCode::OK, body))
+}
+
+async fn entitlement_get(endpoint: Endpoint, a: Authenticated, r: HttpRequest, s: Data) -> Res {
+    let body = service::entitlements::get(&s, &a, endpoint, resource_id(&r)).await?;
+    Ok(scim_text(StatusCode::OK, body))
+}
+
+fn custom_endpoint(r: &HttpRequest) -> Endpoint {
+    Endpoint::Other(
+        r.match_info()
+            .get("endpoint")
+            .unwrap_or_default()
+            .to_string(),
+    )
+}
+
+/// The tenant's credentials for a path that may be a custom entitlement type: a segment
+/// no type can have (see `check_type_definition`) is the usual 404 before any token
+/// check, as every unknown path was before such types existed.
+fn custom_auth(
+    a: Result<Authenticated, ApiError>,
+    r: &HttpRequest,
+) -> Result<Authenticated, ApiError> {
+    let segment = r.match_info().get("endpoint").unwrap_or_default();
+    let possible = segment
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic())
+        && segment
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !possible {
+        return Err(ScimError::not_found("Unknown endpoint").into());
+    }
+    a
+}
+
+/// `GET /{endpoint}` or `GET /{endpoint}/{id}` of a custom entitlement type.
+async fn custom_entitlements(a: Result<Authenticated, ApiError>, r: HttpRequest, s: Data) -> Res {
+    let a = custom_auth(a, &r)?;
+    let endpoint = custom_endpoint(&r);
+    match r.match_info().get("id") {
+        Some(_) => entitlement_get(endpoint, a, r, s).await,
+        None => entitlement_list(endpoint, a, r, s).await,
+    }
+}
+
+/// Any other method on such a path: 405 when the tenant has that entitlement type (they
+/// are read-only over SCIM), else the usual 404.
+async fn custom_entitlements_write(
+    a: Result<Authenticated, ApiError>,
+    r: HttpRequest,
+    s: Data,
+) -> Res {
+    let a = custom_auth(a, &r)?;
+    if service::entitlements::exists(&s, &a, custom_endpoint(&r)).await? {
+        let mut resp = scim_error_response(&ScimError::method_not_allowed(
+            "Entitlements are read-only over SCIM; allowed: GET",
+        ));
+        resp.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET"));
+        return Ok(resp);
+    }
+    Ok(not_found().await)
+}
+
 // ---- discovery (RFC 7644 §4): GET only, per tenant, authenticated ----
 
+/// What a discovery document depends on besides the base URL: the tenant's profile (the
+/// ServiceProviderConfig says whether it is strict) and its own entitlement types (in
+/// `/ResourceTypes`), both read on the request's session.
+struct TenantDiscovery {
+    cx: Tenancy,
+    types: Vec<EntitlementType>,
+}
+
 /// A discovery document from the state, the tenant's base URL, the `{id}` of the path and
-/// the tenant's profile (the ServiceProviderConfig says whether it is strict).
+/// what the tenant adds.
 type DiscoveryFn =
-    fn(&AppState, &str, Option<&str>, Tenancy) -> Result<serde_json::Value, ApiError>;
+    fn(&AppState, &str, Option<&str>, &TenantDiscovery) -> Result<serde_json::Value, ApiError>;
 
 fn discovery_resource(path: &str, f: DiscoveryFn) -> actix_web::Resource {
     web::resource(path)
@@ -265,11 +379,19 @@ fn discovery_resource(path: &str, f: DiscoveryFn) -> actix_web::Resource {
             move |a: Authenticated, r: HttpRequest, s: Data| async move {
                 // The documents come from no store, but the token must still be current.
                 let (checked, limiter, schemas) = (a.clone(), s.limiter.clone(), s.schemas.clone());
-                let tenancy = s
+                let tenant = s
                     .session(Access::Read, move |session| {
                         let tenancy = checked.check(session, &schemas)?;
                         limiter.admit(&checked.tenant_id)?;
-                        Ok(tenancy)
+                        let mut types = session.entitlement_types(&checked.tenant_id)?;
+                        // The interop profile wants a ResourceType's id to equal its name:
+                        // a strict tenant's types are named by their ids.
+                        if tenancy.profile == Profile::Strict {
+                            for t in &mut types {
+                                t.name.clone_from(&t.id);
+                            }
+                        }
+                        Ok::<_, ApiError>(TenantDiscovery { cx: tenancy, types })
                     })
                     .await?;
                 // RFC 7644 §4: "If a "filter" is provided, the service provider SHOULD respond
@@ -284,7 +406,7 @@ fn discovery_resource(path: &str, f: DiscoveryFn) -> actix_web::Resource {
                     .into());
                 }
                 let base = s.tenant_url(&a.tenant_id);
-                let body = f(&s, &base, r.match_info().get("id"), tenancy)?;
+                let body = f(&s, &base, r.match_info().get("id"), &tenant)?;
                 Ok::<_, ApiError>(scim_json(StatusCode::OK, &body))
             },
         ))
@@ -295,7 +417,7 @@ fn service_provider_config(
     s: &AppState,
     base: &str,
     _: Option<&str>,
-    tenancy: Tenancy,
+    tenant: &TenantDiscovery,
 ) -> Result<serde_json::Value, ApiError> {
     Ok(discovery::service_provider_config(&DiscoveryOptions {
         base_url: base.to_string(),
@@ -304,7 +426,7 @@ fn service_provider_config(
         cursor_timeout_secs: s.limits.cursor_timeout.as_secs(),
         documentation_uri: None,
         bulk: s.limits.bulk,
-        profile: tenancy.profile,
+        profile: tenant.cx.profile,
     }))
 }
 
@@ -317,19 +439,23 @@ fn resource_types(
     _: &AppState,
     base: &str,
     _: Option<&str>,
-    cx: Tenancy,
+    tenant: &TenantDiscovery,
 ) -> Result<serde_json::Value, ApiError> {
-    Ok(all_of(discovery::tenant_resource_types(&cx.registry, base)))
+    Ok(all_of(discovery::tenant_resource_types(
+        &tenant.cx.registry,
+        base,
+        &tenant.types,
+    )))
 }
 
 fn resource_type(
     _: &AppState,
     base: &str,
     id: Option<&str>,
-    cx: Tenancy,
+    tenant: &TenantDiscovery,
 ) -> Result<serde_json::Value, ApiError> {
     let id = id.unwrap_or_default();
-    discovery::tenant_resource_type(&cx.registry, base, id)
+    discovery::tenant_resource_type(&tenant.cx.registry, base, &tenant.types, id)
         .ok_or_else(|| ScimError::not_found(format!("ResourceType {id} not found")).into())
 }
 
@@ -337,19 +463,19 @@ fn schemas(
     _: &AppState,
     base: &str,
     _: Option<&str>,
-    cx: Tenancy,
+    tenant: &TenantDiscovery,
 ) -> Result<serde_json::Value, ApiError> {
-    Ok(all_of(discovery::tenant_schemas(&cx.registry, base)))
+    Ok(all_of(discovery::tenant_schemas(&tenant.cx.registry, base)))
 }
 
 fn schema(
     _: &AppState,
     base: &str,
     id: Option<&str>,
-    cx: Tenancy,
+    tenant: &TenantDiscovery,
 ) -> Result<serde_json::Value, ApiError> {
     let id = id.unwrap_or_default();
-    discovery::tenant_schema(&cx.registry, base, id)
+    discovery::tenant_schema(&tenant.cx.registry, base, id)
         .ok_or_else(|| ScimError::not_found(format!("Schema {id} not found")).into())
 }
 

@@ -56,6 +56,10 @@ pub enum Command {
     /// Read an organization's event feed.
     #[command(subcommand)]
     Events(EventsCommand),
+    /// Manage an organization's roles, entitlements and entitlement types (Okta Identity
+    /// Governance).
+    #[command(subcommand)]
+    Entitlement(crate::entitlements::EntitlementCommand),
 }
 
 /// `webhook ...`

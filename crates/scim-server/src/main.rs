@@ -5,6 +5,7 @@ mod commands;
 mod config;
 mod config_file;
 mod duration;
+mod entitlements;
 mod limits;
 mod metrics;
 mod schemas;
@@ -121,6 +122,7 @@ fn run() -> anyhow::Result<()> {
             limit,
             json,
         }) => webhooks::events_list(&cli.config, &tenant, after.as_deref(), &limit, json),
+        Command::Entitlement(command) => entitlements::run(&cli.config, command),
     }
 }
 

@@ -246,7 +246,7 @@ fn state_text(s: &Subscription) -> String {
 }
 
 /// Prints left-aligned columns separated by two spaces.
-fn print_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) {
+pub(crate) fn print_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) {
     let mut widths = header.map(str::len);
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {

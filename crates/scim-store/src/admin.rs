@@ -4,7 +4,7 @@
 //! every replica, for rate limiting) and writable server settings (the one-time set-up
 //! code's hash).
 
-use crate::{Store, StoreResult};
+use crate::{EntitlementRepo, Store, StoreResult};
 use chrono::{DateTime, Utc};
 
 /// An account of the admin console. `tenant_id` is `None` for an operator (sees and
@@ -130,9 +130,10 @@ pub trait AdminRepo: Send + Sync {
     fn delete_settings_with_prefix(&self, prefix: &str) -> StoreResult<u64>;
 }
 
-/// A store that also keeps the admin console's data (what the console needs). It is kept
-/// apart from [`Store`] so that the SCIM layer, and its test doubles, need not implement
-/// [`AdminRepo`]; [`DieselStore`](crate::DieselStore) implements both.
-pub trait AdminStore: Store + AdminRepo {}
+/// A store that also keeps the admin console's data (what the console needs): its
+/// accounts and the organizations' roles and entitlements. It is kept apart from [`Store`]
+/// so that the SCIM layer, and its test doubles, need not implement [`AdminRepo`] or
+/// [`EntitlementRepo`]; [`DieselStore`](crate::DieselStore) implements all of them.
+pub trait AdminStore: Store + AdminRepo + EntitlementRepo {}
 
-impl<T: Store + AdminRepo + ?Sized> AdminStore for T {}
+impl<T: Store + AdminRepo + EntitlementRepo + ?Sized> AdminStore for T {}

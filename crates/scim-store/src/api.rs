@@ -347,7 +347,8 @@ pub trait TenantRepo: Send + Sync {
     fn set_profile(&self, tenant_id: &str, profile: scim_core::Profile) -> StoreResult<Tenant>;
     /// Deletes the tenant and everything of it, in one write transaction: its users,
     /// groups, memberships, provisioning log, events, subscriptions and their delivery log,
-    /// counters and its organization admins (and their console sessions). Its token stops
+    /// counters, its roles, entitlements and entitlement types, and its organization
+    /// admins (and their console sessions). Its token stops
     /// working with the commit, on every replica. [`StoreError::NotFound`](crate::StoreError::NotFound)
     /// when there is no such tenant. Other tenants' rows are never touched.
     fn delete_tenant(&self, tenant_id: &str) -> StoreResult<()>;
@@ -572,6 +573,25 @@ pub trait Session {
         delta: &MemberDelta,
         change: &mut dyn FnMut(&Resource) -> Result<Option<Attributes>, ScimError>,
     ) -> StoreResult<Resource>;
+    /// The tenant's own entitlement types (see [`EntitlementRepo`](crate::EntitlementRepo)),
+    /// oldest first: the per-tenant part of `/ResourceTypes` and the endpoints it serves.
+    fn entitlement_types(
+        &mut self,
+        tenant_id: &str,
+    ) -> StoreResult<Vec<scim_core::entitlements::EntitlementType>>;
+    /// A page of the tenant's defined roles and entitlements (the SCIM `/Roles`,
+    /// `/Entitlements` and custom endpoints).
+    fn list_entitlement_values(
+        &mut self,
+        tenant_id: &str,
+        query: &crate::ValueQuery,
+    ) -> StoreResult<crate::ValuePage>;
+    /// Every defined value of the tenant, for the check of a user's `roles` and
+    /// `entitlements`, read on this session's connection right before the write.
+    fn entitlement_catalog(
+        &mut self,
+        tenant_id: &str,
+    ) -> StoreResult<scim_core::entitlements::Catalog>;
     /// Deletes a resource and its memberships in one transaction, after `check` accepted the
     /// current resource (read without relations; an `If-Match` check, for instance).
     fn delete(

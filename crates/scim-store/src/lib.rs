@@ -1,8 +1,8 @@
 //! `scim-store`: persistence for the SCIM server.
 //!
 //! It owns the repository traits through which the rest of the server reads and changes
-//! tenants, users, groups, group memberships, token records, shared server settings and the
-//! provisioning log, and their diesel implementation on bundled SQLite and PostgreSQL
+//! tenants, users, groups, group memberships, token records, shared server settings, the
+//! provisioning log and the roles and entitlements organizations define, and their diesel implementation on bundled SQLite and PostgreSQL
 //! (chosen at run time by the database URL). It speaks `scim-core` types and knows nothing
 //! of HTTP.
 //!
@@ -20,11 +20,13 @@
 mod admin;
 mod api;
 mod db;
+mod entitlements;
 mod error;
 mod events;
 
 pub use admin::{AdminAccount, AdminRepo, AdminStore, SignInAttempt};
 pub use api::*;
 pub use db::{DebugSql, DieselStore, StoreConfig, migrate};
+pub use entitlements::{EntitlementRepo, ValuePage, ValueQuery};
 pub use error::{StoreError, StoreResult};
 pub use events::*;

@@ -13,6 +13,7 @@ mod receiver;
 mod access;
 mod delete_org;
 mod delivery;
+mod entitlements;
 mod events;
 mod ids;
 mod limits;

@@ -122,6 +122,8 @@ pub fn check_urn(urn: &str) -> ScimResult<()> {
         "urn:ietf:params:scim:schemas:core:",
         "urn:ietf:params:scim:api:",
         "urn:ietf:params:scim:schemas:extension:enterprise:",
+        // Okta Identity Governance's Role and Entitlement schemas, published by the server.
+        "urn:okta:scim:schemas:core:",
     ];
     if reserved.iter().any(|r| lower.starts_with(r))
         || !lower.starts_with("urn:ietf:params:scim:schemas:extension:")
@@ -129,7 +131,7 @@ pub fn check_urn(urn: &str) -> ScimResult<()> {
     {
         return Err(invalid(format!(
             "the schema id '{urn}' is reserved: it names one of the RFC's own schemas or \
-             messages (core, enterprise, api); choose a URN of your organization, or \
+             messages (core, enterprise, api) or Okta's core schemas; choose a URN of your organization, or \
              urn:ietf:params:scim:schemas:extension:<Name>:2.0:User as Entra ID does"
         )));
     }

@@ -8,12 +8,17 @@
 mod common;
 pub mod document;
 mod enterprise;
+mod entitlement;
 mod group;
 pub mod registry;
 mod user;
 
 pub use common::{COMMON_ATTRIBUTES, META};
 pub use enterprise::{ENTERPRISE_USER, ENTERPRISE_USER_URN};
+pub use entitlement::{
+    ENTITLEMENT_SCHEMAS, IETF_ENTITLEMENT, IETF_ENTITLEMENT_URN, IETF_ROLE, IETF_ROLE_URN,
+    OKTA_ENTITLEMENT, OKTA_ENTITLEMENT_URN, OKTA_ROLE, OKTA_ROLE_URN,
+};
 pub use group::{GROUP, GROUP_URN};
 pub use user::{USER, USER_URN};
 
@@ -476,7 +481,7 @@ mod tests {
                 check(a.sub_attributes, &p);
             }
         }
-        for s in SCHEMAS {
+        for s in SCHEMAS.iter().chain(ENTITLEMENT_SCHEMAS.iter()) {
             check(s.attributes, s.name);
         }
         check(&COMMON_ATTRIBUTES, "common");

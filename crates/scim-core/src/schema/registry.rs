@@ -17,8 +17,8 @@
 //! but are withheld (the schema is closed), and defining them again brings them back.
 
 use super::{
-    AttributeDef, GROUP_RESOURCE_TYPE, ResourceKind, ResourceType, SCHEMAS, Schema,
-    SchemaExtension, USER_RESOURCE_TYPE,
+    AttributeDef, ENTITLEMENT_SCHEMAS, GROUP_RESOURCE_TYPE, ResourceKind, ResourceType, SCHEMAS,
+    Schema, SchemaExtension, USER_RESOURCE_TYPE,
 };
 use crate::error::{ScimError, ScimResult};
 use std::collections::BTreeMap;
@@ -172,7 +172,11 @@ impl Registry {
     /// Every schema this organization publishes (`/Schemas`): the static ones, then its
     /// extensions in URN order.
     pub fn schemas(&self) -> Vec<&'static Schema> {
-        let mut out: Vec<&'static Schema> = SCHEMAS.to_vec();
+        let mut out: Vec<&'static Schema> = SCHEMAS
+            .iter()
+            .chain(ENTITLEMENT_SCHEMAS.iter())
+            .copied()
+            .collect();
         for rt in self.resource_types() {
             for e in rt.extensions {
                 if !out.iter().any(|s| std::ptr::eq(*s, e.schema)) {

@@ -405,7 +405,7 @@ fn discovery_declares_canonical_values_and_ids() {
         }
     }
     assert!(seen >= 9, "{seen}");
-    for rt in scim_core::discovery::resource_types("https://h/scim/v2/t") {
+    for rt in scim_core::discovery::resource_types("https://h/scim/v2/t", &[]) {
         assert_eq!(rt["id"], rt["name"]);
     }
     for profile in [Profile::Strict, Profile::Lenient] {

@@ -7,7 +7,7 @@
 //! as one transaction with a savepoint per resource ([`Session::create_each`]). Every
 //! success reported is committed; a failed operation wrote nothing.
 
-use super::write::{delete_on, patch_on, replace_on, schemas_listed};
+use super::write::{check_new_grants, delete_on, patch_on, replace_on, schemas_listed};
 use super::{Patched, Rendered};
 use crate::auth::Authenticated;
 use crate::error::ApiError;
@@ -182,10 +182,13 @@ impl<'a> Runner<'a> {
                 .resolver
                 .data(op, &deferred[i])
                 .map_err(|u| u.to_error())
+                .map_err(ApiError::from)
                 .and_then(|d| {
                     let rt = self.cx.resource_type(kind);
                     check_resource_body_in(self.cx.profile, rt, &d)?;
-                    parse_resource_in(rt, &d)
+                    let a = parse_resource_in(rt, &d)?;
+                    check_new_grants(self.s, &self.auth.tenant_id, kind, &d, &a)?;
+                    Ok(a)
                 });
             match attributes {
                 Ok(a) => pending.push((i, a)),
@@ -194,7 +197,7 @@ impl<'a> Runner<'a> {
                     if self.stopped() {
                         return;
                     }
-                    self.fail(i, None, &e.into());
+                    self.fail(i, None, &e);
                     if self.stopped() {
                         return;
                     }

@@ -8,9 +8,12 @@
 //! - [`write`]: `POST`, `PUT`, `PATCH`, `DELETE` (with `If-Match`, decided inside the
 //!   store's one transaction; no retry loop here);
 //! - [`list`]: lists and searches, index or RFC 9865 cursor paging;
-//! - [`bulk`]: `POST /Bulk`, every operation on one session.
+//! - [`bulk`]: `POST /Bulk`, every operation on one session;
+//! - [`entitlements`]: the read-only `/Roles`, `/Entitlements` and custom entitlement
+//!   endpoints.
 
 pub mod bulk;
+pub mod entitlements;
 pub mod list;
 pub mod read;
 pub mod write;

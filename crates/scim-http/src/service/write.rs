@@ -4,12 +4,18 @@
 //! of the current resource (the `If-Match` check, then `replace_resource` or `apply_patch`)
 //! and writes the result; concurrent changes queue on the row instead of racing, so there
 //! is no retry loop here.
+//!
+//! A user write that may change `roles` or `entitlements` first reads the tenant's catalog
+//! on the same session ([`Session::entitlement_catalog`]); once a class has defined values,
+//! every value the write adds must be one of them (400 `invalidValue` naming it, see
+//! [`scim_core::entitlements`]). Writes that cannot touch them read nothing more.
 
 use super::{Rendered, authorized_as, check_if_match, render, wants_relations};
 use crate::auth::Authenticated;
 use crate::error::{ApiError, store_error_for};
 use crate::state::AppState;
 use crate::tenant_schemas::Tenancy;
+use scim_core::entitlements::{Catalog, may_touch_grants, patch_may_touch_grants};
 use scim_core::events::UpdateMethod;
 use scim_core::patch::{MemberSplit, PatchRequest, apply_patch_in, split_member_ops_in};
 use scim_core::profile::{check_patch_in, check_resource_body_in};
@@ -22,6 +28,35 @@ use scim_core::version::etag;
 use scim_core::{Profile, ScimError};
 use scim_store::{Access, Session};
 use serde_json::Value;
+
+/// The tenant's catalog, read on `s`, when a write of `kind` may change grants (`touches`)
+/// and the tenant defined any value; `None`: nothing to check.
+pub(crate) fn grants_catalog(
+    s: &mut dyn Session,
+    tenant_id: &str,
+    kind: ResourceKind,
+    touches: bool,
+) -> Result<Option<Catalog>, ApiError> {
+    if kind != ResourceKind::User || !touches {
+        return Ok(None);
+    }
+    let catalog = s.entitlement_catalog(tenant_id)?;
+    Ok((!catalog.is_empty()).then_some(catalog))
+}
+
+/// The catalog check of a new resource parsed from `body` (POST, and Bulk's POST).
+pub(crate) fn check_new_grants(
+    s: &mut dyn Session,
+    tenant_id: &str,
+    kind: ResourceKind,
+    body: &Value,
+    attributes: &Attributes,
+) -> Result<(), ApiError> {
+    if let Some(c) = grants_catalog(s, tenant_id, kind, may_touch_grants(body))? {
+        c.check(None, attributes)?;
+    }
+    Ok(())
+}
 
 /// `POST /Users`, `POST /Groups` (RFC 7644 §3.3).
 pub async fn create(
@@ -46,6 +81,7 @@ pub async fn create(
         } else {
             parse_resource_in(rt, &body)?
         };
+        check_new_grants(s, &a.tenant_id, kind, &body, &attributes)?;
         let created = s.create(
             &a.actor_in(UpdateMethod::Put, cx.registry),
             &a.tenant_id,
@@ -109,6 +145,7 @@ pub(crate) fn replace_on(
     }
     let rt = cx.resource_type(kind);
     check_resource_body_in(cx.profile, rt, body)?;
+    let catalog = grants_catalog(s, &auth.tenant_id, kind, may_touch_grants(body))?;
     update_on(
         s,
         auth,
@@ -119,7 +156,13 @@ pub(crate) fn replace_on(
         if_match,
         projection,
         &cx.registry,
-        &mut |current| Ok(Some(replace_resource_in(rt, &current.attributes, body)?)),
+        &mut |current| {
+            let new = replace_resource_in(rt, &current.attributes, body)?;
+            if let Some(c) = &catalog {
+                c.check(Some(&current.attributes), &new)?;
+            }
+            Ok(Some(new))
+        },
     )
 }
 
@@ -240,6 +283,8 @@ pub(crate) fn patch_on(
     check_patch_in(profile, rt, request, schemas_listed)?;
     let group_no_body = kind == ResourceKind::Group && projection.is_default();
     let Some(MemberSplit { delta, rest }) = split_member_ops_in(rt, request) else {
+        let touches = patch_may_touch_grants(request);
+        let catalog = grants_catalog(s, &auth.tenant_id, kind, touches)?;
         let r = update_on(
             s,
             auth,
@@ -250,7 +295,13 @@ pub(crate) fn patch_on(
             if_match,
             projection,
             &cx.registry,
-            &mut |current| patched(rt, current, request, profile),
+            &mut |current| {
+                let out = patched(rt, current, request, profile)?;
+                if let (Some(c), Some(new)) = (&catalog, &out) {
+                    c.check(Some(&current.attributes), new)?;
+                }
+                Ok(out)
+            },
         )?;
         return Ok(if group_no_body {
             Patched::NoContent { etag: r.etag }

@@ -205,7 +205,8 @@ async fn discovery_endpoints() {
     }
     assert_eq!(uris.len(), 11, "{uris:?}");
     let rts = app.call("GET", "/ResourceTypes", None).await.expect(200);
-    assert_eq!(rts["totalResults"], 2);
+    // User, Group, and Okta Identity Governance's Role and Entitlement.
+    assert_eq!(rts["totalResults"], 4);
     let user = app
         .call("GET", "/ResourceTypes/User", None)
         .await
@@ -215,7 +216,8 @@ async fn discovery_endpoints() {
         .await
         .expect_error(404);
     let schemas = app.call("GET", "/Schemas", None).await.expect(200);
-    assert_eq!(schemas["totalResults"], 3);
+    // User, Group, Enterprise User, Role and Entitlement under Okta's and the IETF URNs.
+    assert_eq!(schemas["totalResults"], 7);
     app.call(
         "GET",
         "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User",

@@ -128,6 +128,25 @@ impl Session for SpySession<'_> {
         self.log("tenant_schemas".into());
         self.inner.tenant_schemas(tenant_id)
     }
+    fn entitlement_types(
+        &mut self,
+        t: &str,
+    ) -> StoreResult<Vec<scim_core::entitlements::EntitlementType>> {
+        self.log("entitlement_types".into());
+        self.inner.entitlement_types(t)
+    }
+    fn list_entitlement_values(
+        &mut self,
+        t: &str,
+        q: &scim_store::ValueQuery,
+    ) -> StoreResult<scim_store::ValuePage> {
+        self.log("list_entitlement_values".into());
+        self.inner.list_entitlement_values(t, q)
+    }
+    fn entitlement_catalog(&mut self, t: &str) -> StoreResult<scim_core::entitlements::Catalog> {
+        self.log("entitlement_catalog".into());
+        self.inner.entitlement_catalog(t)
+    }
     fn record_token_use(&mut self, t: &str, id: &str, at: DateTime<Utc>) -> StoreResult<()> {
         self.log("record_token_use".into());
         self.inner.record_token_use(t, id, at)

@@ -10,6 +10,7 @@ mod bulk;
 mod crud;
 mod cursors;
 mod doubles;
+mod entitlements;
 mod errors;
 mod events;
 mod failures;

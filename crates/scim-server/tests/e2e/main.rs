@@ -10,6 +10,7 @@ mod crash;
 mod crash_loop;
 mod db_copy;
 mod db_copy_console;
+mod entitlements;
 mod entra;
 mod event_key;
 mod events;

@@ -99,6 +99,40 @@ fn populate(s: &Server, t: &crate::harness::Tenant, prefix: &str) {
             "--json",
         ],
     );
+    // Roles, entitlements and a custom type: their tables have a tenant_id too.
+    for args in [
+        &[
+            "entitlement",
+            "type",
+            "add",
+            "--tenant",
+            &t.id,
+            "--id",
+            "License",
+        ][..],
+        &[
+            "entitlement",
+            "add",
+            "--tenant",
+            &t.id,
+            "--kind",
+            "License",
+            "--value",
+            "pro",
+        ][..],
+        &[
+            "entitlement",
+            "add",
+            "--tenant",
+            &t.id,
+            "--kind",
+            "role",
+            "--value",
+            "admin",
+        ][..],
+    ] {
+        cli(&s.db.url, &s.public_url, args);
+    }
 }
 
 fn lifecycle(s: &Server) {
@@ -146,7 +180,7 @@ fn lifecycle(s: &Server) {
     let a_before = rows_of(s, &a.id);
     let b_before = rows_of(s, &b.id);
     assert!(
-        a_before.iter().filter(|(_, n)| *n > 0).count() >= 6,
+        a_before.iter().filter(|(_, n)| *n > 0).count() >= 8,
         "{a_before:?}"
     );
 

@@ -6,8 +6,8 @@
 //! [`rows`] (stored rows ↔ resources), [`relations`] (`members`/`groups`), [`counts`]
 //! (per-tenant counters), [`filter_sql`] and [`list`] (lists), [`users`] and [`groups`]
 //! (the statements of one kind), [`lock_order`] (the order of row locks on PostgreSQL),
-//! [`creates`] and [`writes`] (the write transactions), [`session`] (the
-//! unit of work and the trait façade), [`tenants`] and [`admin`]. This file holds the
+//! [`creates`] and [`writes`] (the write transactions), [`session`] (the unit of work and
+//! the trait façade), [`tenants`], [`admin`] and [`entitlements`]. This file holds the
 //! configuration, the pools and the time/id helpers.
 //!
 //! Pools: readers (every read; every write on PostgreSQL) and, for a SQLite file, one
@@ -20,6 +20,7 @@ mod admin;
 mod conn;
 mod counts;
 mod creates;
+mod entitlements;
 mod event_repo;
 mod filter_sql;
 mod groups;

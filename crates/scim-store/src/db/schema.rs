@@ -106,6 +106,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    entitlement_types (tenant_id, id) {
+        tenant_id -> Text,
+        id -> Text,
+        id_lower -> Text,
+        name -> Text,
+        endpoint -> Text,
+        endpoint_lower -> Text,
+        created -> Timestamp,
+    }
+}
+
+diesel::table! {
+    entitlement_values (tenant_id, id) {
+        tenant_id -> Text,
+        id -> Text,
+        kind -> Text,
+        value -> Text,
+        display -> Text,
+        created -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     users,

@@ -130,6 +130,28 @@ impl Session for DieselSession<'_> {
         super::tenant_schemas::read_tenant_schemas(&mut self.conn, tenant_id)
     }
 
+    fn entitlement_types(
+        &mut self,
+        tenant_id: &str,
+    ) -> StoreResult<Vec<scim_core::entitlements::EntitlementType>> {
+        super::entitlements::types(&mut self.conn, tenant_id)
+    }
+
+    fn list_entitlement_values(
+        &mut self,
+        tenant_id: &str,
+        query: &crate::ValueQuery,
+    ) -> StoreResult<crate::ValuePage> {
+        super::entitlements::list_values(&mut self.conn, tenant_id, query)
+    }
+
+    fn entitlement_catalog(
+        &mut self,
+        tenant_id: &str,
+    ) -> StoreResult<scim_core::entitlements::Catalog> {
+        super::entitlements::catalog(&mut self.conn, tenant_id)
+    }
+
     fn record_token_use(
         &mut self,
         tenant_id: &str,

@@ -215,8 +215,9 @@ impl TenantRepo for DieselStore {
 
     fn delete_tenant(&self, tenant_id: &str) -> StoreResult<()> {
         use super::schema::{
-            admin_accounts, event_deliveries, event_redeliveries, event_subscriptions, events,
-            group_members, groups, resource_counts, tenant_schemas, user_emails, users,
+            admin_accounts, entitlement_types, entitlement_values, event_deliveries,
+            event_redeliveries, event_subscriptions, events, group_members, groups,
+            resource_counts, tenant_schemas, user_emails, users,
         };
         super::tx::storable(tenant_id)?;
         let mut conn = self.write_conn()?;
@@ -242,6 +243,8 @@ impl TenantRepo for DieselStore {
                 events,
                 event_sequences,
                 resource_counts,
+                entitlement_values,
+                entitlement_types,
                 tenant_schemas
             );
             diesel::delete(admin_accounts::table.filter(admin_accounts::tenant_id.eq(tenant_id)))

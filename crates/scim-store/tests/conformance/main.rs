@@ -19,6 +19,7 @@ mod bulk_creates;
 mod contention;
 mod crud;
 mod deltas;
+mod entitlements;
 mod events;
 mod feed_order;
 mod filters;
@@ -85,6 +86,11 @@ conformance!(
     crud::migrations_are_idempotent_and_newer_schema_is_refused,
     crud::errors_never_show_backend_text,
     crud::concurrent_unconditional_replaces_all_apply,
+    entitlements::values_crud_and_uniqueness,
+    entitlements::custom_types_crud,
+    entitlements::value_pages_and_filters,
+    entitlements::session_reads_types_pages_and_catalog,
+    entitlements::values_are_tenant_scoped,
     deltas::member_deltas_equal_full_recomputation,
     deltas::member_delta_rejects_bad_references,
     deltas::member_delta_with_attribute_change,

@@ -1,0 +1,2 @@
+DROP TABLE entitlement_values;
+DROP TABLE entitlement_types;
