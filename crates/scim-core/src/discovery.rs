@@ -187,20 +187,51 @@ pub fn schema_json(schema: &Schema, base_url: &str) -> Value {
 /// Every schema document (`/Schemas`): User, Group, Enterprise User, then Okta's and the
 /// IETF draft's Role and Entitlement.
 pub fn schemas(base_url: &str) -> Vec<Value> {
-    SCHEMAS
-        .iter()
-        .chain(ENTITLEMENT_SCHEMAS.iter())
-        .map(|s| schema_json(s, base_url))
-        .collect()
+    tenant_schemas(base_url, &[])
 }
 
 /// One schema by URN (letter case ignored).
 pub fn schema(base_url: &str, id: &str) -> Option<Value> {
+    tenant_schema(base_url, &[], id)
+}
+
+/// A tenant's `/Schemas`: [`schemas`], with the Entitlement schemas' `type` declaring its
+/// `canonicalValues`: `Entitlement` and the ids of the tenant's own types (`custom`), the
+/// only values it takes there.
+pub fn tenant_schemas(base_url: &str, custom: &[EntitlementType]) -> Vec<Value> {
+    SCHEMAS
+        .iter()
+        .chain(ENTITLEMENT_SCHEMAS.iter())
+        .map(|s| tenant_schema_json(s, base_url, custom))
+        .collect()
+}
+
+/// One schema of a tenant by URN (letter case ignored); see [`tenant_schemas`].
+pub fn tenant_schema(base_url: &str, custom: &[EntitlementType], id: &str) -> Option<Value> {
     SCHEMAS
         .iter()
         .chain(ENTITLEMENT_SCHEMAS.iter())
         .find(|s| s.id.eq_ignore_ascii_case(id))
-        .map(|s| schema_json(s, base_url))
+        .map(|s| tenant_schema_json(s, base_url, custom))
+}
+
+fn tenant_schema_json(schema: &Schema, base_url: &str, custom: &[EntitlementType]) -> Value {
+    let mut doc = schema_json(schema, base_url);
+    let is_entitlement = [
+        crate::schema::OKTA_ENTITLEMENT_URN,
+        crate::schema::IETF_ENTITLEMENT_URN,
+    ]
+    .contains(&schema.id);
+    if is_entitlement
+        && let Some(attrs) = doc.get_mut("attributes").and_then(Value::as_array_mut)
+        && let Some(Value::Object(ty)) = attrs.iter_mut().find(|a| a["name"] == "type")
+    {
+        let values: Vec<&str> = std::iter::once("Entitlement")
+            .chain(custom.iter().map(|t| t.id.as_str()))
+            .collect();
+        ty.insert("canonicalValues".into(), json!(values));
+    }
+    doc
 }
 
 #[cfg(test)]
@@ -317,6 +348,30 @@ mod tests {
         assert_eq!(password["mutability"], "writeOnly");
         assert_eq!(schemas("b").len(), 7);
         assert!(schema("b", "urn:nope").is_none());
+        let license = EntitlementType {
+            id: "License".into(),
+            name: "License".into(),
+            endpoint: "/Licenses".into(),
+            created: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
+        };
+        for urn in [
+            crate::schema::OKTA_ENTITLEMENT_URN,
+            crate::schema::IETF_ENTITLEMENT_URN,
+        ] {
+            let canon = |doc: &Value| {
+                doc["attributes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|a| a["name"] == "type")
+                    .unwrap()["canonicalValues"]
+                    .clone()
+            };
+            assert_eq!(canon(&schema("b", urn).unwrap()), json!(["Entitlement"]));
+            let mine = tenant_schema("b", std::slice::from_ref(&license), urn).unwrap();
+            assert_eq!(canon(&mine), json!(["Entitlement", "License"]));
+            assert_eq!(tenant_schemas("b", std::slice::from_ref(&license)).len(), 7);
+        }
         for urn in [
             crate::schema::OKTA_ROLE_URN,
             crate::schema::OKTA_ENTITLEMENT_URN,

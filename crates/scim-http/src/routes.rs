@@ -458,19 +458,19 @@ fn schemas(
     _: &AppState,
     base: &str,
     _: Option<&str>,
-    _: &TenantDiscovery,
+    tenant: &TenantDiscovery,
 ) -> Result<serde_json::Value, ApiError> {
-    Ok(all_of(discovery::schemas(base)))
+    Ok(all_of(discovery::tenant_schemas(base, &tenant.types)))
 }
 
 fn schema(
     _: &AppState,
     base: &str,
     id: Option<&str>,
-    _: &TenantDiscovery,
+    tenant: &TenantDiscovery,
 ) -> Result<serde_json::Value, ApiError> {
     let id = id.unwrap_or_default();
-    discovery::schema(base, id)
+    discovery::tenant_schema(base, &tenant.types, id)
         .ok_or_else(|| ScimError::not_found(format!("Schema {id} not found")).into())
 }
 
