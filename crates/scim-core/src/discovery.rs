@@ -9,9 +9,7 @@
 
 use crate::entitlements::{EntitlementType, builtin_resource_types, custom_resource_type};
 use crate::schema::registry::Registry;
-use crate::schema::{
-    AttributeDef, AttributeType, ENTITLEMENT_SCHEMAS, RESOURCE_TYPES, ResourceType, SCHEMAS, Schema,
-};
+use crate::schema::{AttributeDef, AttributeType, RESOURCE_TYPES, ResourceType, Schema};
 use serde_json::{Map, Value, json};
 
 /// The URN of the ServiceProviderConfig schema.
@@ -179,20 +177,6 @@ pub fn tenant_resource_type(
         })
 }
 
-/// `/Schemas` of one organization: the static schemas, then its own extensions.
-pub fn tenant_schemas(registry: &Registry, base_url: &str) -> Vec<Value> {
-    registry
-        .schemas()
-        .iter()
-        .map(|s| schema_json(s, base_url))
-        .collect()
-}
-
-/// `/Schemas/{urn}` of one organization (letter case ignored).
-pub fn tenant_schema(registry: &Registry, base_url: &str, id: &str) -> Option<Value> {
-    registry.schema(id).map(|s| schema_json(s, base_url))
-}
-
 /// The JSON of one attribute definition, with every characteristic.
 pub fn attribute_json(def: &AttributeDef) -> Value {
     let mut m = Map::new();
@@ -231,23 +215,61 @@ pub fn schema_json(schema: &Schema, base_url: &str) -> Value {
     })
 }
 
-/// Every schema document (`/Schemas`): User, Group, Enterprise User, then Okta's and the
-/// IETF draft's Role and Entitlement.
+/// Every schema document (`/Schemas`) of a tenant without anything of its own: User, Group,
+/// Enterprise User, then Okta's and the IETF draft's Role and Entitlement.
 pub fn schemas(base_url: &str) -> Vec<Value> {
-    SCHEMAS
-        .iter()
-        .chain(ENTITLEMENT_SCHEMAS.iter())
-        .map(|s| schema_json(s, base_url))
-        .collect()
+    tenant_schemas(&Registry::STATIC, base_url, &[])
 }
 
 /// One schema by URN (letter case ignored).
 pub fn schema(base_url: &str, id: &str) -> Option<Value> {
-    SCHEMAS
-        .iter()
-        .chain(ENTITLEMENT_SCHEMAS.iter())
-        .find(|s| s.id.eq_ignore_ascii_case(id))
-        .map(|s| schema_json(s, base_url))
+    tenant_schema(&Registry::STATIC, base_url, &[], id)
+}
+
+/// A tenant's `/Schemas`: [`schemas`], then the extensions it defined (`registry`), with the
+/// Entitlement schemas' `type` declaring its `canonicalValues`: `Entitlement` and the ids of
+/// the tenant's own entitlement types (`custom`), the only values it takes there.
+pub fn tenant_schemas(
+    registry: &Registry,
+    base_url: &str,
+    custom: &[EntitlementType],
+) -> Vec<Value> {
+    registry
+        .schemas()
+        .into_iter()
+        .map(|s| tenant_schema_json(s, base_url, custom))
+        .collect()
+}
+
+/// One schema of a tenant by URN (letter case ignored); see [`tenant_schemas`].
+pub fn tenant_schema(
+    registry: &Registry,
+    base_url: &str,
+    custom: &[EntitlementType],
+    id: &str,
+) -> Option<Value> {
+    registry
+        .schema(id)
+        .map(|s| tenant_schema_json(s, base_url, custom))
+}
+
+fn tenant_schema_json(schema: &Schema, base_url: &str, custom: &[EntitlementType]) -> Value {
+    let mut doc = schema_json(schema, base_url);
+    let is_entitlement = [
+        crate::schema::OKTA_ENTITLEMENT_URN,
+        crate::schema::IETF_ENTITLEMENT_URN,
+    ]
+    .contains(&schema.id);
+    if is_entitlement
+        && let Some(attrs) = doc.get_mut("attributes").and_then(Value::as_array_mut)
+        && let Some(Value::Object(ty)) = attrs.iter_mut().find(|a| a["name"] == "type")
+    {
+        let values: Vec<&str> = std::iter::once("Entitlement")
+            .chain(custom.iter().map(|t| t.id.as_str()))
+            .collect();
+        ty.insert("canonicalValues".into(), json!(values));
+    }
+    doc
 }
 
 #[cfg(test)]
@@ -364,6 +386,34 @@ mod tests {
         assert_eq!(password["mutability"], "writeOnly");
         assert_eq!(schemas("b").len(), 7);
         assert!(schema("b", "urn:nope").is_none());
+        let license = EntitlementType {
+            id: "License".into(),
+            name: "License".into(),
+            endpoint: "/Licenses".into(),
+            created: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
+        };
+        for urn in [
+            crate::schema::OKTA_ENTITLEMENT_URN,
+            crate::schema::IETF_ENTITLEMENT_URN,
+        ] {
+            let canon = |doc: &Value| {
+                doc["attributes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|a| a["name"] == "type")
+                    .unwrap()["canonicalValues"]
+                    .clone()
+            };
+            assert_eq!(canon(&schema("b", urn).unwrap()), json!(["Entitlement"]));
+            let mine =
+                tenant_schema(&Registry::STATIC, "b", std::slice::from_ref(&license), urn).unwrap();
+            assert_eq!(canon(&mine), json!(["Entitlement", "License"]));
+            assert_eq!(
+                tenant_schemas(&Registry::STATIC, "b", std::slice::from_ref(&license)).len(),
+                7
+            );
+        }
         for urn in [
             crate::schema::OKTA_ROLE_URN,
             crate::schema::OKTA_ENTITLEMENT_URN,

@@ -465,7 +465,11 @@ fn schemas(
     _: Option<&str>,
     tenant: &TenantDiscovery,
 ) -> Result<serde_json::Value, ApiError> {
-    Ok(all_of(discovery::tenant_schemas(&tenant.cx.registry, base)))
+    Ok(all_of(discovery::tenant_schemas(
+        &tenant.cx.registry,
+        base,
+        &tenant.types,
+    )))
 }
 
 fn schema(
@@ -475,7 +479,7 @@ fn schema(
     tenant: &TenantDiscovery,
 ) -> Result<serde_json::Value, ApiError> {
     let id = id.unwrap_or_default();
-    discovery::tenant_schema(&tenant.cx.registry, base, id)
+    discovery::tenant_schema(&tenant.cx.registry, base, &tenant.types, id)
         .ok_or_else(|| ScimError::not_found(format!("Schema {id} not found")).into())
 }
 

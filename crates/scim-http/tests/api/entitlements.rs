@@ -284,6 +284,21 @@ async fn custom_types_are_served_and_discovered_per_tenant() {
             .await
             .expect(200);
     }
+    // The Entitlement schema's `type` names this tenant's types; B's does not.
+    let type_values = |doc: &Value| {
+        doc["attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == "type")
+            .unwrap()["canonicalValues"]
+            .clone()
+    };
+    let ent = app
+        .call("GET", &format!("/Schemas/{OKTA_ENTITLEMENT}"), None)
+        .await
+        .expect(200);
+    assert_eq!(type_values(&ent), json!(["Entitlement", "License"]));
     // Tenant B: no License type, no /Licenses.
     let (b, token) = app.other_tenant("Other");
     let rts = call_as(&app, (&b, &token), "GET", "/ResourceTypes", None)
@@ -296,6 +311,16 @@ async fn custom_types_are_served_and_discovered_per_tenant() {
     call_as(&app, (&b, &token), "GET", "/Licenses", None)
         .await
         .expect_error(404);
+    let ent = call_as(
+        &app,
+        (&b, &token),
+        "GET",
+        &format!("/Schemas/{IETF_ENTITLEMENT}"),
+        None,
+    )
+    .await
+    .expect(200);
+    assert_eq!(type_values(&ent), json!(["Entitlement"]));
     call_as(
         &app,
         (&b, &token),
