@@ -65,6 +65,7 @@ fn run(label: &str, config: &StoreConfig, writes: usize) {
         token_id: Some("bench".into()),
         txn: None,
         method: UpdateMethod::Patch,
+        request: None,
     };
     let ids = store
         .create_many(&actor, &tenant, User, (0..SEED).map(user).collect())

@@ -89,6 +89,9 @@ pub struct Actor {
     pub txn: Option<String>,
     /// Whether [`Session::update`] is a PUT or a PATCH (`prov:put` or `prov:patch` events).
     pub method: scim_core::events::UpdateMethod,
+    /// The request-log entry to write in the change's transaction (after its
+    /// provisioning-log row; at most one per transaction), if the request is logged.
+    pub request: Option<crate::InTxRequest>,
 }
 
 /// A position in the default order `(meta.created, id)`: the last resource of a page, after
@@ -278,7 +281,7 @@ pub trait TenantRepo: Send + Sync {
     fn set_profile(&self, tenant_id: &str, profile: scim_core::Profile) -> StoreResult<Tenant>;
     /// Deletes the tenant and everything of it, in one write transaction: its users,
     /// groups, memberships, provisioning log, events, subscriptions and their delivery log,
-    /// counters and its organization admins (and their console sessions). Its token stops
+    /// counters, request log and its organization admins (and their console sessions). Its token stops
     /// working with the commit, on every replica. [`StoreError::NotFound`](crate::StoreError::NotFound)
     /// when there is no such tenant. Other tenants' rows are never touched.
     fn delete_tenant(&self, tenant_id: &str) -> StoreResult<()>;
@@ -512,7 +515,9 @@ pub trait Session {
 }
 
 /// Everything the server needs from storage.
-pub trait Store: TenantRepo + ResourceRepo + LogRepo + SettingsRepo + crate::EventRepo {
+pub trait Store:
+    TenantRepo + ResourceRepo + LogRepo + SettingsRepo + crate::EventRepo + crate::RequestLogRepo
+{
     /// A unit of work on one pooled connection (see [`Session`]).
     fn session(&self, access: Access) -> StoreResult<Box<dyn Session + '_>>;
     /// How many sessions can run at once.

@@ -1,8 +1,8 @@
 //! `scim-store`: persistence for the SCIM server.
 //!
 //! It owns the repository traits through which the rest of the server reads and changes
-//! tenants, users, groups, group memberships, token records, shared server settings and the
-//! provisioning log, and their diesel implementation on bundled SQLite and PostgreSQL
+//! tenants, users, groups, group memberships, token records, shared server settings, the
+//! provisioning log and the request log ([`RequestLogRepo`]), and their diesel implementation on bundled SQLite and PostgreSQL
 //! (chosen at run time by the database URL). It speaks `scim-core` types and knows nothing
 //! of HTTP.
 //!
@@ -22,9 +22,11 @@ mod api;
 mod db;
 mod error;
 mod events;
+mod requests;
 
 pub use admin::{AdminAccount, AdminRepo, AdminStore, SignInAttempt};
 pub use api::*;
 pub use db::{DebugSql, DieselStore, StoreConfig, migrate};
 pub use error::{StoreError, StoreResult};
 pub use events::*;
+pub use requests::*;

@@ -200,7 +200,7 @@ impl TenantRepo for DieselStore {
     fn delete_tenant(&self, tenant_id: &str) -> StoreResult<()> {
         use super::schema::{
             admin_accounts, event_deliveries, event_redeliveries, event_subscriptions, events,
-            group_members, groups, resource_counts, user_emails, users,
+            group_members, groups, request_log, resource_counts, user_emails, users,
         };
         super::tx::storable(tenant_id)?;
         let mut conn = self.write_conn()?;
@@ -220,6 +220,7 @@ impl TenantRepo for DieselStore {
                 groups,
                 users,
                 provisioning_log,
+                request_log,
                 event_redeliveries,
                 event_deliveries,
                 event_subscriptions,

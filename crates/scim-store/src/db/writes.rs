@@ -37,6 +37,11 @@ pub(crate) struct Writer<'a> {
     /// Set when the transaction appended events, so the session tells the commit listener
     /// once it committed.
     pub appended: &'a Cell<bool>,
+    /// The request's log entry, written with the first log row of the transaction.
+    pub request: Option<&'a crate::InTxRequest>,
+    /// Set when the transaction wrote [`Writer::request`], so the session marks it logged
+    /// once it committed.
+    pub request_written: &'a Cell<bool>,
 }
 
 impl Writer<'_> {
@@ -78,6 +83,14 @@ impl Writer<'_> {
         let range = outbox::append_and_log(conn, self.tenant_id, &self.txn(), now, events, &log)?;
         if range.is_some() {
             self.appended.set(true);
+        }
+        // The request's entry commits with its change, named by what the change did.
+        if let Some(r) = self.request
+            && !self.request_written.get()
+        {
+            let action = super::request_log::action_of(operation, kind, r.record.action);
+            super::request_log::insert_in_tx(conn, r, action)?;
+            self.request_written.set(true);
         }
         Ok(())
     }

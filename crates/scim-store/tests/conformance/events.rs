@@ -57,6 +57,7 @@ fn request(txn: &str, method: UpdateMethod) -> Actor {
         token_id: Some("tok-1".into()),
         txn: Some(txn.into()),
         method,
+        request: None,
     }
 }
 
