@@ -97,6 +97,8 @@ pub struct AppState {
     pub limits: Limits,
     /// The per-tenant rate limit's buckets (from `limits.rate_limit`).
     pub limiter: TenantLimiter,
+    /// The organization admins' request log (off unless [`AppState::with_request_log`]).
+    pub request_log: crate::request_log::RequestLog,
     queues: Queues,
 }
 
@@ -126,7 +128,16 @@ impl AppState {
             public_url,
             limits,
             limiter: TenantLimiter::new(limits.rate_limit),
+            request_log: crate::request_log::RequestLog::off(),
             queues,
+        }
+    }
+
+    /// The state with `log` as its request log (see [`crate::request_log`]).
+    pub fn with_request_log(self, log: crate::request_log::RequestLog) -> Self {
+        AppState {
+            request_log: log,
+            ..self
         }
     }
 

@@ -20,3 +20,4 @@ mod lists;
 mod patch;
 mod pause;
 mod profiles;
+mod request_log;

@@ -72,11 +72,13 @@ fn bounded_path(s: &str) -> String {
     super::tenants::shorten(s, MAX_PATH_CHARS)
 }
 
-/// Inserts `r` with `action` and `latency_ms` (inside the caller's write transaction).
+/// Inserts `r` with `action` and its latency so far (inside the caller's write
+/// transaction); `resource_id` is the changed resource's (a create's new id).
 pub(crate) fn insert_in_tx(
     conn: &mut AnyConnection,
     r: &InTxRequest,
     action: RequestAction,
+    resource_id: &str,
 ) -> StoreResult<()> {
     let latency = u64::try_from(r.started.elapsed().as_millis()).unwrap_or(u64::MAX);
     let rec = &r.record;
@@ -91,7 +93,7 @@ pub(crate) fn insert_in_tx(
             request_log::scim_type.eq(rec.scim_type.as_deref()),
             request_log::latency_ms.eq(i64::try_from(latency).unwrap_or(i64::MAX)),
             request_log::client.eq(&rec.client),
-            request_log::resource_id.eq(rec.resource_id.as_deref()),
+            request_log::resource_id.eq(Some(resource_id)),
             request_log::summary.eq(bounded_summary(&rec.summary)),
         ))
         .execute(conn)?;

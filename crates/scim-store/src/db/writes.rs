@@ -89,7 +89,7 @@ impl Writer<'_> {
             && !self.request_written.get()
         {
             let action = super::request_log::action_of(operation, kind, r.record.action);
-            super::request_log::insert_in_tx(conn, r, action)?;
+            super::request_log::insert_in_tx(conn, r, action, resource_id)?;
             self.request_written.set(true);
         }
         Ok(())
