@@ -7,7 +7,8 @@
 //! generation through [`scim_http::generate_token`], pausing, users, groups, the
 //! provisioning log), the HTML pages ([`pages`] and the Settings page with Generate and
 //! the pause switch; maud templates compiled into the binary, with embedded CSS and JS),
-//! the JSON API ([`api`]), and an organization's event feed and webhook subscriptions
+//! the JSON API ([`api`]), the organization's request log ([`requests`]: page, detail,
+//! export, API), and an organization's event feed and webhook subscriptions
 //! ([`webhooks`]: API, pages, delivery log). It depends on `scim-core`, `scim-store`,
 //! `scim-http` and `scim-events` (secrets, SET rendering, test deliveries); the binary
 //! wires it into `serve`.
@@ -20,6 +21,7 @@ mod activity;
 pub mod api;
 pub mod error;
 pub mod pages;
+pub mod requests;
 pub mod service;
 pub mod session;
 mod settings;

@@ -103,6 +103,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/organizations/{org}/groups/{id}", web::get().to(group))
         .route("/organizations/{org}/activity", web::get().to(activity))
         .configure(crate::webhooks::pages::routes)
+        .configure(crate::requests::page_routes)
         .default_service(web::to(not_found));
 }
 
