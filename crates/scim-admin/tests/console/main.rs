@@ -19,6 +19,7 @@ mod limits;
 mod pages;
 mod pause;
 mod profile;
+mod requests;
 mod sessions;
 mod tokens;
 mod webhook_access;
