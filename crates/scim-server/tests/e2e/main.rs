@@ -24,5 +24,6 @@ mod pause;
 mod profile;
 mod receiver;
 mod replicas;
+mod request_log;
 mod tenant_lifecycle;
 mod two_replicas;
