@@ -34,7 +34,7 @@ use chrono::Utc;
 use scim_store::{InTxRequest, RequestAction, RequestLogRepo, RequestRecord};
 use serde_json::{Map, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -110,14 +110,13 @@ impl RequestLog {
     /// dropped and counted.
     pub fn submit(&self, record: RequestRecord) {
         let Some(inner) = &self.inner else { return };
-        let sent = {
-            let tx = inner.tx.lock().unwrap_or_else(PoisonError::into_inner);
-            match tx.as_ref() {
-                Some(tx) => tx.try_send(Msg::Entry(Box::new(record))),
-                None => Err(TrySendError::Disconnected(Msg::Flush(mpsc::channel().0))),
-            }
-        };
-        if sent.is_err() {
+        let sent = inner
+            .tx
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .is_some_and(|tx| tx.try_send(Msg::Entry(Box::new(record))).is_ok());
+        if !sent {
             inner.dropped.fetch_add(1, Ordering::Relaxed);
             metrics::counter!(DROPPED_TOTAL, "reason" => "queue_full").increment(1);
         }
@@ -246,16 +245,11 @@ pub fn describe(req: &HttpRequest, action: Option<RequestAction>, key: &str, sum
         return;
     }
     let mut ext = req.extensions_mut();
-    let note = ext.get_mut::<Note>();
-    let note = match note {
-        Some(n) => n,
-        None => {
-            ext.insert(Note::default());
-            match ext.get_mut::<Note>() {
-                Some(n) => n,
-                None => return,
-            }
-        }
+    if !ext.contains::<Note>() {
+        ext.insert(Note::default());
+    }
+    let Some(note) = ext.get_mut::<Note>() else {
+        return;
     };
     if action.is_some() {
         note.action = action;
@@ -284,7 +278,7 @@ pub fn in_transaction(
         return auth;
     };
     let mut ext = req.extensions_mut();
-    if ext.get::<Note>().is_none() {
+    if !ext.contains::<Note>() {
         ext.insert(Note::default());
     }
     let Some(note) = ext.get_mut::<Note>() else {
@@ -399,4 +393,105 @@ pub async fn middleware(
     };
     log.submit(record);
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scim_store::{RequestEntry, RequestQuery, StoreError, StoreResult};
+
+    /// A repo whose inserts wait for a go-ahead (the first one), and can fail.
+    struct Fake {
+        stored: Mutex<Vec<RequestRecord>>,
+        gate: Mutex<Option<Receiver<()>>>,
+        fail: bool,
+    }
+
+    impl RequestLogRepo for Fake {
+        fn insert_requests(&self, batch: &[RequestRecord]) -> StoreResult<usize> {
+            if let Some(gate) = self.gate.lock().unwrap().take() {
+                let _ = gate.recv();
+            }
+            if self.fail {
+                return Err(StoreError::Busy("locked".into()));
+            }
+            self.stored.lock().unwrap().extend(batch.iter().cloned());
+            Ok(batch.len())
+        }
+        fn list_requests(&self, _: &str, _: &RequestQuery) -> StoreResult<Vec<RequestEntry>> {
+            Ok(Vec::new())
+        }
+        fn get_request(&self, _: &str, _: i64) -> StoreResult<RequestEntry> {
+            Err(StoreError::NotFound)
+        }
+        fn prune_requests(&self, _: chrono::DateTime<Utc>, _: u64) -> StoreResult<u64> {
+            Ok(0)
+        }
+    }
+
+    fn record(i: u16) -> RequestRecord {
+        RequestRecord {
+            tenant_id: "t".into(),
+            at: Utc::now(),
+            method: "GET".into(),
+            path: "/scim/v2/t/Users".into(),
+            status: 200 + i,
+            action: RequestAction::Lookup,
+            scim_type: None,
+            latency_ms: 1,
+            client: "other".into(),
+            resource_id: None,
+            summary: "{}".into(),
+        }
+    }
+
+    #[test]
+    fn a_full_queue_drops_and_counts_never_waits() {
+        let (go, gate) = mpsc::channel();
+        let fake = Arc::new(Fake {
+            stored: Mutex::new(Vec::new()),
+            gate: Mutex::new(Some(gate)),
+            fail: false,
+        });
+        let log = RequestLog::start(fake.clone(), 2).unwrap();
+        log.submit(record(0));
+        // The writer holds entry 0 in a blocked insert; the queue takes two more.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut accepted = 1;
+        let started = Instant::now();
+        while log.dropped() == 0 && Instant::now() < deadline {
+            log.submit(record(accepted));
+            accepted += 1;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "submit never waits"
+        );
+        assert_eq!(log.dropped(), 1);
+        go.send(()).unwrap();
+        log.flush(Duration::from_secs(5));
+        let stored = fake.stored.lock().unwrap().len() as u64;
+        assert_eq!(stored + log.dropped(), u64::from(accepted));
+        assert!(stored >= 2, "{stored}");
+        // Closed: every later entry is counted as dropped.
+        log.close();
+        log.submit(record(9));
+        assert_eq!(log.dropped(), 2);
+        assert!(RequestLog::off().dropped() == 0 && !RequestLog::off().is_on());
+    }
+
+    #[test]
+    fn a_refused_batch_is_counted() {
+        let fake = Arc::new(Fake {
+            stored: Mutex::new(Vec::new()),
+            gate: Mutex::new(None),
+            fail: true,
+        });
+        let log = RequestLog::start(fake, 100).unwrap();
+        for i in 0..3 {
+            log.submit(record(i));
+        }
+        log.flush(Duration::from_secs(5));
+        assert_eq!(log.dropped(), 3);
+    }
 }
