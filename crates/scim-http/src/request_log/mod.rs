@@ -45,6 +45,9 @@ pub const DROPPED_TOTAL: &str = "scim_request_log_dropped_total";
 pub const WRITTEN_TOTAL: &str = "scim_request_log_written_total";
 /// The most entries one background insert carries.
 pub const BATCH: usize = 256;
+/// How long the writer waits for more entries before it inserts what it has (so that a
+/// steady trickle is written in batches, not one transaction per request).
+pub const LINGER: Duration = Duration::from_millis(20);
 /// The default queue length of [`RequestLog::start`]'s callers.
 pub const DEFAULT_QUEUE: usize = 10_000;
 /// Tenant ids longer than this are not logged (no tenant has one).
@@ -158,21 +161,25 @@ impl RequestLog {
     }
 }
 
-/// The writer thread: waits for an entry, takes whatever else is queued (up to
-/// [`BATCH`]), inserts them in one transaction, acknowledges flushes, until every sender
-/// is gone.
+/// The writer thread: waits for an entry, takes whatever else arrives within [`LINGER`]
+/// (up to [`BATCH`], or until a flush), inserts them in one transaction, acknowledges
+/// flushes, until every sender is gone.
 fn write_loop(store: &dyn RequestLogRepo, rx: &Receiver<Msg>, dropped: &AtomicU64) {
     let mut batch: Vec<RequestRecord> = Vec::with_capacity(BATCH);
     let mut flushes = Vec::new();
     while let Ok(first) = rx.recv() {
+        // Linger a little for more: one transaction (one SQLite commit) per entry would
+        // cost more than the entry itself under load. A flush stops the wait.
+        let deadline = Instant::now() + LINGER;
         let mut next = Some(first);
         while let Some(m) = next.take() {
             match m {
                 Msg::Entry(r) => batch.push(*r),
                 Msg::Flush(done) => flushes.push(done),
             }
-            if batch.len() < BATCH {
-                next = rx.try_recv().ok();
+            if batch.len() < BATCH && flushes.is_empty() {
+                let left = deadline.saturating_duration_since(Instant::now());
+                next = rx.recv_timeout(left).ok();
             }
         }
         if !batch.is_empty() {
