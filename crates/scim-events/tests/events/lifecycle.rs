@@ -30,6 +30,7 @@ fn actor(txn: &str) -> Actor {
         token_id: Some("okta-token".into()),
         txn: Some(txn.into()),
         method: UpdateMethod::Patch,
+        request: None,
     }
 }
 
