@@ -80,17 +80,19 @@ impl Writer<'_> {
             resource_id,
             summary,
         };
-        let range = outbox::append_and_log(conn, self.tenant_id, &self.txn(), now, events, &log)?;
-        if range.is_some() {
-            self.appended.set(true);
-        }
-        // The request's entry commits with its change, named by what the change did.
+        // The request's entry commits with its change, named by what the change did;
+        // written before the outbox statement, which takes the tenant's counter row (held
+        // until the commit on PostgreSQL), so that lock's span does not grow.
         if let Some(r) = self.request
             && !self.request_written.get()
         {
             let action = super::request_log::action_of(operation, kind, r.record.action);
             super::request_log::insert_in_tx(conn, r, action, resource_id)?;
             self.request_written.set(true);
+        }
+        let range = outbox::append_and_log(conn, self.tenant_id, &self.txn(), now, events, &log)?;
+        if range.is_some() {
+            self.appended.set(true);
         }
         Ok(())
     }
