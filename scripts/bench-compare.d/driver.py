@@ -351,7 +351,14 @@ def main():
     ap.add_argument("--scim2-max", type=int, default=100000)
     ap.add_argument("--results", help="directory for the JSON results and server logs")
     ap.add_argument("--table-from", help="only print the tables of an earlier results.json")
+    ap.add_argument("--request-log", choices=["on", "off"], default="on",
+                    help="the server's request log (SCIM_REQUEST_LOG); on is the server's default")
+    ap.add_argument("--scenarios", default="",
+                    help="only these wrk scenarios of ours (e.g. A,B,C); skips the sequential, "
+                         "concurrent and walk measurements")
     a = ap.parse_args()
+    os.environ["SCIM_REQUEST_LOG"] = a.request_log
+    ONLY.update(x for x in a.scenarios.split(",") if x)
     if a.table_from:
         olds = []
         for path in a.table_from.split(","):
@@ -441,11 +448,13 @@ def main():
         stop(bare["proc"])
     if scim2:
         stop(scim2["proc"])
-    print_tables(results, systems, backends)
+    results["request_log"] = a.request_log
     if a.results:
         os.makedirs(a.results, exist_ok=True)
         with open(os.path.join(a.results, "results.json"), "w") as f:
             json.dump(results, f, indent=1)
+    print_tables(results, systems, backends)
+    if a.results:
         for name in os.listdir(work):
             if name.endswith(".log"):
                 shutil.copy(os.path.join(work, name), a.results)
@@ -453,6 +462,11 @@ def main():
               for run in results["runs"].values() for sysres in run.values() if isinstance(sysres, dict)
               for x in sysres.values())
     return 1 if bad else 0
+
+
+# The wrk scenarios of ours to run (empty: all, and the sequential, concurrent and walk
+# measurements too).
+ONLY = set()
 
 
 def run_ours(server_bin, bin_dir, backend, n, d, walk_limit):
@@ -515,6 +529,8 @@ def run_ours(server_bin, bin_dir, backend, n, d, walk_limit):
             scen.append((f"F{batch}@{m}", os.path.join(HERE, "patch-members.lua"),
                          {"BENCH_GROUP_ID": gids[gi], "BENCH_BATCH": str(batch)}))
     pg_url = url if backend == "postgres" else None
+    if ONLY:
+        scen = [x for x in scen if x[0] in ONLY]
     for key, lua, extra in scen:
         settle(p.pid, pg_url)
         res[key] = wrk(tag, port, base, tok, data, lua, key, d, n, p.pid, extra, check_body=(key == "A"))
@@ -522,6 +538,10 @@ def run_ours(server_bin, bin_dir, backend, n, d, walk_limit):
             log(f"!!!!! [{tag}] the server died during {key} !!!!!")
             break
     res["memory_after_load"] = memory(p.pid)
+    if ONLY:
+        res["memory"] = memory(p.pid)
+        stop(p)
+        return res
     with open(os.path.join(data, "tail_ids.txt")) as f:
         spare = f.read().split()
     for gi, m in enumerate(s["group_members"][:2]):

@@ -1,6 +1,6 @@
 //! The admin JSON API (`/admin/api`), for automation: organizations (list, create, one,
 //! pause and resume), token generation (the token is in that response only), read access to users, groups
-//! and the provisioning log, and the event feed and its subscriptions
+//! and the provisioning log, the request log ([`requests`](crate::requests)), and the event feed and its subscriptions
 //! ([`webhooks::api`](crate::webhooks::api)). Authenticated by an admin API token
 //! (`Authorization: Bearer`, from `scim-server admin token`); the same
 //! [`service`](crate::service) functions as the pages.
@@ -87,6 +87,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .configure(crate::webhooks::api::routes)
             .configure(crate::entitlements::api::routes)
+            .configure(crate::requests::api_routes)
             .default_service(web::to(not_found)),
     );
 }

@@ -7,9 +7,10 @@
 //! generation through [`scim_http::generate_token`], pausing, users, groups, the
 //! provisioning log), the HTML pages ([`pages`] and the Settings page with Generate and
 //! the pause switch; maud templates compiled into the binary, with embedded CSS and JS),
-//! the JSON API ([`api`]), and an organization's event feed and webhook subscriptions
-//! ([`webhooks`]: API, pages, delivery log), and its roles, entitlements and entitlement
-//! types ([`entitlements`]: API, page, and the operations the CLI shares). It depends on `scim-core`, `scim-store`,
+//! the JSON API ([`api`]), the organization's request log ([`requests`]: page, detail,
+//! export, API), an organization's event feed and webhook subscriptions ([`webhooks`]:
+//! API, pages, delivery log), and its roles, entitlements and entitlement types
+//! ([`entitlements`]: API, page, and the operations the CLI shares). It depends on `scim-core`, `scim-store`,
 //! `scim-http` and `scim-events` (secrets, SET rendering, test deliveries); the binary
 //! wires it into `serve`.
 //!
@@ -22,6 +23,7 @@ pub mod api;
 pub mod entitlements;
 pub mod error;
 pub mod pages;
+pub mod requests;
 mod schemas;
 pub mod service;
 pub mod session;

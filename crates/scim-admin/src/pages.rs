@@ -105,6 +105,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(crate::webhooks::pages::routes)
         .configure(crate::schemas::routes)
         .configure(crate::entitlements::pages::routes)
+        .configure(crate::requests::page_routes)
         .default_service(web::to(not_found));
 }
 

@@ -18,6 +18,7 @@ pub(crate) enum Tab {
     Users,
     Groups,
     Activity,
+    Requests,
     Webhooks,
     Schemas,
     Entitlements,
@@ -89,7 +90,7 @@ pub(crate) fn layout(
                         p.crumbs { a href="/admin/organizations" { "Organizations" } " › " (t.name) }
                         h1 { (t.name) }
                         nav.tabs aria-label="Organization" {
-                            @for (label, suffix, this) in [("Settings › SAML/SCIM", "settings", Tab::Settings), ("Users", "users", Tab::Users), ("Groups", "groups", Tab::Groups), ("Activity", "activity", Tab::Activity), ("Webhooks", "webhooks", Tab::Webhooks), ("Schemas", "schemas", Tab::Schemas), ("Entitlements", "entitlements", Tab::Entitlements)] {
+                            @for (label, suffix, this) in [("Settings › SAML/SCIM", "settings", Tab::Settings), ("Users", "users", Tab::Users), ("Groups", "groups", Tab::Groups), ("Activity", "activity", Tab::Activity), ("Requests", "requests", Tab::Requests), ("Webhooks", "webhooks", Tab::Webhooks), ("Schemas", "schemas", Tab::Schemas), ("Entitlements", "entitlements", Tab::Entitlements)] {
                                 a href={ (org_path(&t.id)) "/" (suffix) } aria-current=[(tab == this).then_some("page")] { (label) }
                             }
                         }

@@ -43,6 +43,9 @@ pub struct Authenticated {
     /// `txn` claim of every event the request's change produces (RFC 9967), so a receiver
     /// can tell which events one request made.
     pub txn: String,
+    /// The request-log entry a single-resource write carries into its transaction
+    /// ([`crate::request_log::in_transaction`]); `None` for everything else.
+    pub request: Option<scim_store::InTxRequest>,
 }
 
 impl Authenticated {
@@ -64,6 +67,7 @@ impl Authenticated {
             token_id: Some(self.token_id.clone()),
             txn: Some(self.txn.clone()),
             method,
+            request: self.request.clone(),
         }
     }
 
@@ -79,7 +83,7 @@ impl Authenticated {
         let tenant = match s.tenant(&self.tenant_id) {
             Ok(t) => t,
             Err(StoreError::NotFound) => {
-                return Err(ApiError::Unauthorized("tenant does not exist"));
+                return Err(ApiError::Unauthorized(crate::error::UNKNOWN_TENANT));
             }
             Err(e) => return Err(e.into()),
         };
@@ -138,6 +142,7 @@ pub fn verify(tenant_id: &str, header: Option<&str>) -> Result<Authenticated, Ap
         token_id: digest.public_id(),
         digest,
         txn: uuid::Uuid::new_v4().simple().to_string(),
+        request: None,
     })
 }
 
@@ -190,6 +195,7 @@ mod tests {
             token_id: "k".into(),
             digest: TokenDigest::of("x"),
             txn: txn.into(),
+            request: None,
         };
         let a = auth("aaaa");
         let actor = a.actor(UpdateMethod::Patch);

@@ -43,6 +43,10 @@ pub enum ApiError {
     Paused,
 }
 
+/// The log-only reason of the 401 for a tenant id that does not exist (such requests are
+/// not request-logged: no tenant to log them under).
+pub const UNKNOWN_TENANT: &str = "tenant does not exist";
+
 /// The `detail` of the 403 a paused tenant gets (shown by Okta's "Test API Credentials"
 /// and in Entra's provisioning logs).
 pub const PAUSED_DETAIL: &str = "Provisioning for this organization is paused by its \
@@ -96,6 +100,11 @@ impl ApiError {
                 }
             },
         }
+    }
+
+    /// Whether this is the 401 for a tenant id that does not exist.
+    pub fn is_unknown_tenant(&self) -> bool {
+        matches!(self, ApiError::Unauthorized(r) if *r == UNKNOWN_TENANT)
     }
 
     /// A 404 naming the resource that was not found.

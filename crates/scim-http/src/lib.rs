@@ -2,7 +2,8 @@
 //!
 //! It owns the `/scim/v2/{tenant_id}` routes, bearer-token authentication
 //! ([`auth`], [`tokens`]), the per-tenant rate limit ([`limit`]), content negotiation
-//! ([`request`]) and the mapping of every error to a SCIM error body ([`error`]). It is thin: it parses the request, calls `scim-core`
+//! ([`request`]), the organization admins' request log ([`request_log`]) and the mapping
+//! of every error to a SCIM error body ([`error`]). It is thin: it parses the request, calls `scim-core`
 //! and `scim-store` (one store session per request, on the blocking pool, behind fair
 //! queues sized to the connection pool), and shapes the response. It depends on
 //! `scim-core` and `scim-store`, never on the binary.
@@ -14,6 +15,7 @@ pub mod legacy_tokens;
 pub mod limit;
 pub mod metrics;
 pub mod request;
+pub mod request_log;
 pub mod response;
 pub mod routes;
 pub mod service;
@@ -25,6 +27,7 @@ pub mod tokens;
 pub use cursor::CursorKey;
 pub use error::ApiError;
 pub use limit::{RateLimit, TenantLimiter};
+pub use request_log::RequestLog;
 pub use routes::configure;
 pub use state::{AppState, Limits};
 pub use tokens::{TokenSigner, generate_token, rotate_token};

@@ -17,6 +17,8 @@
 //! | `scim_db_queue_wait_seconds` | histogram | `access` (`read`, `write`) |
 //! | `scim_db_connections_in_use` | gauge | `access` |
 //! | `scim_db_queue_timeouts_total` | counter | `access` |
+//! | `scim_request_log_written_total` | counter | (none; [`crate::request_log`]) |
+//! | `scim_request_log_dropped_total` | counter | `reason` (`queue_full`, `write_failed`) |
 
 use crate::telemetry::tenant_of_path;
 use actix_web::Error;

@@ -4,6 +4,7 @@
 use crate::auth::Authenticated;
 use crate::error::{ApiError, scim_error_response};
 use crate::request::{json_body, json_body_limited, query_pairs};
+use crate::request_log::{self, mask};
 use crate::response::{resource_response, scim_json, scim_text};
 use crate::service::entitlements::Endpoint;
 use crate::service::{self, list_limits, projection_from_pairs};
@@ -17,7 +18,7 @@ use scim_core::entitlements::EntitlementType;
 use scim_core::list::{ListQuery, list_response};
 use scim_core::schema::ResourceKind;
 use scim_core::{Profile, ScimError};
-use scim_store::Access;
+use scim_store::{Access, RequestAction};
 use serde_json::json;
 
 type Data = web::Data<AppState>;
@@ -130,6 +131,10 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
                     .default_service(web::to(custom_entitlements_write)),
             )
             .default_service(web::to(not_found));
+        let log = state.request_log.clone();
+        let scope = scope.wrap(actix_web::middleware::from_fn(move |req, next| {
+            request_log::middleware(log.clone(), req, next)
+        }));
         cfg.app_data(web::Data::new(state))
             .service(scope)
             .service(
@@ -190,13 +195,31 @@ async fn search(
     p: web::Payload,
     s: Data,
 ) -> Res {
-    let query = ListQuery::from_search_body(&json_body(&r, p, &s).await?, &list_limits(&s))?;
+    let body = json_body(&r, p, &s).await?;
+    describe_search(&r, &body);
+    let query = ListQuery::from_search_body(&body, &list_limits(&s))?;
     let body = service::list(&s, &a, kind, query).await?;
     Ok(scim_text(StatusCode::OK, body))
 }
 
+/// A `.search` body's masked summary, and whether it is a lookup (it has a filter) or an
+/// import page.
+fn describe_search(r: &HttpRequest, body: &serde_json::Value) {
+    let filtered = body
+        .as_object()
+        .is_some_and(|o| o.keys().any(|k| k.eq_ignore_ascii_case("filter")));
+    let action = if filtered {
+        RequestAction::Lookup
+    } else {
+        RequestAction::ImportPage
+    };
+    request_log::describe(r, Some(action), "search", mask::search_body(body));
+}
+
 async fn search_all(a: Authenticated, r: HttpRequest, p: web::Payload, s: Data) -> Res {
-    let query = ListQuery::from_search_body(&json_body(&r, p, &s).await?, &list_limits(&s))?;
+    let body = json_body(&r, p, &s).await?;
+    describe_search(&r, &body);
+    let query = ListQuery::from_search_body(&body, &list_limits(&s))?;
     let body = service::search_all(&s, &a, query).await?;
     Ok(scim_text(StatusCode::OK, body))
 }
@@ -222,7 +245,10 @@ async fn create(
     s: Data,
 ) -> Res {
     let projection = projection(&r)?;
-    let created = service::create(&s, &a, kind, json_body(&r, p, &s).await?, projection).await?;
+    let body = json_body(&r, p, &s).await?;
+    request_log::describe(&r, None, "attributes", mask::attribute_names(&body));
+    let a = request_log::in_transaction(&r, a, StatusCode::CREATED);
+    let created = service::create(&s, &a, kind, body, projection).await?;
     Ok(rendered(StatusCode::CREATED, created))
 }
 
@@ -247,6 +273,8 @@ async fn replace(
 ) -> Res {
     let (projection, pin) = (projection(&r)?, header_str(&r, header::IF_MATCH));
     let body = json_body(&r, p, &s).await?;
+    request_log::describe(&r, None, "attributes", mask::attribute_names(&body));
+    let a = request_log::in_transaction(&r, a, StatusCode::OK);
     let done = service::replace(&s, &a, kind, &resource_id(&r), body, pin, projection).await?;
     Ok(rendered(StatusCode::OK, done))
 }
@@ -262,6 +290,14 @@ async fn patch(
 ) -> Res {
     let (projection, pin) = (projection(&r)?, header_str(&r, header::IF_MATCH));
     let body = json_body(&r, p, &s).await?;
+    let action = mask::patch_action(kind, &body);
+    request_log::describe(&r, action, "operations", mask::patch_operations(&body));
+    let success = if kind == ResourceKind::Group && projection.is_default() {
+        StatusCode::NO_CONTENT
+    } else {
+        StatusCode::OK
+    };
+    let a = request_log::in_transaction(&r, a, success);
     match service::patch(&s, &a, kind, &resource_id(&r), body, pin, projection).await? {
         service::Patched::NoContent { etag } => Ok(etag_only(HttpResponse::NoContent(), &etag)),
         service::Patched::Resource(done) => Ok(rendered(StatusCode::OK, done)),
@@ -270,6 +306,7 @@ async fn patch(
 
 async fn delete(kind: ResourceKind, a: Authenticated, r: HttpRequest, s: Data) -> Res {
     let pin = header_str(&r, header::IF_MATCH);
+    let a = request_log::in_transaction(&r, a, StatusCode::NO_CONTENT);
     service::delete(&s, &a, kind, &resource_id(&r), pin).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -282,6 +319,7 @@ async fn bulk(a: Authenticated, r: HttpRequest, p: web::Payload, s: Data) -> Res
         format!("The size of the bulk operation exceeds the maxPayloadSize ({limit}).")
     })
     .await?;
+    request_log::describe(&r, None, "operations", mask::bulk_operations(&body));
     let text = service::bulk(&s, &a, body).await?;
     Ok(scim_text(StatusCode::OK, text))
 }

@@ -99,6 +99,8 @@ pub struct AppState {
     pub limiter: TenantLimiter,
     /// The tenants' resource types with their own extensions, by schema version.
     pub schemas: Arc<crate::tenant_schemas::SchemaCache>,
+    /// The organization admins' request log (off unless [`AppState::with_request_log`]).
+    pub request_log: crate::request_log::RequestLog,
     queues: Queues,
 }
 
@@ -129,7 +131,16 @@ impl AppState {
             limits,
             limiter: TenantLimiter::new(limits.rate_limit),
             schemas: Arc::default(),
+            request_log: crate::request_log::RequestLog::off(),
             queues,
+        }
+    }
+
+    /// The state with `log` as its request log (see [`crate::request_log`]).
+    pub fn with_request_log(self, log: crate::request_log::RequestLog) -> Self {
+        AppState {
+            request_log: log,
+            ..self
         }
     }
 

@@ -338,6 +338,40 @@ pub enum LogFormat {
     Json,
 }
 
+/// `--request-log on|off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnOff {
+    /// Enabled (the default).
+    On,
+    /// Disabled.
+    Off,
+}
+
+/// The organization admins' request log (see `docs/operations.md`, "Request log").
+#[derive(Debug, Clone, Args)]
+pub struct RequestLogSettings {
+    /// Log every SCIM request to an organization for its admins (console Requests page,
+    /// `GET /admin/api/organizations/{id}/requests`).
+    #[arg(long, env = "SCIM_REQUEST_LOG", value_enum, default_value_t = OnOff::On, global = true)]
+    pub request_log: OnOff,
+
+    /// Days request-log entries are kept; older ones are pruned in the background every
+    /// hour. 0 keeps them forever.
+    #[arg(
+        long,
+        env = "SCIM_REQUEST_LOG_RETENTION_DAYS",
+        default_value_t = 180,
+        global = true
+    )]
+    pub request_log_retention_days: u32,
+
+    /// Entries waiting for the background writer; when it is full, entries are dropped
+    /// and counted (`scim_request_log_dropped_total`, shown in the console), requests never
+    /// wait.
+    #[arg(long, env = "SCIM_REQUEST_LOG_QUEUE", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub request_log_queue: u32,
+}
+
 /// Server configuration. Flags win over environment variables.
 #[derive(Debug, Clone, Args)]
 pub struct Config {
@@ -497,6 +531,10 @@ pub struct Config {
     /// The console's sign-in limits.
     #[command(flatten)]
     pub sign_in: SignInSettings,
+
+    /// The request log.
+    #[command(flatten)]
+    pub request_log: RequestLogSettings,
 }
 
 /// The admin console's sign-in limits (see `docs/security.md`): per client address, and

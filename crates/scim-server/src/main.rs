@@ -152,12 +152,14 @@ fn serve(config: Config) -> anyhow::Result<()> {
         );
     }
     let store = Arc::new(store);
+    let request_log = start_request_log(&config.request_log, &store)?;
     let state = AppState::new(
         store.clone(),
         cursor_key,
         public_url.clone(),
         config.limits(),
-    );
+    )
+    .with_request_log(request_log.clone());
     let admin = scim_admin::AdminState::load(state.clone(), store.clone())
         .map_err(|e| anyhow::anyhow!("cannot set up the admin console: {e}"))?
         .with_sign_in(config.sign_in.sign_in_config())
@@ -242,10 +244,43 @@ fn serve(config: Config) -> anyhow::Result<()> {
                 );
             }
         }
+        // What the request log still has queued goes to the database before the exit.
+        request_log.flush(std::time::Duration::from_secs(5));
+        request_log.close();
         served?;
         tracing::info!("scim-server stopped");
         Ok(())
     })
+}
+
+/// The request log's background writer and, with a retention, its hourly prune (`--request-log off`: neither).
+fn start_request_log(
+    settings: &config::RequestLogSettings,
+    store: &Arc<scim_store::DieselStore>,
+) -> anyhow::Result<scim_http::RequestLog> {
+    if settings.request_log == config::OnOff::Off {
+        tracing::info!("--request-log off: SCIM requests are not logged for organization admins");
+        return Ok(scim_http::RequestLog::off());
+    }
+    let queue = usize::try_from(settings.request_log_queue).unwrap_or(usize::MAX);
+    let log = scim_http::RequestLog::start(store.clone(), queue)
+        .context("cannot start the request log writer")?;
+    if settings.request_log_retention_days > 0 {
+        let retention =
+            std::time::Duration::from_secs(u64::from(settings.request_log_retention_days) * 86_400);
+        scim_http::request_log::spawn_pruner(
+            store.clone(),
+            retention,
+            std::time::Duration::from_secs(3600),
+        )
+        .context("cannot start the request log prune")?;
+    }
+    tracing::info!(
+        retention_days = settings.request_log_retention_days,
+        queue,
+        "request log on"
+    );
+    Ok(log)
 }
 
 /// The event delivery worker of this process (not started with `--no-delivery`). Its

@@ -154,6 +154,9 @@ pub struct Actor {
     /// by default under them (no `returned: never` values of its extensions, nothing of its
     /// removed ones). The static types by default.
     pub schemas: scim_core::schema::registry::Registry,
+    /// The request-log entry to write in the change's transaction (after its
+    /// provisioning-log row; at most one per transaction), if the request is logged.
+    pub request: Option<crate::InTxRequest>,
 }
 
 /// A position in the default order `(meta.created, id)`: the last resource of a page, after
@@ -347,8 +350,8 @@ pub trait TenantRepo: Send + Sync {
     fn set_profile(&self, tenant_id: &str, profile: scim_core::Profile) -> StoreResult<Tenant>;
     /// Deletes the tenant and everything of it, in one write transaction: its users,
     /// groups, memberships, provisioning log, events, subscriptions and their delivery log,
-    /// counters, its roles, entitlements and entitlement types, and its organization
-    /// admins (and their console sessions). Its token stops
+    /// counters, request log, its roles, entitlements and entitlement types, and its
+    /// organization admins (and their console sessions). Its token stops
     /// working with the commit, on every replica. [`StoreError::NotFound`](crate::StoreError::NotFound)
     /// when there is no such tenant. Other tenants' rows are never touched.
     fn delete_tenant(&self, tenant_id: &str) -> StoreResult<()>;
@@ -606,7 +609,13 @@ pub trait Session {
 
 /// Everything the server needs from storage.
 pub trait Store:
-    TenantRepo + TenantSchemaRepo + ResourceRepo + LogRepo + SettingsRepo + crate::EventRepo
+    TenantRepo
+    + TenantSchemaRepo
+    + ResourceRepo
+    + LogRepo
+    + SettingsRepo
+    + crate::EventRepo
+    + crate::RequestLogRepo
 {
     /// A unit of work on one pooled connection (see [`Session`]).
     fn session(&self, access: Access) -> StoreResult<Box<dyn Session + '_>>;

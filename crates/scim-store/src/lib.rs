@@ -2,7 +2,7 @@
 //!
 //! It owns the repository traits through which the rest of the server reads and changes
 //! tenants, users, groups, group memberships, token records, shared server settings, the
-//! provisioning log and the roles and entitlements organizations define, and their diesel implementation on bundled SQLite and PostgreSQL
+//! provisioning log, the request log ([`RequestLogRepo`]) and the roles and entitlements organizations define, and their diesel implementation on bundled SQLite and PostgreSQL
 //! (chosen at run time by the database URL). It speaks `scim-core` types and knows nothing
 //! of HTTP.
 //!
@@ -23,6 +23,7 @@ mod db;
 mod entitlements;
 mod error;
 mod events;
+mod requests;
 
 pub use admin::{AdminAccount, AdminRepo, AdminStore, SignInAttempt};
 pub use api::*;
@@ -30,3 +31,4 @@ pub use db::{DebugSql, DieselStore, StoreConfig, migrate};
 pub use entitlements::{EntitlementRepo, ValuePage, ValueQuery};
 pub use error::{StoreError, StoreResult};
 pub use events::*;
+pub use requests::*;

@@ -18,6 +18,10 @@ fn page_paths(org: &str) -> Vec<String> {
         format!("{o}/groups/some-group"),
         format!("{o}/activity"),
         format!("{o}/activity?operation=create&kind=User"),
+        format!("{o}/requests"),
+        format!("{o}/requests?status=4xx&action=lookup"),
+        format!("{o}/requests/some-entry"),
+        format!("{o}/requests/export?format=csv"),
         "/admin/no-such-page".into(),
     ]
 }
@@ -34,6 +38,9 @@ fn api_paths(org: &str) -> Vec<(&'static str, String)> {
         ("GET", format!("{o}/groups")),
         ("GET", format!("{o}/groups/g1")),
         ("GET", format!("{o}/log")),
+        ("GET", format!("{o}/requests")),
+        ("GET", format!("{o}/requests?limit=5&status=4xx")),
+        ("GET", format!("{o}/requests/1")),
         ("GET", "/admin/api/nothing-here".into()),
     ]
 }

@@ -20,6 +20,7 @@ mod limits;
 mod pages;
 mod pause;
 mod profile;
+mod requests;
 mod schemas;
 mod sessions;
 mod tokens;

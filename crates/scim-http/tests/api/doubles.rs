@@ -11,9 +11,10 @@ use scim_core::resource::{Attributes, Resource};
 use scim_http::AppState;
 use scim_store::{
     Access, Actor, Claim, CommitListener, DeliveryAttempt, DeliveryFilter, EventRecord, EventRepo,
-    ListParams, LogEntry, LogQuery, LogRepo, NewSubscription, NewToken, Page, ResourceRepo,
-    Session, SessionCapacity, SettingsRepo, Store, StoreError, StoreResult, Subscription,
-    SubscriptionUpdate, Tenant, TenantRepo, TokenRecord,
+    ListParams, LogEntry, LogQuery, LogRepo, NewSubscription, NewToken, Page, RequestEntry,
+    RequestLogRepo, RequestQuery, RequestRecord, ResourceRepo, Session, SessionCapacity,
+    SettingsRepo, Store, StoreError, StoreResult, Subscription, SubscriptionUpdate, Tenant,
+    TenantRepo, TokenRecord,
 };
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -342,6 +343,21 @@ impl ResourceRepo for Spy {
 impl LogRepo for Spy {
     fn list_log(&self, t: &str, q: &LogQuery) -> StoreResult<Vec<LogEntry>> {
         self.inner.list_log(t, q)
+    }
+}
+
+impl RequestLogRepo for Spy {
+    fn insert_requests(&self, batch: &[RequestRecord]) -> StoreResult<usize> {
+        self.inner.insert_requests(batch)
+    }
+    fn list_requests(&self, t: &str, q: &RequestQuery) -> StoreResult<Vec<RequestEntry>> {
+        self.inner.list_requests(t, q)
+    }
+    fn get_request(&self, t: &str, id: i64) -> StoreResult<RequestEntry> {
+        self.inner.get_request(t, id)
+    }
+    fn prune_requests(&self, before: DateTime<Utc>, batch: u64) -> StoreResult<u64> {
+        self.inner.prune_requests(before, batch)
     }
 }
 

@@ -21,4 +21,5 @@ mod lists;
 mod patch;
 mod pause;
 mod profiles;
+mod request_log;
 mod tenant_schemas;

@@ -164,3 +164,29 @@ fn bad_event_settings_are_refused() {
         assert!(Cli::try_parse_from(&argv).is_err(), "{args:?}");
     }
 }
+
+#[test]
+fn request_log_settings_have_their_defaults() {
+    let cli = Cli::try_parse_from(["scim-server", "serve"]).unwrap();
+    let r = &cli.config.request_log;
+    assert_eq!(r.request_log, OnOff::On);
+    assert_eq!(r.request_log_retention_days, 180);
+    assert_eq!(r.request_log_queue, 10_000);
+    let cli = Cli::try_parse_from([
+        "scim-server",
+        "--request-log",
+        "off",
+        "--request-log-retention-days",
+        "0",
+        "--request-log-queue",
+        "5",
+        "serve",
+    ])
+    .unwrap();
+    let r = &cli.config.request_log;
+    assert_eq!(r.request_log, OnOff::Off);
+    assert_eq!(r.request_log_retention_days, 0);
+    assert_eq!(r.request_log_queue, 5);
+    assert!(Cli::try_parse_from(["scim-server", "--request-log", "maybe", "serve"]).is_err());
+    assert!(Cli::try_parse_from(["scim-server", "--request-log-queue", "0", "serve"]).is_err());
+}

@@ -27,6 +27,7 @@ mod pause;
 mod profile;
 mod receiver;
 mod replicas;
+mod request_log;
 mod schemas;
 mod tenant_lifecycle;
 mod two_replicas;

@@ -7,8 +7,8 @@
 //! (per-tenant counters), [`filter_sql`] and [`list`] (lists), [`users`] and [`groups`]
 //! (the statements of one kind), [`lock_order`] (the order of row locks on PostgreSQL),
 //! [`creates`] and [`writes`] (the write transactions), [`session`] (the unit of work and
-//! the trait façade), [`tenants`], [`admin`] and [`entitlements`]. This file holds the
-//! configuration, the pools and the time/id helpers.
+//! the trait façade), [`tenants`], [`admin`], [`entitlements`] and [`request_log`]. This
+//! file holds the configuration, the pools and the time/id helpers.
 //!
 //! Pools: readers (every read; every write on PostgreSQL) and, for a SQLite file, one
 //! writer connection. Connections are not pinged on checkout.
@@ -32,6 +32,7 @@ mod outbox;
 mod outbox_pg;
 mod outbox_sqlite;
 mod relations;
+mod request_log;
 mod rows;
 pub(crate) mod schema;
 mod session;

@@ -129,6 +129,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    request_log (id) {
+        id -> BigInt,
+        tenant_id -> Text,
+        at -> Timestamp,
+        method -> Text,
+        path -> Text,
+        status -> Integer,
+        action -> Text,
+        scim_type -> Nullable<Text>,
+        latency_ms -> BigInt,
+        client -> Text,
+        resource_id -> Nullable<Text>,
+        summary -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     users,

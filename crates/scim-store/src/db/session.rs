@@ -72,7 +72,7 @@ impl<'a> DieselSession<'a> {
         tenant_id: &str,
         mut f: impl FnMut(&mut AnyConnection, Writer<'_>) -> StoreResult<T>,
     ) -> StoreResult<T> {
-        let appended = Cell::new(false);
+        let (appended, request_written) = (Cell::new(false), Cell::new(false));
         let w = Writer {
             tenant_id,
             token: actor.token_id.as_deref(),
@@ -80,13 +80,23 @@ impl<'a> DieselSession<'a> {
             method: actor.method,
             appended: &appended,
             schemas: actor.schemas,
+            request: actor.request.as_ref(),
+            request_written: &request_written,
         };
         let retry = matches!(*self.conn, AnyConnection::Postgresql(_));
         let conn = &mut self.conn;
         let result = retry_busy(retry, pause, || {
             appended.set(false);
+            request_written.set(false);
             write_tx(conn, |c| f(c, w))
         });
+        if result.is_ok()
+            && request_written.get()
+            && let Some(r) = &actor.request
+        {
+            // Only now is the entry durable; a rolled-back attempt wrote nothing.
+            r.mark_logged();
+        }
         if result.is_ok() && appended.get() {
             self.listener.notify(tenant_id);
         }

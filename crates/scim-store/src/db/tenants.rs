@@ -216,7 +216,7 @@ impl TenantRepo for DieselStore {
     fn delete_tenant(&self, tenant_id: &str) -> StoreResult<()> {
         use super::schema::{
             admin_accounts, entitlement_types, entitlement_values, event_deliveries,
-            event_redeliveries, event_subscriptions, events, group_members, groups,
+            event_redeliveries, event_subscriptions, events, group_members, groups, request_log,
             resource_counts, tenant_schemas, user_emails, users,
         };
         super::tx::storable(tenant_id)?;
@@ -237,6 +237,7 @@ impl TenantRepo for DieselStore {
                 groups,
                 users,
                 provisioning_log,
+                request_log,
                 event_redeliveries,
                 event_deliveries,
                 event_subscriptions,

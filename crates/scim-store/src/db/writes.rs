@@ -38,6 +38,11 @@ pub(crate) struct Writer<'a> {
     pub appended: &'a Cell<bool>,
     /// The tenant's resource types: what its events' `data` may show.
     pub schemas: scim_core::schema::registry::Registry,
+    /// The request's log entry, written with the first log row of the transaction.
+    pub request: Option<&'a crate::InTxRequest>,
+    /// Set when the transaction wrote [`Writer::request`], so the session marks it logged
+    /// once it committed.
+    pub request_written: &'a Cell<bool>,
 }
 
 impl Writer<'_> {
@@ -80,6 +85,16 @@ impl Writer<'_> {
         };
         let projected = scim_core::events::project_events(&self.schemas, events);
         let events = projected.as_deref().unwrap_or(events);
+        // The request's entry commits with its change, named by what the change did;
+        // written before the outbox statement, which takes the tenant's counter row (held
+        // until the commit on PostgreSQL), so that lock's span does not grow.
+        if let Some(r) = self.request
+            && !self.request_written.get()
+        {
+            let action = super::request_log::action_of(operation, kind, r.record.action);
+            super::request_log::insert_in_tx(conn, r, action, resource_id)?;
+            self.request_written.set(true);
+        }
         let range = outbox::append_and_log(conn, self.tenant_id, &self.txn(), now, events, &log)?;
         if range.is_some() {
             self.appended.set(true);

@@ -29,6 +29,7 @@ mod members;
 mod paging;
 mod pg_races;
 mod plans;
+mod requests;
 mod subscriptions;
 mod tenant_schemas;
 mod tokens_log;
@@ -66,6 +67,10 @@ conformance!(
     tenant_schemas::tenant_schemas_put_list_remove_and_version,
     tenant_schemas::tenant_schemas_are_isolated_and_deleted_with_the_tenant,
     tenant_schemas::tenant_schemas_filter_on_extension_attributes,
+    requests::batches_keep_existing_tenants_and_filter,
+    requests::request_pages_are_keyset_newest_first,
+    requests::requests_are_pruned_by_age_and_deleted_with_their_tenant,
+    requests::write_entries_commit_with_the_write,
     budgets::scan_budget_bounds_unindexed_filters,
     budgets::statement_timeout_cancels_into_clean_errors,
     admin::admin_accounts_unique_email_and_tenant,
