@@ -4,7 +4,7 @@
 //! Bulk, including Okta's grant as a PUT.
 
 use crate::doubles::{Faults, spy, take};
-use crate::helpers::{Backend, PATCH_URN, Resp, TestApp, backends};
+use crate::helpers::{Backend, PATCH_URN, TestApp, backends, call_as};
 use actix_web::test::TestRequest;
 use scim_core::entitlements::{EntitlementKind, EntitlementValue};
 use scim_http::Limits;
@@ -20,25 +20,6 @@ fn define(app: &TestApp, kind: &str, value: &str, display: &str) -> EntitlementV
     app.db
         .add_entitlement_value(&app.tenant, &EntitlementKind::parse(kind), value, display)
         .unwrap()
-}
-
-async fn call_as(
-    app: &TestApp,
-    (tenant, token): (&str, &str),
-    method: &str,
-    path: &str,
-    body: Option<&Value>,
-) -> Resp {
-    let mut req = TestRequest::default()
-        .method(method.parse().unwrap())
-        .uri(&format!("/scim/v2/{tenant}{path}"))
-        .insert_header(("Authorization", format!("Bearer {token}")));
-    if let Some(b) = body {
-        req = req
-            .insert_header(("Content-Type", "application/scim+json"))
-            .set_payload(b.to_string());
-    }
-    app.send(req).await
 }
 
 fn user_body(user_name: &str, roles: Value, entitlements: Value) -> Value {

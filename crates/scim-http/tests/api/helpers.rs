@@ -254,3 +254,23 @@ impl TestApp {
         v["id"].as_str().unwrap().to_string()
     }
 }
+
+/// A request to tenant `tenant` with `token`.
+pub async fn call_as(
+    app: &TestApp,
+    (tenant, token): (&str, &str),
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> Resp {
+    let mut req = TestRequest::default()
+        .method(method.parse().unwrap())
+        .uri(&format!("/scim/v2/{tenant}{path}"))
+        .insert_header(("Authorization", format!("Bearer {token}")));
+    if let Some(b) = body {
+        req = req
+            .insert_header(("Content-Type", "application/scim+json"))
+            .set_payload(b.to_string());
+    }
+    app.send(req).await
+}

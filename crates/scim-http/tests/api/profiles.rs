@@ -5,34 +5,13 @@
 //! `count=100`, DELETE frees `userName`, 409 `uniqueness`, case rules), and a switch that
 //! applies from the next request.
 
-use crate::helpers::{PATCH_URN, Resp, TestApp, backends};
-use actix_web::test::TestRequest;
+use crate::helpers::{PATCH_URN, TestApp, backends, call_as};
 use scim_core::Profile;
 use scim_http::Limits;
 use serde_json::{Value, json};
 
 const USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const ENTERPRISE_URN: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-
-/// A request to tenant `tenant` with `token`.
-async fn call_as(
-    app: &TestApp,
-    (tenant, token): (&str, &str),
-    method: &str,
-    path: &str,
-    body: Option<&Value>,
-) -> Resp {
-    let mut req = TestRequest::default()
-        .method(method.parse().unwrap())
-        .uri(&format!("/scim/v2/{tenant}{path}"))
-        .insert_header(("Authorization", format!("Bearer {token}")));
-    if let Some(b) = body {
-        req = req
-            .insert_header(("Content-Type", "application/scim+json"))
-            .set_payload(b.to_string());
-    }
-    app.send(req).await
-}
 
 /// A user with two work e-mail addresses (so a `type eq "work"` filter selects two).
 async fn seed_user(app: &TestApp, who: (&str, &str), user_name: &str) -> String {

@@ -3,8 +3,7 @@
 //! discovery publishes them for that tenant only, removal withholds their values, and a
 //! tenant without extensions pays no extra query.
 
-use crate::helpers::{PATCH_URN, Resp, TestApp, backends};
-use actix_web::test::TestRequest;
+use crate::helpers::{PATCH_URN, TestApp, backends, call_as};
 use scim_core::ResourceKind;
 use scim_http::Limits;
 use scim_http::tenant_schemas::{SchemaError, SchemaPut, put_schema, remove_schema};
@@ -43,25 +42,6 @@ fn put(app: &TestApp, tenant: &str, doc: &Value, extends: ResourceKind, required
         },
     )
     .unwrap();
-}
-
-async fn call_as(
-    app: &TestApp,
-    (tenant, token): (&str, &str),
-    method: &str,
-    path: &str,
-    body: Option<&Value>,
-) -> Resp {
-    let mut req = TestRequest::default()
-        .method(method.parse().unwrap())
-        .uri(&format!("/scim/v2/{tenant}{path}"))
-        .insert_header(("Authorization", format!("Bearer {token}")));
-    if let Some(b) = body {
-        req = req
-            .insert_header(("Content-Type", "application/scim+json"))
-            .set_payload(b.to_string());
-    }
-    app.send(req).await
 }
 
 fn user(name: &str, ext: Value) -> Value {

@@ -24,6 +24,25 @@ struct Inserted {
     events: Vec<ChangeEvent>,
 }
 
+/// A resource as its create wrote it: version 1, created and modified `now`.
+fn new_resource(
+    kind: ResourceKind,
+    id: String,
+    attributes: Attributes,
+    now: NaiveDateTime,
+) -> Resource {
+    Resource {
+        kind,
+        id,
+        attributes,
+        meta: Meta {
+            created: utc(now),
+            last_modified: utc(now),
+            version: 1,
+        },
+    }
+}
+
 /// Inserts one resource (a group with its members) and derives its events: `prov:create`,
 /// then one `feed:add` per member of a new group. No counters, events or log rows yet.
 fn insert_one(
@@ -55,16 +74,7 @@ fn insert_one(
             )
         }
     };
-    let resource = Resource {
-        kind,
-        id,
-        attributes: doc,
-        meta: Meta {
-            created: utc(now),
-            last_modified: utc(now),
-            version: 1,
-        },
-    };
+    let resource = new_resource(kind, id, doc, now);
     let mut events = events_for(Change::Created(&resource));
     if !added.is_empty() {
         let group = group_subject(&resource.id, &resource.attributes);
@@ -154,16 +164,7 @@ fn insert_batch(
             docs.into_iter()
                 .zip(&cols)
                 .map(|((id, doc, _), c)| {
-                    let resource = Resource {
-                        kind,
-                        id,
-                        attributes: doc,
-                        meta: Meta {
-                            created: utc(now),
-                            last_modified: utc(now),
-                            version: 1,
-                        },
-                    };
+                    let resource = new_resource(kind, id, doc, now);
                     let events = events_for(Change::Created(&resource));
                     (resource, format!("userName={}", c.user_name), events)
                 })
