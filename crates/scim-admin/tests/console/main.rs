@@ -16,6 +16,7 @@ mod delivery;
 mod events;
 mod ids;
 mod limits;
+mod openapi;
 mod pages;
 mod pause;
 mod profile;

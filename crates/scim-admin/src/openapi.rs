@@ -1,0 +1,239 @@
+//! The OpenAPI 3.1 document at `/openapi.json`: the SCIM API ([`scim_http::openapi`],
+//! built from its route table) and the admin JSON API, whose paths come from the
+//! `#[utoipa::path]` annotations on the real handlers ([`crate::api`],
+//! [`crate::webhooks::api`]). The tests compare both with the registered route tables
+//! and with the committed snapshot `docs/openapi.json`.
+//!
+//! The body schemas below describe the JSON the admin handlers build; they are types for
+//! the document only.
+
+#![allow(dead_code)] // The body types are read by the derive, never constructed.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use serde_json::Value;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::server::Server;
+use utoipa::openapi::tag::TagBuilder;
+use utoipa::{Modify, OpenApi, ToSchema};
+
+/// The security scheme of the admin API: an admin API token (`scim-server admin token`).
+pub const ADMIN_SECURITY: &str = "adminToken";
+
+/// The admin API's part of the document.
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        crate::api::list_orgs,
+        crate::api::create_org,
+        crate::api::get_org,
+        crate::api::patch_org,
+        crate::api::delete_org,
+        crate::api::generate,
+        crate::api::users,
+        crate::api::user,
+        crate::api::groups,
+        crate::api::group,
+        crate::api::log,
+        crate::webhooks::api::events,
+        crate::webhooks::api::list,
+        crate::webhooks::api::create,
+        crate::webhooks::api::get,
+        crate::webhooks::api::update,
+        crate::webhooks::api::remove,
+        crate::webhooks::api::rotate,
+        crate::webhooks::api::test,
+        crate::webhooks::api::deliveries,
+        crate::webhooks::api::redeliver,
+        crate::webhooks::api::replay,
+    ),
+    components(schemas(
+        AdminErrorBody,
+        Organization,
+        OrganizationToken,
+        Organizations,
+        NewOrganization,
+        OrganizationChange,
+        GenerateRequest,
+        GeneratedToken,
+        ResourcePage,
+        LogEntry,
+        LogPage,
+    )),
+    modifiers(&AdminSecurity)
+)]
+pub struct AdminApi;
+
+/// Adds the admin token's security scheme and the admin tags.
+struct AdminSecurity;
+
+impl Modify for AdminSecurity {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            ADMIN_SECURITY,
+            SecurityScheme::Http(
+                Http::builder()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An admin API token, `scimadm_…` (`scim-server admin token --email …`).",
+                    ))
+                    .build(),
+            ),
+        );
+        let tags = openapi.tags.get_or_insert_with(Vec::new);
+        for (name, description) in [
+            (
+                "Admin: organizations",
+                "The admin JSON API: organizations, tokens, users, groups, the provisioning log.",
+            ),
+            (
+                "Admin: events",
+                "The admin JSON API: the event feed and webhook subscriptions.",
+            ),
+        ] {
+            tags.push(
+                TagBuilder::new()
+                    .name(name)
+                    .description(Some(description))
+                    .build(),
+            );
+        }
+    }
+}
+
+/// The whole document: the SCIM API and the admin API. Without `servers`, so that it is the
+/// same on every deployment (the snapshot); [`configure`] adds the public URL.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = scim_http::openapi::document();
+    doc.merge(AdminApi::openapi());
+    doc
+}
+
+/// The document as served: [`document`] with `servers` set to the public URL.
+pub fn served_document(public_url: &str) -> utoipa::openapi::OpenApi {
+    let mut doc = document();
+    doc.servers = Some(vec![Server::new(public_url.trim_end_matches('/'))]);
+    doc
+}
+
+/// Registers `GET /openapi.json` (no authentication: the document holds no secret and
+/// describes every deployment alike, but for `servers`).
+pub fn configure(public_url: &str) -> impl FnOnce(&mut web::ServiceConfig) + use<> {
+    // Rendered once: the document does not change while the process runs.
+    let body = served_document(public_url).to_json().unwrap_or_default();
+    move |cfg: &mut web::ServiceConfig| {
+        let body = web::Bytes::from(body);
+        cfg.service(web::resource("/openapi.json").route(web::get().to(move || {
+            let body = body.clone();
+            async move {
+                HttpResponse::Ok()
+                    .insert_header((header::CONTENT_TYPE, "application/json"))
+                    .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+                    .body(body)
+            }
+        })));
+    }
+}
+
+/// An admin API error: `{"status": 404, "error": "not found"}`.
+#[derive(ToSchema)]
+#[schema(as = AdminError)]
+pub(crate) struct AdminErrorBody {
+    status: u16,
+    error: String,
+}
+
+/// An organization (never its token, only the token's dates).
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Organization {
+    id: String,
+    name: String,
+    created: String,
+    tenant_url: String,
+    paused: bool,
+    paused_at: Option<String>,
+    /// `strict` or `lenient`.
+    profile: String,
+    token: Option<OrganizationToken>,
+}
+
+/// The current token's id and dates.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct OrganizationToken {
+    id: String,
+    generated: String,
+    last_used: Option<String>,
+}
+
+/// The organizations the caller may see.
+#[derive(ToSchema)]
+pub(crate) struct Organizations {
+    organizations: Vec<Organization>,
+}
+
+/// `POST /organizations`.
+#[derive(ToSchema)]
+pub(crate) struct NewOrganization {
+    name: String,
+}
+
+/// `PATCH /organizations/{org}`: at least one member.
+#[derive(ToSchema)]
+pub(crate) struct OrganizationChange {
+    /// Pause (`true`) or resume (`false`) provisioning.
+    paused: Option<bool>,
+    /// `strict` or `lenient`.
+    profile: Option<String>,
+}
+
+/// `POST /organizations/{org}/token` (the body is optional).
+#[derive(ToSchema)]
+pub(crate) struct GenerateRequest {
+    /// The token id the caller saw (`null`: none); 409 when another token was generated
+    /// since.
+    expected_token_id: Option<String>,
+}
+
+/// A generated token: shown in this response only.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct GeneratedToken {
+    organization_id: String,
+    tenant_url: String,
+    token_id: String,
+    token: String,
+}
+
+/// A page of an organization's users or groups, as SCIM resources.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ResourcePage {
+    total_results: u64,
+    page: u64,
+    page_size: u64,
+    resources: Vec<Value>,
+}
+
+/// One provisioning log entry.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct LogEntry {
+    id: i64,
+    at: String,
+    operation: String,
+    resource_type: String,
+    resource_id: String,
+    summary: String,
+}
+
+/// A page of the provisioning log, newest first.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct LogPage {
+    entries: Vec<LogEntry>,
+    /// The `before` of the next page, when there may be one.
+    next_before: Option<i64>,
+}
