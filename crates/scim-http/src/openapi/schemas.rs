@@ -54,6 +54,30 @@ fn schemas_member(example: &str) -> Schema {
         .into()
 }
 
+/// The `schemas` member of a request: at least one of the URNs the server reads there.
+fn request_schemas(urns: &[&str]) -> Schema {
+    ArrayBuilder::new()
+        .items(RefOr::T(
+            string()
+                .enum_values(Some(urns.iter().copied()))
+                .build()
+                .into(),
+        ))
+        .min_items(Some(1))
+        .build()
+        .into()
+}
+
+/// A string a required attribute accepts: not empty, not only white space (the server
+/// answers 400 `invalidValue` to those).
+fn non_blank() -> Schema {
+    string()
+        .min_length(Some(1))
+        .pattern(Some("\\S"))
+        .build()
+        .into()
+}
+
 /// One attribute as a JSON schema: its type, array-ness, sub-attributes, mutability.
 fn attribute(def: &AttributeDef) -> Schema {
     let single: Schema = match def.ty {
@@ -107,7 +131,12 @@ fn attribute(def: &AttributeDef) -> Schema {
 fn attributes_object(attributes: &[AttributeDef], required: &[&str]) -> ObjectBuilder {
     let mut object = open_object();
     for def in attributes {
-        object = object.property(def.name, attribute(def));
+        let schema = if required.contains(&def.name) && def.ty == AttributeType::String {
+            non_blank()
+        } else {
+            attribute(def)
+        };
+        object = object.property(def.name, schema);
     }
     for name in required {
         object = object.required(*name);
@@ -135,8 +164,15 @@ fn resource(core: &ScimSchema, extensions: &[(&str, &ScimSchema)], write: bool) 
     } else {
         Vec::new()
     };
+    let mut urns = vec![core.id];
+    urns.extend(extensions.iter().map(|(urn, _)| *urn));
+    let schemas = if write {
+        request_schemas(&urns)
+    } else {
+        schemas_member(core.id)
+    };
     let mut object = attributes_object(&attributes, &required)
-        .property("schemas", schemas_member(core.id))
+        .property("schemas", schemas)
         .description(Some(core.description));
     for (urn, schema) in extensions {
         object = object.property(*urn, attributes_object(schema.attributes, &[]).build());
@@ -224,8 +260,9 @@ fn strings(object: ObjectBuilder, names: &[&str]) -> ObjectBuilder {
 /// A `POST …/.search` body (RFC 7644 §3.4.3).
 fn search_request() -> Schema {
     let attr_list = || -> Schema {
-        ObjectBuilder::new()
-            .schema_type(SchemaType::from_iter([Type::Array, Type::String]))
+        utoipa::openapi::schema::OneOfBuilder::new()
+            .item(array_of(RefOr::T(string().build().into())))
+            .item(string().build())
             .description(Some(
                 "Attribute names: an array (RFC 7644) or a comma-separated string.",
             ))
@@ -238,8 +275,9 @@ fn search_request() -> Schema {
             .description(Some("A search request (RFC 7644 §3.4.3)."))
             .property(
                 "schemas",
-                schemas_member("urn:ietf:params:scim:api:messages:2.0:SearchRequest"),
+                request_schemas(&["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]),
             )
+            .required("schemas")
             .property("startIndex", integer())
             .property("count", integer())
             .property(
@@ -262,7 +300,10 @@ fn patch_op() -> Schema {
         .property(
             "op",
             string()
-                .description(Some("add, remove or replace (any letter case)."))
+                .description(Some("add, remove or replace (in any letter case)."))
+                .enum_values(Some([
+                    "add", "remove", "replace", "Add", "Remove", "Replace",
+                ]))
                 .build(),
         )
         .property("path", string().build())
@@ -273,9 +314,15 @@ fn patch_op() -> Schema {
         .description(Some("A PATCH request (RFC 7644 §3.5.2)."))
         .property(
             "schemas",
-            schemas_member("urn:ietf:params:scim:api:messages:2.0:PatchOp"),
+            request_schemas(&["urn:ietf:params:scim:api:messages:2.0:PatchOp"]),
         )
-        .property("Operations", array_of(operation))
+        .property(
+            "Operations",
+            ArrayBuilder::new()
+                .items(RefOr::T(operation.into()))
+                .min_items(Some(1))
+                .build(),
+        )
         .required("schemas")
         .required("Operations")
         .build()
@@ -289,7 +336,7 @@ fn bulk_request() -> Schema {
             .property(
                 "method",
                 string()
-                    .description(Some("POST, PUT, PATCH or DELETE."))
+                    .enum_values(Some(["POST", "PUT", "PATCH", "DELETE"]))
                     .build(),
             )
             .property("data", any())
@@ -301,7 +348,7 @@ fn bulk_request() -> Schema {
         .description(Some("A Bulk request (RFC 7644 §3.7)."))
         .property(
             "schemas",
-            schemas_member("urn:ietf:params:scim:api:messages:2.0:BulkRequest"),
+            request_schemas(&["urn:ietf:params:scim:api:messages:2.0:BulkRequest"]),
         )
         .property(
             "failOnErrors",
@@ -384,8 +431,9 @@ pub fn components() -> Vec<(&'static str, Schema)> {
         (
             "ResourceListResponse",
             list_response(
+                // anyOf, not oneOf: both are open objects, so a user matches both.
                 RefOr::T(
-                    utoipa::openapi::schema::OneOfBuilder::new()
+                    utoipa::openapi::schema::AnyOfBuilder::new()
                         .item(reference("User"))
                         .item(reference("Group"))
                         .build()
