@@ -50,6 +50,9 @@ impl ResponseError for JsonError {
         if let Some(secs) = self.0.retry_after() {
             resp.insert_header((header::RETRY_AFTER, secs));
         }
+        if let AdminError::MethodNotAllowed(allow) = &self.0 {
+            resp.insert_header((header::ALLOW, allow.as_str()));
+        }
         resp.json(json!({"status": status.as_u16(), "error": self.0.public_message()}))
     }
 }
@@ -64,9 +67,13 @@ macro_rules! declare_routes {
         /// Every route of this module: `(method, path under /admin/api)`.
         pub const $table: &[(&str, &str)] = &[$((stringify!($method), $path)),*];
 
-        /// Registers every route of the table.
+        /// Registers every route of the table, one resource per path (any other method
+        /// answers 405 with `Allow`).
         pub(crate) fn $register(cfg: &mut actix_web::web::ServiceConfig) {
-            $(cfg.route($path, actix_web::web::$method().to($handler));)*
+            crate::api::register_resources(
+                cfg,
+                vec![$(($path, stringify!($method), actix_web::web::$method().to($handler))),*],
+            );
         }
     };
 }
@@ -85,6 +92,42 @@ declare_routes!(ROUTES, register {
     get "/organizations/{org}/groups/{id}" => group,
     get "/organizations/{org}/log" => log,
 });
+
+/// Registers `routes` (path, method name, route) as one resource per path, in order of
+/// first appearance; any other method of a path answers 405 with an `Allow` header naming
+/// the path's methods (after authentication, as every API answer).
+pub(crate) fn register_resources(
+    cfg: &mut web::ServiceConfig,
+    routes: Vec<(&'static str, &'static str, actix_web::Route)>,
+) {
+    let mut paths: Vec<(&'static str, Vec<&'static str>, Vec<actix_web::Route>)> = Vec::new();
+    for (path, method, route) in routes {
+        match paths.iter_mut().find(|(p, _, _)| *p == path) {
+            Some((_, methods, rs)) => {
+                methods.push(method);
+                rs.push(route);
+            }
+            None => paths.push((path, vec![method], vec![route])),
+        }
+    }
+    for (path, methods, routes) in paths {
+        let allow: Vec<String> = methods.iter().map(|m| m.to_ascii_uppercase()).collect();
+        let allow = allow.join(", ");
+        let mut resource = web::resource(path);
+        for route in routes {
+            resource = resource.route(route);
+        }
+        cfg.service(
+            resource.default_service(web::to(move |req: HttpRequest, state: Data| {
+                let allow = allow.clone();
+                async move {
+                    who(&state, &req).await?;
+                    Err::<HttpResponse, JsonError>(AdminError::MethodNotAllowed(allow).into())
+                }
+            })),
+        );
+    }
+}
 
 /// Every route of the admin API, `(method, path under /admin/api)`: this module's and the
 /// events and webhooks routes.

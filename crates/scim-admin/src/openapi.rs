@@ -124,15 +124,26 @@ pub fn configure(public_url: &str) -> impl FnOnce(&mut web::ServiceConfig) + use
     let body = served_document(public_url).to_json().unwrap_or_default();
     move |cfg: &mut web::ServiceConfig| {
         let body = web::Bytes::from(body);
-        cfg.service(web::resource("/openapi.json").route(web::get().to(move || {
-            let body = body.clone();
-            async move {
-                HttpResponse::Ok()
-                    .insert_header((header::CONTENT_TYPE, "application/json"))
-                    .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
-                    .body(body)
-            }
-        })));
+        cfg.service(
+            web::resource("/openapi.json")
+                .route(web::get().to(move || {
+                    let body = body.clone();
+                    async move {
+                        HttpResponse::Ok()
+                            .insert_header((header::CONTENT_TYPE, "application/json"))
+                            .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+                            .body(body)
+                    }
+                }))
+                .default_service(web::to(|| async {
+                    HttpResponse::MethodNotAllowed()
+                        .insert_header((header::ALLOW, "GET"))
+                        .json(serde_json::json!({
+                            "status": 405,
+                            "error": "method not allowed; allowed: GET",
+                        }))
+                })),
+        );
     }
 }
 

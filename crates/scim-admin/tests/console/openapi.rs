@@ -100,5 +100,48 @@ async fn openapi_json_is_served_without_a_token() {
             TestRequest::post().uri("/openapi.json"),
         )
         .await;
-    assert_ne!(post.status.as_u16(), 200);
+    post.expect(405);
+    assert_eq!(post.headers.get("allow").unwrap(), "GET");
+}
+
+/// Each admin API path answers its own methods, and any other with 405 and an `Allow`
+/// naming them (after authentication: anonymous callers get 401 either way).
+#[actix_web::test]
+async fn admin_paths_answer_405_with_allow_for_other_methods() {
+    let console = Console::new();
+    console.account("ops@example.com", None);
+    let mut operator = console.operator_api("ops@example.com");
+    let org = console.tenant("Acme");
+    let mut by_path: Vec<(String, Vec<String>)> = Vec::new();
+    for (method, path) in scim_admin::api::route_table() {
+        let path = format!("/admin/api{path}");
+        match by_path.iter_mut().find(|(p, _)| *p == path) {
+            Some((_, methods)) => methods.push(method.to_ascii_uppercase()),
+            None => by_path.push((path, vec![method.to_ascii_uppercase()])),
+        }
+    }
+    for (pattern, methods) in by_path {
+        let uri = pattern
+            .replace("{org}", &org)
+            .replace("{wid}", "nope")
+            .replace("{id}", "nope")
+            .replace("{position}", "1");
+        for method in ["GET", "POST", "PUT", "PATCH", "DELETE", "TRACE"] {
+            if methods.iter().any(|m| m == method) {
+                continue;
+            }
+            let req = || {
+                TestRequest::default()
+                    .method(method.parse().unwrap())
+                    .uri(&uri)
+            };
+            let resp = console.send(&mut operator, req()).await;
+            resp.expect(405);
+            let allow = resp.headers.get("allow").unwrap().to_str().unwrap();
+            assert_eq!(allow, methods.join(", "), "{method} {uri}");
+            assert_eq!(resp.json()["status"], 405);
+            let anonymous = console.send(&mut Client::default(), req()).await;
+            anonymous.expect(401);
+        }
+    }
 }
