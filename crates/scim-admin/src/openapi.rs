@@ -59,6 +59,19 @@ pub const ADMIN_SECURITY: &str = "adminToken";
         ResourcePage,
         LogEntry,
         LogPage,
+        NewWebhook,
+        WebhookChange,
+        ReplayRequest,
+        Webhook,
+        WebhookWithSecret,
+        Webhooks,
+        Removed,
+        DeliveryAttempt,
+        TestDelivery,
+        Deliveries,
+        Queued,
+        EventsPage,
+        FeedEvent,
     )),
     modifiers(&AdminSecurity)
 )]
@@ -81,6 +94,7 @@ impl Modify for AdminSecurity {
                     .build(),
             ),
         );
+        add_webhook_links(openapi);
         let tags = openapi.tags.get_or_insert_with(Vec::new);
         for (name, description) in [
             (
@@ -99,6 +113,44 @@ impl Modify for AdminSecurity {
                     .build(),
             );
         }
+    }
+}
+
+/// Links from a created subscription (its `id`) to the operations on it: clients and
+/// schemathesis's stateful phase follow them (the path parameter is `{wid}`, which no
+/// tool matches to `id` by itself).
+fn add_webhook_links(openapi: &mut utoipa::openapi::OpenApi) {
+    let Some(created) = openapi
+        .paths
+        .paths
+        .get_mut("/admin/api/organizations/{org}/webhooks")
+        .and_then(|item| item.post.as_mut())
+        .and_then(|op| op.responses.responses.get_mut("201"))
+    else {
+        return;
+    };
+    let utoipa::openapi::RefOr::T(response) = created else {
+        return;
+    };
+    for id in [
+        "adminGetWebhook",
+        "adminUpdateWebhook",
+        "adminRemoveWebhook",
+        "adminRotateWebhookSecret",
+        "adminTestWebhook",
+        "adminWebhookDeliveries",
+        "adminReplayWebhook",
+    ] {
+        response.links.insert(
+            id.to_string(),
+            utoipa::openapi::RefOr::T(
+                utoipa::openapi::link::LinkBuilder::new()
+                    .operation_id(id)
+                    .parameter("org", "$request.path.org")
+                    .parameter("wid", "$response.body#/id")
+                    .build(),
+            ),
+        );
     }
 }
 
@@ -247,4 +299,130 @@ pub(crate) struct LogPage {
     entries: Vec<LogEntry>,
     /// The `before` of the next page, when there may be one.
     next_before: Option<i64>,
+}
+
+/// `POST …/webhooks`: a receiver. Unknown members are refused.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewWebhook {
+    /// An `https://` (or `http://`) URL, or `nats:<subject>`.
+    #[schema(pattern = "^https://[a-z]{1,20}\\.example/[a-z]{0,20}$")]
+    url: String,
+    /// `full` (the default) or `notice`.
+    #[schema(pattern = "^(full|notice)$")]
+    mode: Option<String>,
+    /// Event type names (e.g. `prov:create`); `null`: every type.
+    events: Option<Vec<String>>,
+    /// Start after this position (a decimal string); default: the newest.
+    after: Option<String>,
+}
+
+/// `PATCH …/webhooks/{wid}`: any of these. Unknown members are refused.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WebhookChange {
+    #[schema(pattern = "^https://[a-z]{1,20}\\.example/[a-z]{0,20}$")]
+    url: Option<String>,
+    #[schema(pattern = "^(full|notice)$")]
+    mode: Option<String>,
+    events: Option<Vec<String>>,
+    enabled: Option<bool>,
+}
+
+/// `POST …/webhooks/{wid}/replay`.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReplayRequest {
+    /// Deliver again every event after this position (a decimal string).
+    #[schema(pattern = "^[0-9]{1,18}$")]
+    after: String,
+}
+
+/// A webhook subscription (never its secret).
+#[derive(ToSchema)]
+pub(crate) struct Webhook {
+    id: String,
+    url: String,
+    mode: String,
+    events: Option<Vec<String>>,
+    enabled: bool,
+    disabled_reason: Option<String>,
+    cursor: String,
+    backlog: i64,
+    attempts: i64,
+    failing_since: Option<String>,
+    next_attempt: Option<String>,
+    last_error: Option<String>,
+    created: String,
+}
+
+/// A subscription with its signing secret: the create and rotate answers only.
+#[derive(ToSchema)]
+pub(crate) struct WebhookWithSecret {
+    #[serde(flatten)]
+    webhook: Webhook,
+    secret: String,
+}
+
+/// The organization's subscriptions.
+#[derive(ToSchema)]
+pub(crate) struct Webhooks {
+    webhooks: Vec<Webhook>,
+}
+
+/// The answer to a removal.
+#[derive(ToSchema)]
+pub(crate) struct Removed {
+    removed: String,
+}
+
+/// One delivery attempt.
+#[derive(ToSchema)]
+pub(crate) struct DeliveryAttempt {
+    id: i64,
+    position: String,
+    jti: Option<String>,
+    event_type: String,
+    attempt: i64,
+    redelivery: bool,
+    at: String,
+    outcome: String,
+    status_code: Option<i64>,
+    error: Option<String>,
+    duration_ms: Option<i64>,
+    next_try: Option<String>,
+}
+
+/// The answer to a test delivery.
+#[derive(ToSchema)]
+pub(crate) struct TestDelivery {
+    attempt: DeliveryAttempt,
+}
+
+/// A page of the delivery log.
+#[derive(ToSchema)]
+pub(crate) struct Deliveries {
+    deliveries: Vec<DeliveryAttempt>,
+    next_before: Option<i64>,
+}
+
+/// The answer to a redelivery.
+#[derive(ToSchema)]
+pub(crate) struct Queued {
+    queued: bool,
+    position: String,
+}
+
+/// One event of the feed: its cursor and the SET's claims.
+#[derive(ToSchema)]
+pub(crate) struct FeedEvent {
+    cursor: String,
+    set: Value,
+}
+
+/// A page of the event feed; `next` is the cursor to poll with.
+#[derive(ToSchema)]
+pub(crate) struct EventsPage {
+    events: Vec<FeedEvent>,
+    next: String,
 }

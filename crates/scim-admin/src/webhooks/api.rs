@@ -53,7 +53,7 @@ fn wid(req: &HttpRequest) -> String {
         ("types" = Option<String>, Query, description = "Comma-separated event types."),
     ),
     responses(
-        (status = 200, description = "A page of events and the next cursor", body = serde_json::Value),
+        (status = 200, description = "A page of events and the next cursor", body = crate::openapi::EventsPage),
         (status = 400, description = "Bad input (the message says what)", body = crate::openapi::AdminErrorBody),
         (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
         (status = 404, description = "No such organization (or not visible to this admin), resource or subscription", body = crate::openapi::AdminErrorBody),
@@ -93,7 +93,7 @@ pub(crate) async fn events(req: HttpRequest, state: Data) -> ApiResult {
         ("org" = String, Path, description = "The organization's id."),
     ),
     responses(
-        (status = 200, description = "The subscriptions", body = serde_json::Value),
+        (status = 200, description = "The subscriptions", body = crate::openapi::Webhooks),
         (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
         (status = 404, description = "No such organization (or not visible to this admin), resource or subscription", body = crate::openapi::AdminErrorBody),
     ),
@@ -116,9 +116,9 @@ pub(crate) async fn list(req: HttpRequest, state: Data) -> ApiResult {
     params(
         ("org" = String, Path, description = "The organization's id."),
     ),
-    request_body(content = serde_json::Value, content_type = "application/json"),
+    request_body(content = crate::openapi::NewWebhook, content_type = "application/json"),
     responses(
-        (status = 201, description = "The subscription and its secret", body = serde_json::Value),
+        (status = 201, description = "The subscription and its secret", body = crate::openapi::WebhookWithSecret),
         (status = 400, description = "Bad input (the message says what)", body = crate::openapi::AdminErrorBody),
         (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
         (status = 404, description = "No such organization (or not visible to this admin), resource or subscription", body = crate::openapi::AdminErrorBody),
@@ -154,7 +154,7 @@ pub(crate) async fn create(req: HttpRequest, state: Data, body: web::Bytes) -> A
         ("wid" = String, Path, description = "The subscription's id."),
     ),
     responses(
-        (status = 200, description = "The subscription", body = serde_json::Value),
+        (status = 200, description = "The subscription", body = crate::openapi::Webhook),
         (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
         (status = 404, description = "No such organization (or not visible to this admin), resource or subscription", body = crate::openapi::AdminErrorBody),
     ),
@@ -180,9 +180,9 @@ pub(crate) async fn get(req: HttpRequest, state: Data) -> ApiResult {
         ("org" = String, Path, description = "The organization's id."),
         ("wid" = String, Path, description = "The subscription's id."),
     ),
-    request_body(content = serde_json::Value, content_type = "application/json"),
+    request_body(content = crate::openapi::WebhookChange, content_type = "application/json"),
     responses(
-        (status = 200, description = "The subscription", body = serde_json::Value),
+        (status = 200, description = "The subscription", body = crate::openapi::Webhook),
         (status = 400, description = "Bad input (the message says what)", body = crate::openapi::AdminErrorBody),
         (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
         (status = 404, description = "No such organization (or not visible to this admin), resource or subscription", body = crate::openapi::AdminErrorBody),
@@ -217,7 +217,7 @@ pub(crate) async fn update(req: HttpRequest, state: Data, body: web::Bytes) -> A
         ("wid" = String, Path, description = "The subscription's id."),
     ),
     responses(
-        (status = 200, description = "Removed", body = serde_json::Value),
+        (status = 200, description = "Removed", body = crate::openapi::Removed),
         (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
         (status = 404, description = "No such organization (or not visible to this admin), resource or subscription", body = crate::openapi::AdminErrorBody),
     ),
@@ -243,7 +243,7 @@ pub(crate) async fn remove(req: HttpRequest, state: Data) -> ApiResult {
         ("wid" = String, Path, description = "The subscription's id."),
     ),
     responses(
-        (status = 200, description = "The subscription and its new secret", body = serde_json::Value),
+        (status = 200, description = "The subscription and its new secret", body = crate::openapi::WebhookWithSecret),
         (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
         (status = 404, description = "No such organization (or not visible to this admin), resource or subscription", body = crate::openapi::AdminErrorBody),
     ),
@@ -276,7 +276,7 @@ pub(crate) async fn rotate(req: HttpRequest, state: Data) -> ApiResult {
         ("wid" = String, Path, description = "The subscription's id."),
     ),
     responses(
-        (status = 200, description = "The delivery attempt", body = serde_json::Value),
+        (status = 200, description = "The delivery attempt", body = crate::openapi::TestDelivery),
         (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
         (status = 404, description = "No such organization (or not visible to this admin), resource or subscription", body = crate::openapi::AdminErrorBody),
         (status = 503, description = "This process cannot do it (e.g. no delivery worker)", body = crate::openapi::AdminErrorBody),
@@ -305,7 +305,7 @@ pub(crate) async fn test(req: HttpRequest, state: Data) -> ApiResult {
         ("limit" = Option<u64>, Query, description = "Attempts per page."),
     ),
     responses(
-        (status = 200, description = "A page of attempts", body = serde_json::Value),
+        (status = 200, description = "A page of attempts", body = crate::openapi::Deliveries),
         (status = 400, description = "Bad input (the message says what)", body = crate::openapi::AdminErrorBody),
         (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
         (status = 404, description = "No such organization (or not visible to this admin), resource or subscription", body = crate::openapi::AdminErrorBody),
@@ -358,7 +358,7 @@ pub(crate) async fn deliveries(req: HttpRequest, state: Data) -> ApiResult {
         ("position" = String, Path, description = "The event's position."),
     ),
     responses(
-        (status = 202, description = "Queued", body = serde_json::Value),
+        (status = 202, description = "Queued", body = crate::openapi::Queued),
         (status = 400, description = "Bad input (the message says what)", body = crate::openapi::AdminErrorBody),
         (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
         (status = 404, description = "No such organization (or not visible to this admin), resource or subscription", body = crate::openapi::AdminErrorBody),
@@ -397,9 +397,9 @@ pub(crate) async fn redeliver(req: HttpRequest, state: Data) -> ApiResult {
         ("org" = String, Path, description = "The organization's id."),
         ("wid" = String, Path, description = "The subscription's id."),
     ),
-    request_body(content = serde_json::Value, content_type = "application/json"),
+    request_body(content = crate::openapi::ReplayRequest, content_type = "application/json"),
     responses(
-        (status = 200, description = "The subscription", body = serde_json::Value),
+        (status = 200, description = "The subscription", body = crate::openapi::Webhook),
         (status = 400, description = "Bad input (the message says what)", body = crate::openapi::AdminErrorBody),
         (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
         (status = 404, description = "No such organization (or not visible to this admin), resource or subscription", body = crate::openapi::AdminErrorBody),
