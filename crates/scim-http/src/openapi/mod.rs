@@ -2,7 +2,7 @@
 //!
 //! Every path and method comes from [`crate::routes::route_table`], the table
 //! [`crate::configure`] registers, and each operation is described from its
-//! [`Op`](crate::routes::Op): a route cannot be registered without being documented. The
+//! [`Op`]: a route cannot be registered without being documented. The
 //! resource schemas come from scim-core's attribute definitions ([`schemas`]). The admin
 //! API's paths are added by `scim-admin`, which serves the whole document at
 //! `/openapi.json`.
