@@ -11,7 +11,7 @@
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
-use serde_json::Value;
+use serde_json::{Value, json};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::server::Server;
 use utoipa::openapi::tag::TagBuilder;
@@ -484,6 +484,14 @@ pub(crate) struct SchemaExtensions {
 
 /// `PUT …/schemas[/{urn}]`: the extension (its `id` is the URN) and its options.
 #[derive(ToSchema)]
+#[schema(example = json!({
+    "extends": "User",
+    "document": {
+        "id": "urn:example:params:scim:schemas:extension:acme:2.0:User",
+        "name": "AcmeUser",
+        "attributes": [{"name": "costCenter", "type": "string", "multiValued": false}]
+    }
+}))]
 pub(crate) struct SchemaPut {
     /// `User` or `Group` (letter case ignored).
     #[schema(pattern = "^(?i:user|group)$")]
@@ -516,14 +524,24 @@ pub(crate) struct EntitlementValues {
     entitlements: Vec<EntitlementValue>,
 }
 
-/// `POST …/entitlements`. Unknown members are refused.
+/// `POST …/entitlements`. Unknown members are refused; a kind that is neither built in nor
+/// one of the organization's types is 400.
 #[derive(ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"kind": "role", "value": "admin", "display": "Administrator"}))]
 pub(crate) struct NewEntitlementValue {
     /// `role`, `entitlement` or a custom type's id.
+    #[schema(pattern = "^[A-Za-z][A-Za-z0-9_-]{0,63}$")]
     kind: String,
+    /// 1 to 1024 bytes, not blank, without control characters.
+    #[schema(
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$",
+        max_length = 1024
+    )]
     value: String,
-    /// The display name (the value when absent or empty).
+    /// The display name (the value when absent or empty): at most 1024 bytes, without
+    /// control characters.
+    #[schema(pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*$", max_length = 1024)]
     display: Option<String>,
 }
 
@@ -550,15 +568,21 @@ pub(crate) struct EntitlementTypes {
     types: Vec<EntitlementTypeBody>,
 }
 
-/// `POST …/entitlements/types`. Unknown members are refused.
+/// `POST …/entitlements/types`. Unknown members are refused; a built-in id (`User`,
+/// `Group`, `Role`, `Entitlement`) or endpoint (`/Users`, `/Me`, …), letter case ignored,
+/// is 400.
 #[derive(ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"id": "License", "name": "Software licenses", "endpoint": "/Licenses"}))]
 pub(crate) struct NewEntitlementType {
-    /// The type's id, e.g. `License`.
+    /// The type's id, e.g. `License`: a letter, then letters, digits, `_` or `-`.
+    #[schema(pattern = "^[A-Za-z][A-Za-z0-9_-]{0,63}$")]
     id: String,
-    /// Its name (default: the id).
+    /// Its name (default: the id): at most 64 printable characters.
+    #[schema(pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*$", max_length = 64)]
     name: Option<String>,
-    /// Its endpoint (default: `/<id>s`).
+    /// Its endpoint (default: `/<id>s`): `/`, a letter, then letters, digits, `_` or `-`.
+    #[schema(pattern = "^/[A-Za-z][A-Za-z0-9_-]{0,63}$")]
     endpoint: Option<String>,
 }
 

@@ -681,10 +681,10 @@ fn components() -> Components {
 }
 
 /// What a custom entitlement type's endpoint can be (see the store's type checks): a
-/// letter, then letters, digits, `_` or `-`; never one of the fixed endpoints, which are
+/// letter, then letters, digits, `_` or `-` (at most 64); never one of the fixed endpoints, which are
 /// documented on their own (and `/Me`, which is 501).
 const CUSTOM_ENDPOINT_PATTERN: &str = "^(?!(Users|Groups|Roles|Entitlements|Bulk|Me|Schemas|\
-ResourceTypes|ServiceProviderConfig)$)[A-Za-z][A-Za-z0-9_-]*$";
+ResourceTypes|ServiceProviderConfig)$)[A-Za-z][A-Za-z0-9_-]{0,63}$";
 
 /// Every SCIM error response an operation can name, with what it means here.
 const ERRORS: [(&str, &str); 11] = [
