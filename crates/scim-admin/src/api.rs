@@ -50,44 +50,110 @@ impl ResponseError for JsonError {
         if let Some(secs) = self.0.retry_after() {
             resp.insert_header((header::RETRY_AFTER, secs));
         }
+        if let AdminError::MethodNotAllowed(allow) = &self.0 {
+            resp.insert_header((header::ALLOW, allow.as_str()));
+        }
         resp.json(json!({"status": status.as_u16(), "error": self.0.public_message()}))
     }
 }
 
 pub(crate) type ApiResult = Result<HttpResponse, JsonError>;
 
+/// Declares routes once: `$register` adds them to a `ServiceConfig` and `$table` lists
+/// them as `(method, path under /admin/api)`, which the OpenAPI tests compare with the
+/// document (whose paths come from the handlers' `#[utoipa::path]`).
+macro_rules! declare_routes {
+    ($table:ident, $register:ident { $($method:ident $path:literal => $handler:path),* $(,)? }) => {
+        /// Every route of this module: `(method, path under /admin/api)`.
+        pub const $table: &[(&str, &str)] = &[$((stringify!($method), $path)),*];
+
+        /// Registers every route of the table, one resource per path (any other method
+        /// answers 405 with `Allow`).
+        pub(crate) fn $register(cfg: &mut actix_web::web::ServiceConfig) {
+            crate::api::register_resources(
+                cfg,
+                vec![$(($path, stringify!($method), actix_web::web::$method().to($handler))),*],
+            );
+        }
+    };
+}
+pub(crate) use declare_routes;
+
+declare_routes!(ROUTES, register {
+    get "/organizations" => list_orgs,
+    post "/organizations" => create_org,
+    get "/organizations/{org}" => get_org,
+    patch "/organizations/{org}" => patch_org,
+    delete "/organizations/{org}" => delete_org,
+    post "/organizations/{org}/token" => generate,
+    get "/organizations/{org}/users" => users,
+    get "/organizations/{org}/users/{id}" => user,
+    get "/organizations/{org}/groups" => groups,
+    get "/organizations/{org}/groups/{id}" => group,
+    get "/organizations/{org}/log" => log,
+    get "/organizations/{org}/schemas" => list_schemas,
+    put "/organizations/{org}/schemas" => put_schema,
+    get "/organizations/{org}/schemas/{urn}" => get_schema,
+    put "/organizations/{org}/schemas/{urn}" => put_schema_at,
+    delete "/organizations/{org}/schemas/{urn}" => delete_schema,
+});
+
+/// Registers `routes` (path, method name, route) as one resource per path, in order of
+/// first appearance; any other method of a path answers 405 with an `Allow` header naming
+/// the path's methods (after authentication, as every API answer).
+pub(crate) fn register_resources(
+    cfg: &mut web::ServiceConfig,
+    routes: Vec<(&'static str, &'static str, actix_web::Route)>,
+) {
+    let mut paths: Vec<(&'static str, Vec<&'static str>, Vec<actix_web::Route>)> = Vec::new();
+    for (path, method, route) in routes {
+        match paths.iter_mut().find(|(p, _, _)| *p == path) {
+            Some((_, methods, rs)) => {
+                methods.push(method);
+                rs.push(route);
+            }
+            None => paths.push((path, vec![method], vec![route])),
+        }
+    }
+    for (path, methods, routes) in paths {
+        let allow: Vec<String> = methods.iter().map(|m| m.to_ascii_uppercase()).collect();
+        let allow = allow.join(", ");
+        let mut resource = web::resource(path);
+        for route in routes {
+            resource = resource.route(route);
+        }
+        cfg.service(
+            resource.default_service(web::to(move |req: HttpRequest, state: Data| {
+                let allow = allow.clone();
+                async move {
+                    who(&state, &req).await?;
+                    Err::<HttpResponse, JsonError>(AdminError::MethodNotAllowed(allow).into())
+                }
+            })),
+        );
+    }
+}
+
+/// Every route of the admin API, `(method, path under /admin/api)`: this module's, the
+/// events and webhooks routes, the roles and entitlements routes and the request log's.
+pub fn route_table() -> Vec<(&'static str, &'static str)> {
+    ROUTES
+        .iter()
+        .chain(crate::webhooks::api::ROUTES)
+        .chain(crate::entitlements::api::ROUTES)
+        .chain(crate::requests::ROUTES)
+        .copied()
+        .collect()
+}
+
 /// The API's routes (under `/admin`).
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api")
-            .route("/organizations", web::get().to(list_orgs))
-            .route("/organizations", web::post().to(create_org))
-            .route("/organizations/{org}", web::get().to(get_org))
-            .route("/organizations/{org}", web::patch().to(patch_org))
-            .route("/organizations/{org}", web::delete().to(delete_org))
-            .route("/organizations/{org}/token", web::post().to(generate))
-            .route("/organizations/{org}/users", web::get().to(users))
-            .route("/organizations/{org}/users/{id}", web::get().to(user))
-            .route("/organizations/{org}/groups", web::get().to(groups))
-            .route("/organizations/{org}/groups/{id}", web::get().to(group))
-            .route("/organizations/{org}/log", web::get().to(log))
-            .route("/organizations/{org}/schemas", web::get().to(list_schemas))
-            .route("/organizations/{org}/schemas", web::put().to(put_schema))
-            .route(
-                "/organizations/{org}/schemas/{urn}",
-                web::get().to(get_schema),
-            )
-            .route(
-                "/organizations/{org}/schemas/{urn}",
-                web::put().to(put_schema),
-            )
-            .route(
-                "/organizations/{org}/schemas/{urn}",
-                web::delete().to(delete_schema),
-            )
-            .configure(crate::webhooks::api::routes)
-            .configure(crate::entitlements::api::routes)
-            .configure(crate::requests::api_routes)
+            .configure(register)
+            .configure(crate::webhooks::api::register)
+            .configure(crate::entitlements::api::register)
+            .configure(crate::requests::register)
             .default_service(web::to(not_found)),
     );
 }
@@ -146,14 +212,41 @@ async fn not_found(req: HttpRequest, state: Data) -> ApiResult {
     Err(AdminError::NotFound.into())
 }
 
-async fn list_orgs(req: HttpRequest, state: Data) -> ApiResult {
+#[utoipa::path(
+    get,
+    path = "/admin/api/organizations",
+    tag = "Admin: organizations",
+    operation_id = "adminListOrganizations",
+    summary = "List the organizations this admin may see",
+    responses(
+        (status = 200, description = "The organizations", body = crate::openapi::Organizations),
+        (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
+    ),
+    security(("adminToken" = [])),
+)]
+pub(crate) async fn list_orgs(req: HttpRequest, state: Data) -> ApiResult {
     let w = who(&state, &req).await?;
     let tenants = state.run(move |s| service::organizations(s, &w)).await?;
     let items: Vec<Value> = tenants.iter().map(|t| org_json(&state, t)).collect();
     Ok(ok(StatusCode::OK, &json!({"organizations": items})))
 }
 
-async fn create_org(req: HttpRequest, state: Data, body: web::Bytes) -> ApiResult {
+#[utoipa::path(
+    post,
+    path = "/admin/api/organizations",
+    tag = "Admin: organizations",
+    operation_id = "adminCreateOrganization",
+    summary = "Create an organization",
+    request_body(content = crate::openapi::NewOrganization, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created", body = crate::openapi::Organization),
+        (status = 400, description = "Bad input (the message says what)", body = crate::openapi::AdminErrorBody),
+        (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
+        (status = 403, description = "Reserved to operators", body = crate::openapi::AdminErrorBody),
+    ),
+    security(("adminToken" = [])),
+)]
+pub(crate) async fn create_org(req: HttpRequest, state: Data, body: web::Bytes) -> ApiResult {
     let w = who(&state, &req).await?;
     let parsed: Value = serde_json::from_slice(&body)
         .map_err(|_| AdminError::BadRequest("The body must be a JSON object.".into()))?;
@@ -168,7 +261,23 @@ async fn create_org(req: HttpRequest, state: Data, body: web::Bytes) -> ApiResul
     Ok(ok(StatusCode::CREATED, &org_json(&state, &t)))
 }
 
-async fn get_org(req: HttpRequest, state: Data) -> ApiResult {
+#[utoipa::path(
+    get,
+    path = "/admin/api/organizations/{org}",
+    tag = "Admin: organizations",
+    operation_id = "adminGetOrganization",
+    summary = "One organization",
+    params(
+        ("org" = String, Path, description = "The organization's id."),
+    ),
+    responses(
+        (status = 200, description = "The organization", body = crate::openapi::Organization),
+        (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
+        (status = 404, description = "No such organization (or not visible to this admin), resource or subscription", body = crate::openapi::AdminErrorBody),
+    ),
+    security(("adminToken" = [])),
+)]
+pub(crate) async fn get_org(req: HttpRequest, state: Data) -> ApiResult {
     let w = who(&state, &req).await?;
     let id = org_id(&req);
     let t = state
@@ -180,7 +289,25 @@ async fn get_org(req: HttpRequest, state: Data) -> ApiResult {
 /// `PATCH /organizations/{id}` with `{"paused": true|false}` (pauses or resumes
 /// provisioning) and/or `{"profile": "strict"|"lenient"}` (the SCIM profile); at least one.
 /// Both are checked before either is written; answers with the organization.
-async fn patch_org(req: HttpRequest, state: Data, body: web::Bytes) -> ApiResult {
+#[utoipa::path(
+    patch,
+    path = "/admin/api/organizations/{org}",
+    tag = "Admin: organizations",
+    operation_id = "adminPatchOrganization",
+    summary = "Pause or resume provisioning, or set the SCIM profile",
+    params(
+        ("org" = String, Path, description = "The organization's id."),
+    ),
+    request_body(content = crate::openapi::OrganizationChange, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The organization", body = crate::openapi::Organization),
+        (status = 400, description = "Bad input (the message says what)", body = crate::openapi::AdminErrorBody),
+        (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
+        (status = 404, description = "No such organization (or not visible to this admin), resource or subscription", body = crate::openapi::AdminErrorBody),
+    ),
+    security(("adminToken" = [])),
+)]
+pub(crate) async fn patch_org(req: HttpRequest, state: Data, body: web::Bytes) -> ApiResult {
     let w = who(&state, &req).await?;
     let id = org_id(&req);
     let parsed: Value = serde_json::from_slice(&body)
@@ -225,7 +352,24 @@ async fn patch_org(req: HttpRequest, state: Data, body: web::Bytes) -> ApiResult
 
 /// `DELETE /organizations/{id}`: the organization and all its data (operators only);
 /// 204.
-async fn delete_org(req: HttpRequest, state: Data) -> ApiResult {
+#[utoipa::path(
+    delete,
+    path = "/admin/api/organizations/{org}",
+    tag = "Admin: organizations",
+    operation_id = "adminDeleteOrganization",
+    summary = "Delete an organization and all its data",
+    params(
+        ("org" = String, Path, description = "The organization's id."),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
+        (status = 403, description = "Reserved to operators", body = crate::openapi::AdminErrorBody),
+        (status = 404, description = "No such organization (or not visible to this admin), resource or subscription", body = crate::openapi::AdminErrorBody),
+    ),
+    security(("adminToken" = [])),
+)]
+pub(crate) async fn delete_org(req: HttpRequest, state: Data) -> ApiResult {
     let w = who(&state, &req).await?;
     let id = org_id(&req);
     state
@@ -252,7 +396,26 @@ fn expected_token_id(body: &[u8]) -> Result<Option<Option<String>>, AdminError> 
     }
 }
 
-async fn generate(req: HttpRequest, state: Data, body: web::Bytes) -> ApiResult {
+#[utoipa::path(
+    post,
+    path = "/admin/api/organizations/{org}/token",
+    tag = "Admin: organizations",
+    operation_id = "adminGenerateToken",
+    summary = "Generate the organization's token (the previous one stops working at once)",
+    params(
+        ("org" = String, Path, description = "The organization's id."),
+    ),
+    request_body(content = crate::openapi::GenerateRequest, content_type = "application/json", description = "Optional."),
+    responses(
+        (status = 201, description = "The new token (shown only here)", body = crate::openapi::GeneratedToken),
+        (status = 400, description = "Bad input (the message says what)", body = crate::openapi::AdminErrorBody),
+        (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
+        (status = 404, description = "No such organization (or not visible to this admin), resource or subscription", body = crate::openapi::AdminErrorBody),
+        (status = 409, description = "Conflict (the message says what)", body = crate::openapi::AdminErrorBody),
+    ),
+    security(("adminToken" = [])),
+)]
+pub(crate) async fn generate(req: HttpRequest, state: Data, body: web::Bytes) -> ApiResult {
     let w = who(&state, &req).await?;
     let id = org_id(&req);
     let expected = expected_token_id(&body)?;
@@ -280,7 +443,25 @@ fn page_json(state: &AdminState, tenant_id: &str, page: u64, p: &scim_store::Pag
     })
 }
 
-async fn users(req: HttpRequest, state: Data) -> ApiResult {
+#[utoipa::path(
+    get,
+    path = "/admin/api/organizations/{org}/users",
+    tag = "Admin: organizations",
+    operation_id = "adminListUsers",
+    summary = "A page of the organization's users",
+    params(
+        ("org" = String, Path, description = "The organization's id."),
+        ("q" = Option<String>, Query, description = "Search text."),
+        ("page" = Option<u64>, Query, description = "The page, from 1."),
+    ),
+    responses(
+        (status = 200, description = "A page", body = crate::openapi::ResourcePage),
+        (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
+        (status = 404, description = "No such organization (or not visible to this admin), resource or subscription", body = crate::openapi::AdminErrorBody),
+    ),
+    security(("adminToken" = [])),
+)]
+pub(crate) async fn users(req: HttpRequest, state: Data) -> ApiResult {
     let w = who(&state, &req).await?;
     let q = query(&req);
     let search = q.get("q").cloned().unwrap_or_default();
@@ -293,7 +474,24 @@ async fn users(req: HttpRequest, state: Data) -> ApiResult {
     Ok(ok(StatusCode::OK, &page_json(&state, &id, page, &p)))
 }
 
-async fn groups(req: HttpRequest, state: Data) -> ApiResult {
+#[utoipa::path(
+    get,
+    path = "/admin/api/organizations/{org}/groups",
+    tag = "Admin: organizations",
+    operation_id = "adminListGroups",
+    summary = "A page of the organization's groups",
+    params(
+        ("org" = String, Path, description = "The organization's id."),
+        ("page" = Option<u64>, Query, description = "The page, from 1."),
+    ),
+    responses(
+        (status = 200, description = "A page", body = crate::openapi::ResourcePage),
+        (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
+        (status = 404, description = "No such organization (or not visible to this admin), resource or subscription", body = crate::openapi::AdminErrorBody),
+    ),
+    security(("adminToken" = [])),
+)]
+pub(crate) async fn groups(req: HttpRequest, state: Data) -> ApiResult {
     let w = who(&state, &req).await?;
     let page = parse_page(query(&req).get("page").map(String::as_str));
     let id = org_id(&req);
@@ -315,17 +513,67 @@ async fn resource(req: HttpRequest, state: Data, kind: ResourceKind) -> ApiResul
     Ok(ok(StatusCode::OK, &r.to_json(&state.app.tenant_url(&id))))
 }
 
-async fn user(req: HttpRequest, state: Data) -> ApiResult {
+#[utoipa::path(
+    get,
+    path = "/admin/api/organizations/{org}/users/{id}",
+    tag = "Admin: organizations",
+    operation_id = "adminGetUser",
+    summary = "One user, as SCIM JSON",
+    params(
+        ("org" = String, Path, description = "The organization's id."),
+        ("id" = String, Path, description = "The user's id."),
+    ),
+    responses(
+        (status = 200, description = "The user", body = serde_json::Value),
+        (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
+        (status = 404, description = "No such organization (or not visible to this admin), resource or subscription", body = crate::openapi::AdminErrorBody),
+    ),
+    security(("adminToken" = [])),
+)]
+pub(crate) async fn user(req: HttpRequest, state: Data) -> ApiResult {
     resource(req, state, ResourceKind::User).await
 }
 
-async fn group(req: HttpRequest, state: Data) -> ApiResult {
+#[utoipa::path(
+    get,
+    path = "/admin/api/organizations/{org}/groups/{id}",
+    tag = "Admin: organizations",
+    operation_id = "adminGetGroup",
+    summary = "One group, as SCIM JSON",
+    params(
+        ("org" = String, Path, description = "The organization's id."),
+        ("id" = String, Path, description = "The group's id."),
+    ),
+    responses(
+        (status = 200, description = "The group", body = serde_json::Value),
+        (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
+        (status = 404, description = "No such organization (or not visible to this admin), resource or subscription", body = crate::openapi::AdminErrorBody),
+    ),
+    security(("adminToken" = [])),
+)]
+pub(crate) async fn group(req: HttpRequest, state: Data) -> ApiResult {
     resource(req, state, ResourceKind::Group).await
 }
 
 /// `GET /organizations/{id}/schemas`: `{"schemas": [...]}` as `scim-server schema list
 /// --json` shows them (removed ones with `"active": false`).
-async fn list_schemas(req: HttpRequest, state: Data) -> ApiResult {
+#[utoipa::path(
+    get,
+    path = "/admin/api/organizations/{org}/schemas",
+    tag = "Admin: organizations",
+    operation_id = "adminListSchemas",
+    summary = "The organization's extension schemas (removed ones inactive)",
+    params(
+        ("org" = String, Path, description = "The organization's id."),
+    ),
+    responses(
+        (status = 200, description = "The extensions", body = crate::openapi::SchemaExtensions),
+        (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
+        (status = 404, description = "No such organization (or not visible to this admin), resource or subscription", body = crate::openapi::AdminErrorBody),
+    ),
+    security(("adminToken" = [])),
+)]
+pub(crate) async fn list_schemas(req: HttpRequest, state: Data) -> ApiResult {
     let w = who(&state, &req).await?;
     let id = org_id(&req);
     let rows = state.run(move |s| service::schemas(s, &w, &id)).await?;
@@ -337,7 +585,24 @@ async fn list_schemas(req: HttpRequest, state: Data) -> ApiResult {
 }
 
 /// `GET /organizations/{id}/schemas/{urn}` (letter case ignored).
-async fn get_schema(req: HttpRequest, state: Data) -> ApiResult {
+#[utoipa::path(
+    get,
+    path = "/admin/api/organizations/{org}/schemas/{urn}",
+    tag = "Admin: organizations",
+    operation_id = "adminGetSchema",
+    summary = "One extension schema",
+    params(
+        ("org" = String, Path, description = "The organization's id."),
+        ("urn" = String, Path, description = "The extension schema's URN (letter case ignored)."),
+    ),
+    responses(
+        (status = 200, description = "The extension", body = crate::openapi::SchemaExtension),
+        (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
+        (status = 404, description = "No such organization (or not visible to this admin), resource or subscription", body = crate::openapi::AdminErrorBody),
+    ),
+    security(("adminToken" = [])),
+)]
+pub(crate) async fn get_schema(req: HttpRequest, state: Data) -> ApiResult {
     let w = who(&state, &req).await?;
     let id = org_id(&req);
     let urn = req.match_info().get("urn").unwrap_or_default().to_string();
@@ -355,7 +620,26 @@ async fn get_schema(req: HttpRequest, state: Data) -> ApiResult {
 /// `PUT /organizations/{id}/schemas[/{urn}]` with `{"extends": "User"|"Group",
 /// "document": {…schema…}, "required": false, "force": false}`: creates or replaces; the
 /// URN of the path, when given, must be the document's `id`. 200 with the stored schema.
-async fn put_schema(req: HttpRequest, state: Data, body: web::Bytes) -> ApiResult {
+#[utoipa::path(
+    put,
+    path = "/admin/api/organizations/{org}/schemas",
+    tag = "Admin: organizations",
+    operation_id = "adminPutSchema",
+    summary = "Create or replace an extension schema (its URN is the document's id)",
+    params(
+        ("org" = String, Path, description = "The organization's id."),
+    ),
+    request_body(content = crate::openapi::SchemaPut, description = "The extension and its options", content_type = "application/json"),
+    responses(
+        (status = 200, description = "The stored extension", body = crate::openapi::SchemaExtension),
+        (status = 400, description = "Bad input (the message says what)", body = crate::openapi::AdminErrorBody),
+        (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
+        (status = 404, description = "No such organization (or not visible to this admin), resource or subscription", body = crate::openapi::AdminErrorBody),
+        (status = 409, description = "Refused: the change conflicts with the stored resources (the message says why)", body = crate::openapi::AdminErrorBody),
+    ),
+    security(("adminToken" = [])),
+)]
+pub(crate) async fn put_schema(req: HttpRequest, state: Data, body: web::Bytes) -> ApiResult {
     let w = who(&state, &req).await?;
     let id = org_id(&req);
     let parsed: Value = serde_json::from_slice(&body)
@@ -413,8 +697,50 @@ async fn put_schema(req: HttpRequest, state: Data, body: web::Bytes) -> ApiResul
     ))
 }
 
+#[utoipa::path(
+    put,
+    path = "/admin/api/organizations/{org}/schemas/{urn}",
+    tag = "Admin: organizations",
+    operation_id = "adminPutSchemaAt",
+    summary = "Create or replace the extension schema of this URN (the document's id must match)",
+    params(
+        ("org" = String, Path, description = "The organization's id."),
+        ("urn" = String, Path, description = "The extension schema's URN (letter case ignored)."),
+    ),
+    request_body(content = crate::openapi::SchemaPut, description = "The extension and its options", content_type = "application/json"),
+    responses(
+        (status = 200, description = "The stored extension", body = crate::openapi::SchemaExtension),
+        (status = 400, description = "Bad input (the message says what)", body = crate::openapi::AdminErrorBody),
+        (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
+        (status = 404, description = "No such organization (or not visible to this admin), resource or subscription", body = crate::openapi::AdminErrorBody),
+        (status = 409, description = "Refused: the change conflicts with the stored resources (the message says why)", body = crate::openapi::AdminErrorBody),
+    ),
+    security(("adminToken" = [])),
+)]
+pub(crate) async fn put_schema_at(req: HttpRequest, state: Data, body: web::Bytes) -> ApiResult {
+    put_schema(req, state, body).await
+}
+
 /// `DELETE /organizations/{id}/schemas/{urn}`: 204; stored values are withheld.
-async fn delete_schema(req: HttpRequest, state: Data) -> ApiResult {
+#[utoipa::path(
+    delete,
+    path = "/admin/api/organizations/{org}/schemas/{urn}",
+    tag = "Admin: organizations",
+    operation_id = "adminDeleteSchema",
+    summary = "Remove an extension schema (stored values are withheld)",
+    params(
+        ("org" = String, Path, description = "The organization's id."),
+        ("urn" = String, Path, description = "The extension schema's URN (letter case ignored)."),
+    ),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
+        (status = 404, description = "No such organization (or not visible to this admin), resource or subscription", body = crate::openapi::AdminErrorBody),
+        (status = 409, description = "Refused: the change conflicts with the stored resources (the message says why)", body = crate::openapi::AdminErrorBody),
+    ),
+    security(("adminToken" = [])),
+)]
+pub(crate) async fn delete_schema(req: HttpRequest, state: Data) -> ApiResult {
     let w = who(&state, &req).await?;
     let id = org_id(&req);
     let urn = req.match_info().get("urn").unwrap_or_default().to_string();
@@ -424,7 +750,29 @@ async fn delete_schema(req: HttpRequest, state: Data) -> ApiResult {
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn log(req: HttpRequest, state: Data) -> ApiResult {
+#[utoipa::path(
+    get,
+    path = "/admin/api/organizations/{org}/log",
+    tag = "Admin: organizations",
+    operation_id = "adminProvisioningLog",
+    summary = "The provisioning log, newest first",
+    params(
+        ("org" = String, Path, description = "The organization's id."),
+        ("limit" = Option<u64>, Query, description = "Entries per page (1 to 1000, default 50)."),
+        ("before" = Option<String>, Query, description = "Only entries older than this id (the next page)."),
+        ("operation" = Option<String>, Query, description = "create, update, deactivate, reactivate, delete or group-membership."),
+        ("kind" = Option<String>, Query, description = "User or Group."),
+        ("resource" = Option<String>, Query, description = "Only this resource's entries."),
+    ),
+    responses(
+        (status = 200, description = "A page of entries", body = crate::openapi::LogPage),
+        (status = 400, description = "Bad input (the message says what)", body = crate::openapi::AdminErrorBody),
+        (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
+        (status = 404, description = "No such organization (or not visible to this admin), resource or subscription", body = crate::openapi::AdminErrorBody),
+    ),
+    security(("adminToken" = [])),
+)]
+pub(crate) async fn log(req: HttpRequest, state: Data) -> ApiResult {
     let w = who(&state, &req).await?;
     let filter = web::Query::<LogFilter>::from_query(req.query_string())
         .map(web::Query::into_inner)

@@ -33,6 +33,9 @@ pub enum AdminError {
         /// Whole seconds to wait.
         retry_after_secs: u64,
     },
+    /// The path exists but not with this method; the value is the `Allow` header.
+    #[error("method not allowed; allowed: {0}")]
+    MethodNotAllowed(String),
     /// The request is malformed (the message is safe to show).
     #[error("{0}")]
     BadRequest(String),
@@ -67,6 +70,7 @@ impl AdminError {
             }
             AdminError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AdminError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AdminError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             AdminError::Conflict(_) | AdminError::Stale(_) | AdminError::Refused(_) => {
                 StatusCode::CONFLICT
             }

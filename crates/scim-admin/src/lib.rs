@@ -22,6 +22,7 @@ mod activity;
 pub mod api;
 pub mod entitlements;
 pub mod error;
+pub mod openapi;
 pub mod pages;
 pub mod requests;
 mod schemas;
@@ -42,6 +43,7 @@ use actix_web::web;
 /// Call it before `scim_http::configure` (whose default service answers everything else).
 pub fn configure(state: AdminState) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg: &mut web::ServiceConfig| {
+        cfg.configure(openapi::configure(&state.app.public_url));
         cfg.service(
             web::scope("/admin")
                 .app_data(web::Data::new(state))

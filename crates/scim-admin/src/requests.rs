@@ -213,16 +213,36 @@ fn entry_id(req: &HttpRequest) -> Result<i64, AdminError> {
 
 // ---- the API ----
 
-/// The API's routes (inside `/admin/api`).
-pub fn api_routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/organizations/{org}/requests", web::get().to(api_list))
-        .route(
-            "/organizations/{org}/requests/{entry}",
-            web::get().to(api_detail),
-        );
-}
+crate::api::declare_routes!(ROUTES, register {
+    get "/organizations/{org}/requests" => api_list,
+    get "/organizations/{org}/requests/{entry}" => api_detail,
+});
 
-async fn api_list(req: HttpRequest, state: Data) -> ApiResult {
+#[utoipa::path(
+    get,
+    path = "/admin/api/organizations/{org}/requests",
+    tag = "Admin: organizations",
+    operation_id = "adminListRequests",
+    summary = "The organization's request log, newest first",
+    params(
+        ("org" = String, Path, description = "The organization's id."),
+        ("status" = Option<String>, Query, description = "A status (`404`) or a class (`4xx`)."),
+        ("action" = Option<String>, Query, description = "An action name (`create_user`, `lookup`, ...)."),
+        ("client" = Option<String>, Query, description = "`okta`, `entra` or `other`."),
+        ("since" = Option<String>, Query, description = "From this time (RFC 3339, or `YYYY-MM-DDTHH:MM[:SS]` in UTC)."),
+        ("until" = Option<String>, Query, description = "Before this time (same forms)."),
+        ("cursor" = Option<String>, Query, description = "The `next` of the previous page."),
+        ("limit" = Option<String>, Query, description = "Page size (1 to 1000, default 100)."),
+    ),
+    responses(
+        (status = 200, description = "A page of entries", body = crate::openapi::RequestPage),
+        (status = 400, description = "Bad input (the message says what)", body = crate::openapi::AdminErrorBody),
+        (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
+        (status = 404, description = "No such organization (or not visible to this admin)", body = crate::openapi::AdminErrorBody),
+    ),
+    security(("adminToken" = [])),
+)]
+pub(crate) async fn api_list(req: HttpRequest, state: Data) -> ApiResult {
     let w = who(&state, &req).await?;
     let query = filter_of(&req).query(100).map_err(JsonError)?;
     let id = crate::api::org_id(&req);
@@ -237,7 +257,24 @@ async fn api_list(req: HttpRequest, state: Data) -> ApiResult {
     ))
 }
 
-async fn api_detail(req: HttpRequest, state: Data) -> ApiResult {
+#[utoipa::path(
+    get,
+    path = "/admin/api/organizations/{org}/requests/{entry}",
+    tag = "Admin: organizations",
+    operation_id = "adminGetRequest",
+    summary = "One request-log entry with its masked summary",
+    params(
+        ("org" = String, Path, description = "The organization's id."),
+        ("entry" = String, Path, description = "The entry's id."),
+    ),
+    responses(
+        (status = 200, description = "The entry", body = crate::openapi::RequestDetail),
+        (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
+        (status = 404, description = "No such organization (or not visible to this admin) or entry", body = crate::openapi::AdminErrorBody),
+    ),
+    security(("adminToken" = [])),
+)]
+pub(crate) async fn api_detail(req: HttpRequest, state: Data) -> ApiResult {
     let w = who(&state, &req).await?;
     let (id, entry) = (crate::api::org_id(&req), entry_id(&req)?);
     let e = state.run(move |s| request(s, &w, &id, entry)).await?;

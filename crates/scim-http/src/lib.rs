@@ -14,6 +14,7 @@ pub mod error;
 pub mod legacy_tokens;
 pub mod limit;
 pub mod metrics;
+pub mod openapi;
 pub mod request;
 pub mod request_log;
 pub mod response;

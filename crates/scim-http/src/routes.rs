@@ -10,6 +10,7 @@ use crate::service::entitlements::Endpoint;
 use crate::service::{self, list_limits, projection_from_pairs};
 use crate::state::AppState;
 use crate::tenant_schemas::Tenancy;
+use actix_web::http::Method;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, Route, web};
@@ -24,141 +25,297 @@ use serde_json::json;
 type Data = web::Data<AppState>;
 type Res = Result<HttpResponse, ApiError>;
 
-/// Registers every route (the SCIM endpoints, `/healthz`, `/readyz`, and the SCIM 404 for
-/// anything else) with `state` as application data.
+/// What a registered operation does: the OpenAPI document ([`crate::openapi`]) describes
+/// each operation from this, so a route cannot be added without its description.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// `GET /Users` or `/Groups`: a list (filter, sort, paging, projection).
+    List(ResourceKind),
+    /// `POST /Users` or `/Groups`.
+    Create(ResourceKind),
+    /// `POST /Users/.search` or `/Groups/.search`.
+    Search(ResourceKind),
+    /// `GET /{kind}/{id}`.
+    Get(ResourceKind),
+    /// `PUT /{kind}/{id}`.
+    Replace(ResourceKind),
+    /// `PATCH /{kind}/{id}`.
+    Patch(ResourceKind),
+    /// `DELETE /{kind}/{id}`.
+    Delete(ResourceKind),
+    /// `POST /.search` across users and groups.
+    SearchAll,
+    /// `POST /Bulk`.
+    Bulk,
+    /// `GET /Roles` or `/Entitlements`: the tenant's values of that kind (read-only).
+    EntitlementList(Builtin),
+    /// `GET /Roles/{id}` or `/Entitlements/{id}`.
+    EntitlementGet(Builtin),
+    /// `GET /{entitlementEndpoint}`: the values of one of the tenant's own entitlement
+    /// types (e.g. `/Licenses`); 404 when the tenant has no type there.
+    CustomList,
+    /// `GET /{entitlementEndpoint}/{id}`.
+    CustomGet,
+    /// `GET /ServiceProviderConfig`.
+    ServiceProviderConfig,
+    /// `GET /ResourceTypes`.
+    ResourceTypes,
+    /// `GET /ResourceTypes/{id}`.
+    ResourceType,
+    /// `GET /Schemas`.
+    Schemas,
+    /// `GET /Schemas/{id}`.
+    Schema,
+    /// `GET|HEAD /healthz`.
+    Healthz,
+    /// `GET|HEAD /readyz`.
+    Readyz,
+}
+
+/// The two entitlement endpoints every tenant has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Builtin {
+    /// `/Roles`.
+    Roles,
+    /// `/Entitlements`.
+    Entitlements,
+}
+
+impl Builtin {
+    /// The endpoint's name, as in its path: `Roles` or `Entitlements`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Builtin::Roles => "Roles",
+            Builtin::Entitlements => "Entitlements",
+        }
+    }
+
+    fn endpoint(self) -> Endpoint {
+        match self {
+            Builtin::Roles => Endpoint::Roles,
+            Builtin::Entitlements => Endpoint::Entitlements,
+        }
+    }
+}
+
+/// The path parameter naming a custom entitlement type's endpoint (its path segment).
+pub const CUSTOM_ENDPOINT: &str = "entitlementEndpoint";
+
+/// One registered path: its pattern (from the application root, e.g.
+/// `/scim/v2/{tenant_id}/Users/{id}`) and the operations it answers; any other method is
+/// `405` with an `Allow` header naming these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteSpec {
+    /// The path pattern, with `{name}` placeholders.
+    pub path: String,
+    /// The methods and what each does.
+    pub ops: Vec<(Method, Op)>,
+}
+
+impl RouteSpec {
+    /// The `Allow` header value: the methods, comma-separated.
+    pub fn allow(&self) -> String {
+        let methods: Vec<&str> = self.ops.iter().map(|(m, _)| m.as_str()).collect();
+        methods.join(", ")
+    }
+
+    /// Whether this is a custom entitlement type's path (`/{entitlementEndpoint}…`): it
+    /// matches any segment, so it is registered after every fixed path, and its other
+    /// methods are 405 only when the tenant has a type there (else the usual 404).
+    pub fn is_custom(&self) -> bool {
+        self.ops
+            .iter()
+            .any(|(_, op)| matches!(op, Op::CustomList | Op::CustomGet))
+    }
+}
+
+/// The prefix of every SCIM endpoint; `{tenant_id}` is the organization's id.
+pub const SCIM_PREFIX: &str = "/scim/v2/{tenant_id}";
+
+/// Every route [`configure`] registers: the SCIM endpoints under [`SCIM_PREFIX`] (the
+/// custom entitlement types' `/{entitlementEndpoint}` paths last: [`configure`] puts them
+/// after every fixed path), then `/healthz` and `/readyz`. The catch-alls are not listed:
+/// `/Me` (501 for every method, documented as such in the OpenAPI description), and the
+/// SCIM 404 for anything else.
+pub fn route_table() -> Vec<RouteSpec> {
+    let mut table = Vec::new();
+    let scim = |path: String, ops: Vec<(Method, Op)>| RouteSpec {
+        path: format!("{SCIM_PREFIX}{path}"),
+        ops,
+    };
+    for kind in [ResourceKind::User, ResourceKind::Group] {
+        let endpoint = kind.resource_type().endpoint;
+        table.push(scim(
+            endpoint.to_string(),
+            vec![
+                (Method::GET, Op::List(kind)),
+                (Method::POST, Op::Create(kind)),
+            ],
+        ));
+        table.push(scim(
+            format!("{endpoint}/.search"),
+            vec![(Method::POST, Op::Search(kind))],
+        ));
+        table.push(scim(
+            format!("{endpoint}/{{id}}"),
+            vec![
+                (Method::GET, Op::Get(kind)),
+                (Method::PUT, Op::Replace(kind)),
+                (Method::PATCH, Op::Patch(kind)),
+                (Method::DELETE, Op::Delete(kind)),
+            ],
+        ));
+    }
+    for builtin in [Builtin::Roles, Builtin::Entitlements] {
+        let name = builtin.name();
+        table.push(scim(
+            format!("/{name}"),
+            vec![(Method::GET, Op::EntitlementList(builtin))],
+        ));
+        table.push(scim(
+            format!("/{name}/{{id}}"),
+            vec![(Method::GET, Op::EntitlementGet(builtin))],
+        ));
+    }
+    for (path, op) in [("/.search", Op::SearchAll), ("/Bulk", Op::Bulk)] {
+        table.push(scim(path.to_string(), vec![(Method::POST, op)]));
+    }
+    for (path, op) in [
+        ("/ServiceProviderConfig", Op::ServiceProviderConfig),
+        ("/ResourceTypes", Op::ResourceTypes),
+        ("/ResourceTypes/{id}", Op::ResourceType),
+        ("/Schemas", Op::Schemas),
+        ("/Schemas/{id}", Op::Schema),
+    ] {
+        table.push(scim(path.to_string(), vec![(Method::GET, op)]));
+    }
+    table.push(scim(
+        format!("/{{{CUSTOM_ENDPOINT}}}"),
+        vec![(Method::GET, Op::CustomList)],
+    ));
+    table.push(scim(
+        format!("/{{{CUSTOM_ENDPOINT}}}/{{id}}"),
+        vec![(Method::GET, Op::CustomGet)],
+    ));
+    for (path, op) in [("/healthz", Op::Healthz), ("/readyz", Op::Readyz)] {
+        table.push(RouteSpec {
+            path: path.to_string(),
+            ops: vec![(Method::GET, op), (Method::HEAD, op)],
+        });
+    }
+    table
+}
+
+/// The handler of one operation.
+fn handler(op: Op) -> Route {
+    match op {
+        Op::List(kind) => {
+            web::to(move |a: Authenticated, r: HttpRequest, s: Data| list(kind, a, r, s))
+        }
+        Op::Create(kind) => web::to(
+            move |a: Authenticated, r: HttpRequest, p: web::Payload, s: Data| {
+                create(kind, a, r, p, s)
+            },
+        ),
+        Op::Search(kind) => web::to(
+            move |a: Authenticated, r: HttpRequest, p: web::Payload, s: Data| {
+                search(kind, a, r, p, s)
+            },
+        ),
+        Op::Get(kind) => {
+            web::to(move |a: Authenticated, r: HttpRequest, s: Data| get(kind, a, r, s))
+        }
+        Op::Replace(kind) => web::to(
+            move |a: Authenticated, r: HttpRequest, p: web::Payload, s: Data| {
+                replace(kind, a, r, p, s)
+            },
+        ),
+        Op::Patch(kind) => web::to(
+            move |a: Authenticated, r: HttpRequest, p: web::Payload, s: Data| {
+                patch(kind, a, r, p, s)
+            },
+        ),
+        Op::Delete(kind) => {
+            web::to(move |a: Authenticated, r: HttpRequest, s: Data| delete(kind, a, r, s))
+        }
+        Op::SearchAll => web::to(search_all),
+        Op::Bulk => web::to(bulk),
+        Op::EntitlementList(b) => web::to(move |a: Authenticated, r: HttpRequest, s: Data| {
+            entitlement_list(b.endpoint(), a, r, s)
+        }),
+        Op::EntitlementGet(b) => web::to(move |a: Authenticated, r: HttpRequest, s: Data| {
+            entitlement_get(b.endpoint(), a, r, s)
+        }),
+        Op::CustomList | Op::CustomGet => web::to(custom_entitlements),
+        Op::ServiceProviderConfig => discovery_route(service_provider_config),
+        Op::ResourceTypes => discovery_route(resource_types),
+        Op::ResourceType => discovery_route(resource_type),
+        Op::Schemas => discovery_route(schemas),
+        Op::Schema => discovery_route(schema),
+        Op::Healthz => web::to(healthz),
+        Op::Readyz => web::to(readyz),
+    }
+}
+
+/// A resource answering `spec`'s operations, and 405 with `Allow` for any other method
+/// (for a custom entitlement type's path: only when the tenant has that type).
+fn resource(path: &str, spec: &RouteSpec) -> actix_web::Resource {
+    let mut resource = web::resource(path);
+    for (method, op) in &spec.ops {
+        resource = resource.route(handler(*op).method(method.clone()));
+    }
+    if spec.is_custom() {
+        resource.default_service(web::to(custom_entitlements_write))
+    } else {
+        resource.default_service(not_allowed(spec.allow()))
+    }
+}
+
+/// Registers every route of [`route_table`] (the SCIM endpoints, `/healthz`, `/readyz`),
+/// `/Me` (501), and the SCIM 404 for anything else, with `state` as application data.
+/// The SCIM scope is wrapped in the request log's middleware.
 pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg: &mut web::ServiceConfig| {
-        let mut scope = web::scope("/scim/v2/{tenant_id}");
-        for kind in [ResourceKind::User, ResourceKind::Group] {
-            let endpoint = kind.resource_type().endpoint;
-            scope = scope
-                .service(
-                    web::resource(endpoint)
-                        .route(
-                            web::get().to(move |a: Authenticated, r: HttpRequest, s: Data| {
-                                list(kind, a, r, s)
-                            }),
-                        )
-                        .route(web::post().to(
-                            move |a: Authenticated, r: HttpRequest, p: web::Payload, s: Data| {
-                                create(kind, a, r, p, s)
-                            },
-                        ))
-                        .default_service(not_allowed("GET, POST")),
-                )
-                .service(
-                    web::resource(format!("{endpoint}/.search"))
-                        .route(web::post().to(
-                            move |a: Authenticated, r: HttpRequest, p: web::Payload, s: Data| {
-                                search(kind, a, r, p, s)
-                            },
-                        ))
-                        .default_service(not_allowed("POST")),
-                )
-                .service(
-                    web::resource(format!("{endpoint}/{{id}}"))
-                        .route(
-                            web::get().to(move |a: Authenticated, r: HttpRequest, s: Data| {
-                                get(kind, a, r, s)
-                            }),
-                        )
-                        .route(web::put().to(
-                            move |a: Authenticated, r: HttpRequest, p: web::Payload, s: Data| {
-                                replace(kind, a, r, p, s)
-                            },
-                        ))
-                        .route(web::patch().to(
-                            move |a: Authenticated, r: HttpRequest, p: web::Payload, s: Data| {
-                                patch(kind, a, r, p, s)
-                            },
-                        ))
-                        .route(web::delete().to(
-                            move |a: Authenticated, r: HttpRequest, s: Data| delete(kind, a, r, s),
-                        ))
-                        .default_service(not_allowed("GET, PUT, PATCH, DELETE")),
-                );
+        let mut scope = web::scope(SCIM_PREFIX);
+        let (mut root, mut custom) = (Vec::new(), Vec::new());
+        for spec in route_table() {
+            match spec.path.strip_prefix(SCIM_PREFIX) {
+                // Last: any other one- or two-segment path may be one of the tenant's
+                // own entitlement types (e.g. /Licenses).
+                Some(path) if spec.is_custom() => custom.push(resource(path, &spec)),
+                Some(path) => scope = scope.service(resource(path, &spec)),
+                None => root.push(resource(&spec.path, &spec)),
+            }
         }
-        for (path, endpoint) in [
-            ("/Roles", Endpoint::Roles),
-            ("/Entitlements", Endpoint::Entitlements),
-        ] {
-            let by_id = endpoint.clone();
-            scope = scope
-                .service(
-                    web::resource(path)
-                        .route(
-                            web::get().to(move |a: Authenticated, r: HttpRequest, s: Data| {
-                                entitlement_list(endpoint.clone(), a, r, s)
-                            }),
-                        )
-                        .default_service(not_allowed("GET")),
-                )
-                .service(
-                    web::resource(format!("{path}/{{id}}"))
-                        .route(
-                            web::get().to(move |a: Authenticated, r: HttpRequest, s: Data| {
-                                entitlement_get(by_id.clone(), a, r, s)
-                            }),
-                        )
-                        .default_service(not_allowed("GET")),
-                );
+        scope = scope.service(web::resource(["/Me", "/Me/{rest:.*}"]).to(not_implemented));
+        for r in custom {
+            scope = scope.service(r);
         }
-        scope = scope
-            .service(
-                web::resource("/.search")
-                    .route(web::post().to(search_all))
-                    .default_service(not_allowed("POST")),
-            )
-            .service(discovery_resource(
-                "/ServiceProviderConfig",
-                service_provider_config,
-            ))
-            .service(discovery_resource("/ResourceTypes", resource_types))
-            .service(discovery_resource("/ResourceTypes/{id}", resource_type))
-            .service(discovery_resource("/Schemas", schemas))
-            .service(discovery_resource("/Schemas/{id}", schema))
-            .service(
-                web::resource("/Bulk")
-                    .route(web::post().to(bulk))
-                    .default_service(not_allowed("POST")),
-            )
-            .service(web::resource(["/Me", "/Me/{rest:.*}"]).to(not_implemented))
-            // Last: any other one- or two-segment path may be one of the tenant's own
-            // entitlement types (e.g. /Licenses); unknown ones answer 404 as before.
-            .service(
-                web::resource(["/{endpoint}", "/{endpoint}/{id}"])
-                    .route(web::get().to(custom_entitlements))
-                    .default_service(web::to(custom_entitlements_write)),
-            )
-            .default_service(web::to(not_found));
+        let scope = scope.default_service(web::to(not_found));
         let log = state.request_log.clone();
         let scope = scope.wrap(actix_web::middleware::from_fn(move |req, next| {
             request_log::middleware(log.clone(), req, next)
         }));
-        cfg.app_data(web::Data::new(state))
-            .service(scope)
-            .service(
-                web::resource("/healthz")
-                    .route(web::get().to(healthz))
-                    .route(web::head().to(healthz)),
-            )
-            .service(
-                web::resource("/readyz")
-                    .route(web::get().to(readyz))
-                    .route(web::head().to(readyz)),
-            )
-            .default_service(web::to(not_found));
+        cfg.app_data(web::Data::new(state)).service(scope);
+        for r in root {
+            cfg.service(r);
+        }
+        cfg.default_service(web::to(not_found));
     }
 }
 
-fn not_allowed(allow: &'static str) -> Route {
-    web::to(move || async move {
-        let mut resp = scim_error_response(&ScimError::method_not_allowed(format!(
-            "Method not allowed here; allowed: {allow}"
-        )));
-        resp.headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static(allow));
-        resp
+fn not_allowed(allow: String) -> Route {
+    web::to(move || {
+        let allow = allow.clone();
+        async move {
+            let mut resp = scim_error_response(&ScimError::method_not_allowed(format!(
+                "Method not allowed here; allowed: {allow}"
+            )));
+            if let Ok(v) = HeaderValue::from_str(&allow) {
+                resp.headers_mut().insert(header::ALLOW, v);
+            }
+            resp
+        }
     })
 }
 
@@ -340,7 +497,7 @@ async fn entitlement_get(endpoint: Endpoint, a: Authenticated, r: HttpRequest, s
 fn custom_endpoint(r: &HttpRequest) -> Endpoint {
     Endpoint::Other(
         r.match_info()
-            .get("endpoint")
+            .get(CUSTOM_ENDPOINT)
             .unwrap_or_default()
             .to_string(),
     )
@@ -353,7 +510,7 @@ fn custom_auth(
     a: Result<Authenticated, ApiError>,
     r: &HttpRequest,
 ) -> Result<Authenticated, ApiError> {
-    let segment = r.match_info().get("endpoint").unwrap_or_default();
+    let segment = r.match_info().get(CUSTOM_ENDPOINT).unwrap_or_default();
     let possible = segment
         .chars()
         .next()
@@ -411,44 +568,42 @@ struct TenantDiscovery {
 type DiscoveryFn =
     fn(&AppState, &str, Option<&str>, &TenantDiscovery) -> Result<serde_json::Value, ApiError>;
 
-fn discovery_resource(path: &str, f: DiscoveryFn) -> actix_web::Resource {
-    web::resource(path)
-        .route(web::get().to(
-            move |a: Authenticated, r: HttpRequest, s: Data| async move {
-                // The documents come from no store, but the token must still be current.
-                let (checked, limiter, schemas) = (a.clone(), s.limiter.clone(), s.schemas.clone());
-                let tenant = s
-                    .session(Access::Read, move |session| {
-                        let tenancy = checked.check(session, &schemas)?;
-                        limiter.admit(&checked.tenant_id)?;
-                        let mut types = session.entitlement_types(&checked.tenant_id)?;
-                        // The interop profile wants a ResourceType's id to equal its name:
-                        // a strict tenant's types are named by their ids.
-                        if tenancy.profile == Profile::Strict {
-                            for t in &mut types {
-                                t.name.clone_from(&t.id);
-                            }
+fn discovery_route(f: DiscoveryFn) -> Route {
+    web::to(
+        move |a: Authenticated, r: HttpRequest, s: Data| async move {
+            // The documents come from no store, but the token must still be current.
+            let (checked, limiter, schemas) = (a.clone(), s.limiter.clone(), s.schemas.clone());
+            let tenant = s
+                .session(Access::Read, move |session| {
+                    let tenancy = checked.check(session, &schemas)?;
+                    limiter.admit(&checked.tenant_id)?;
+                    let mut types = session.entitlement_types(&checked.tenant_id)?;
+                    // The interop profile wants a ResourceType's id to equal its name:
+                    // a strict tenant's types are named by their ids.
+                    if tenancy.profile == Profile::Strict {
+                        for t in &mut types {
+                            t.name.clone_from(&t.id);
                         }
-                        Ok::<_, ApiError>(TenantDiscovery { cx: tenancy, types })
-                    })
-                    .await?;
-                // RFC 7644 §4: "If a "filter" is provided, the service provider SHOULD respond
-                // with HTTP status code 403 (Forbidden)".
-                if query_pairs(r.query_string())
-                    .iter()
-                    .any(|(k, _)| k.eq_ignore_ascii_case("filter"))
-                {
-                    return Err(ScimError::forbidden(
-                        "Filtering is not supported on discovery endpoints",
-                    )
-                    .into());
-                }
-                let base = s.tenant_url(&a.tenant_id);
-                let body = f(&s, &base, r.match_info().get("id"), &tenant)?;
-                Ok::<_, ApiError>(scim_json(StatusCode::OK, &body))
-            },
-        ))
-        .default_service(not_allowed("GET"))
+                    }
+                    Ok::<_, ApiError>(TenantDiscovery { cx: tenancy, types })
+                })
+                .await?;
+            // RFC 7644 §4: "If a "filter" is provided, the service provider SHOULD respond
+            // with HTTP status code 403 (Forbidden)".
+            if query_pairs(r.query_string())
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("filter"))
+            {
+                return Err(ScimError::forbidden(
+                    "Filtering is not supported on discovery endpoints",
+                )
+                .into());
+            }
+            let base = s.tenant_url(&a.tenant_id);
+            let body = f(&s, &base, r.match_info().get("id"), &tenant)?;
+            Ok::<_, ApiError>(scim_json(StatusCode::OK, &body))
+        },
+    )
 }
 
 fn service_provider_config(

@@ -19,20 +19,15 @@ use serde_json::json;
 
 type Data = web::Data<AdminState>;
 
-/// The routes (inside the API's `/api` scope); the types' routes come first so that
-/// `types` is never taken for a value's id.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    let base = "/organizations/{org}/entitlements";
-    cfg.route(&format!("{base}/types"), web::get().to(list_types))
-        .route(&format!("{base}/types"), web::post().to(add_type))
-        .route(
-            &format!("{base}/types/{{tid}}"),
-            web::delete().to(remove_type),
-        )
-        .route(base, web::get().to(list_values))
-        .route(base, web::post().to(add_value))
-        .route(&format!("{base}/{{vid}}"), web::delete().to(remove_value));
-}
+// The types' routes come first so that `types` is never taken for a value's id.
+crate::api::declare_routes!(ROUTES, register {
+    get "/organizations/{org}/entitlements/types" => list_types,
+    post "/organizations/{org}/entitlements/types" => add_type,
+    delete "/organizations/{org}/entitlements/types/{tid}" => remove_type,
+    get "/organizations/{org}/entitlements" => list_values,
+    post "/organizations/{org}/entitlements" => add_value,
+    delete "/organizations/{org}/entitlements/{vid}" => remove_value,
+});
 
 fn segment(req: &HttpRequest, name: &str) -> String {
     req.match_info().get(name).unwrap_or_default().to_string()
@@ -44,7 +39,27 @@ fn number(q: &std::collections::HashMap<String, String>, key: &str, default: u64
         .unwrap_or(default)
 }
 
-async fn list_values(req: HttpRequest, state: Data) -> ApiResult {
+#[utoipa::path(
+    get,
+    path = "/admin/api/organizations/{org}/entitlements",
+    tag = "Admin: organizations",
+    operation_id = "adminListEntitlements",
+    summary = "The organization's role and entitlement values, in definition order",
+    params(
+        ("org" = String, Path, description = "The organization's id."),
+        ("kind" = Option<String>, Query, description = "Only this kind: `role`, `entitlement` or a type's id."),
+        ("startIndex" = Option<u64>, Query, description = "The 1-based index of the first value."),
+        ("count" = Option<u64>, Query, description = "The page size."),
+    ),
+    responses(
+        (status = 200, description = "A page of values", body = crate::openapi::EntitlementValues),
+        (status = 400, description = "Bad input (the message says what)", body = crate::openapi::AdminErrorBody),
+        (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
+        (status = 404, description = "No such organization (or not visible to this admin), value or type", body = crate::openapi::AdminErrorBody),
+    ),
+    security(("adminToken" = [])),
+)]
+pub(crate) async fn list_values(req: HttpRequest, state: Data) -> ApiResult {
     let w = who(&state, &req).await?;
     let id = org_id(&req);
     let q = query(&req);
@@ -63,7 +78,26 @@ async fn list_values(req: HttpRequest, state: Data) -> ApiResult {
     ))
 }
 
-async fn add_value(req: HttpRequest, state: Data, body: web::Bytes) -> ApiResult {
+#[utoipa::path(
+    post,
+    path = "/admin/api/organizations/{org}/entitlements",
+    tag = "Admin: organizations",
+    operation_id = "adminAddEntitlement",
+    summary = "Add a role, entitlement or custom-type value",
+    params(
+        ("org" = String, Path, description = "The organization's id."),
+    ),
+    request_body(content = crate::openapi::NewEntitlementValue, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The value", body = crate::openapi::EntitlementValue),
+        (status = 400, description = "Bad input (the message says what)", body = crate::openapi::AdminErrorBody),
+        (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
+        (status = 404, description = "No such organization (or not visible to this admin), value or type", body = crate::openapi::AdminErrorBody),
+        (status = 409, description = "The kind already has that value", body = crate::openapi::AdminErrorBody),
+    ),
+    security(("adminToken" = [])),
+)]
+pub(crate) async fn add_value(req: HttpRequest, state: Data, body: web::Bytes) -> ApiResult {
     let w = who(&state, &req).await?;
     let id = org_id(&req);
     let v = state
@@ -77,7 +111,24 @@ async fn add_value(req: HttpRequest, state: Data, body: web::Bytes) -> ApiResult
     Ok(ok(StatusCode::CREATED, &json::value(&v)))
 }
 
-async fn remove_value(req: HttpRequest, state: Data) -> ApiResult {
+#[utoipa::path(
+    delete,
+    path = "/admin/api/organizations/{org}/entitlements/{vid}",
+    tag = "Admin: organizations",
+    operation_id = "adminRemoveEntitlement",
+    summary = "Remove a value",
+    params(
+        ("org" = String, Path, description = "The organization's id."),
+        ("vid" = String, Path, description = "The value's id."),
+    ),
+    responses(
+        (status = 200, description = "The removed value", body = crate::openapi::RemovedEntitlementValue),
+        (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
+        (status = 404, description = "No such organization (or not visible to this admin), value or type", body = crate::openapi::AdminErrorBody),
+    ),
+    security(("adminToken" = [])),
+)]
+pub(crate) async fn remove_value(req: HttpRequest, state: Data) -> ApiResult {
     let w = who(&state, &req).await?;
     let (id, vid) = (org_id(&req), segment(&req, "vid"));
     let v = state
@@ -86,7 +137,23 @@ async fn remove_value(req: HttpRequest, state: Data) -> ApiResult {
     Ok(ok(StatusCode::OK, &json!({"removed": json::value(&v)})))
 }
 
-async fn list_types(req: HttpRequest, state: Data) -> ApiResult {
+#[utoipa::path(
+    get,
+    path = "/admin/api/organizations/{org}/entitlements/types",
+    tag = "Admin: organizations",
+    operation_id = "adminListEntitlementTypes",
+    summary = "The organization's custom entitlement types",
+    params(
+        ("org" = String, Path, description = "The organization's id."),
+    ),
+    responses(
+        (status = 200, description = "The types", body = crate::openapi::EntitlementTypes),
+        (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
+        (status = 404, description = "No such organization (or not visible to this admin), value or type", body = crate::openapi::AdminErrorBody),
+    ),
+    security(("adminToken" = [])),
+)]
+pub(crate) async fn list_types(req: HttpRequest, state: Data) -> ApiResult {
     let w = who(&state, &req).await?;
     let id = org_id(&req);
     let types = state.run(move |s| super::types(s, &w, &id)).await?;
@@ -94,7 +161,26 @@ async fn list_types(req: HttpRequest, state: Data) -> ApiResult {
     Ok(ok(StatusCode::OK, &json!({"types": items})))
 }
 
-async fn add_type(req: HttpRequest, state: Data, body: web::Bytes) -> ApiResult {
+#[utoipa::path(
+    post,
+    path = "/admin/api/organizations/{org}/entitlements/types",
+    tag = "Admin: organizations",
+    operation_id = "adminAddEntitlementType",
+    summary = "Add a custom entitlement type (its endpoint is served read-only over SCIM)",
+    params(
+        ("org" = String, Path, description = "The organization's id."),
+    ),
+    request_body(content = crate::openapi::NewEntitlementType, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The type", body = crate::openapi::EntitlementTypeBody),
+        (status = 400, description = "Bad input (the message says what)", body = crate::openapi::AdminErrorBody),
+        (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
+        (status = 404, description = "No such organization (or not visible to this admin), value or type", body = crate::openapi::AdminErrorBody),
+        (status = 409, description = "The id or endpoint is taken", body = crate::openapi::AdminErrorBody),
+    ),
+    security(("adminToken" = [])),
+)]
+pub(crate) async fn add_type(req: HttpRequest, state: Data, body: web::Bytes) -> ApiResult {
     let w = who(&state, &req).await?;
     let id = org_id(&req);
     let t = state
@@ -108,7 +194,25 @@ async fn add_type(req: HttpRequest, state: Data, body: web::Bytes) -> ApiResult 
     Ok(ok(StatusCode::CREATED, &json::entitlement_type(&t)))
 }
 
-async fn remove_type(req: HttpRequest, state: Data) -> ApiResult {
+#[utoipa::path(
+    delete,
+    path = "/admin/api/organizations/{org}/entitlements/types/{tid}",
+    tag = "Admin: organizations",
+    operation_id = "adminRemoveEntitlementType",
+    summary = "Remove a custom entitlement type",
+    params(
+        ("org" = String, Path, description = "The organization's id."),
+        ("tid" = String, Path, description = "The type's id."),
+    ),
+    responses(
+        (status = 200, description = "The removed type's id", body = crate::openapi::Removed),
+        (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
+        (status = 404, description = "No such organization (or not visible to this admin), value or type", body = crate::openapi::AdminErrorBody),
+        (status = 409, description = "The type still has values", body = crate::openapi::AdminErrorBody),
+    ),
+    security(("adminToken" = [])),
+)]
+pub(crate) async fn remove_type(req: HttpRequest, state: Data) -> ApiResult {
     let w = who(&state, &req).await?;
     let (id, tid) = (org_id(&req), segment(&req, "tid"));
     let removed = tid.clone();

@@ -22,30 +22,45 @@ use serde_json::json;
 
 type Data = web::Data<AdminState>;
 
-/// The routes (inside the API's `/api` scope).
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    let hook = "/organizations/{org}/webhooks/{wid}";
-    cfg.route("/organizations/{org}/events", web::get().to(events))
-        .route("/organizations/{org}/webhooks", web::get().to(list))
-        .route("/organizations/{org}/webhooks", web::post().to(create))
-        .route(hook, web::get().to(get))
-        .route(hook, web::patch().to(update))
-        .route(hook, web::delete().to(remove))
-        .route(&format!("{hook}/rotate-secret"), web::post().to(rotate))
-        .route(&format!("{hook}/test"), web::post().to(test))
-        .route(&format!("{hook}/deliveries"), web::get().to(deliveries))
-        .route(
-            &format!("{hook}/deliveries/{{position}}/redeliver"),
-            web::post().to(redeliver),
-        )
-        .route(&format!("{hook}/replay"), web::post().to(replay));
-}
+crate::api::declare_routes!(ROUTES, register {
+    get "/organizations/{org}/events" => events,
+    get "/organizations/{org}/webhooks" => list,
+    post "/organizations/{org}/webhooks" => create,
+    get "/organizations/{org}/webhooks/{wid}" => get,
+    patch "/organizations/{org}/webhooks/{wid}" => update,
+    delete "/organizations/{org}/webhooks/{wid}" => remove,
+    post "/organizations/{org}/webhooks/{wid}/rotate-secret" => rotate,
+    post "/organizations/{org}/webhooks/{wid}/test" => test,
+    get "/organizations/{org}/webhooks/{wid}/deliveries" => deliveries,
+    post "/organizations/{org}/webhooks/{wid}/deliveries/{position}/redeliver" => redeliver,
+    post "/organizations/{org}/webhooks/{wid}/replay" => replay,
+});
 
 fn wid(req: &HttpRequest) -> String {
     req.match_info().get("wid").unwrap_or_default().to_string()
 }
 
-async fn events(req: HttpRequest, state: Data) -> ApiResult {
+#[utoipa::path(
+    get,
+    path = "/admin/api/organizations/{org}/events",
+    tag = "Admin: events",
+    operation_id = "adminEvents",
+    summary = "The event feed (signed SETs) after a cursor",
+    params(
+        ("org" = String, Path, description = "The organization's id."),
+        ("after" = Option<String>, Query, description = "The cursor (0: from the start)."),
+        ("limit" = Option<u64>, Query, description = "Events per page."),
+        ("types" = Option<String>, Query, description = "Comma-separated event types."),
+    ),
+    responses(
+        (status = 200, description = "A page of events and the next cursor", body = crate::openapi::EventsPage),
+        (status = 400, description = "Bad input (the message says what)", body = crate::openapi::AdminErrorBody),
+        (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
+        (status = 404, description = "No such organization (or not visible to this admin), resource or subscription", body = crate::openapi::AdminErrorBody),
+    ),
+    security(("adminToken" = [])),
+)]
+pub(crate) async fn events(req: HttpRequest, state: Data) -> ApiResult {
     let w = who(&state, &req).await?;
     let q = query(&req);
     let id = org_id(&req);
@@ -68,7 +83,23 @@ async fn events(req: HttpRequest, state: Data) -> ApiResult {
     ))
 }
 
-async fn list(req: HttpRequest, state: Data) -> ApiResult {
+#[utoipa::path(
+    get,
+    path = "/admin/api/organizations/{org}/webhooks",
+    tag = "Admin: events",
+    operation_id = "adminListWebhooks",
+    summary = "The webhook subscriptions",
+    params(
+        ("org" = String, Path, description = "The organization's id."),
+    ),
+    responses(
+        (status = 200, description = "The subscriptions", body = crate::openapi::Webhooks),
+        (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
+        (status = 404, description = "No such organization (or not visible to this admin), resource or subscription", body = crate::openapi::AdminErrorBody),
+    ),
+    security(("adminToken" = [])),
+)]
+pub(crate) async fn list(req: HttpRequest, state: Data) -> ApiResult {
     let w = who(&state, &req).await?;
     let id = org_id(&req);
     let (subs, newest) = state.run(move |s| service::list(s, &w, &id)).await?;
@@ -76,7 +107,25 @@ async fn list(req: HttpRequest, state: Data) -> ApiResult {
     Ok(ok(StatusCode::OK, &json!({"webhooks": items})))
 }
 
-async fn create(req: HttpRequest, state: Data, body: web::Bytes) -> ApiResult {
+#[utoipa::path(
+    post,
+    path = "/admin/api/organizations/{org}/webhooks",
+    tag = "Admin: events",
+    operation_id = "adminCreateWebhook",
+    summary = "Subscribe a receiver (the secret is in this response only)",
+    params(
+        ("org" = String, Path, description = "The organization's id."),
+    ),
+    request_body(content = crate::openapi::NewWebhook, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The subscription and its secret", body = crate::openapi::WebhookWithSecret),
+        (status = 400, description = "Bad input (the message says what)", body = crate::openapi::AdminErrorBody),
+        (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
+        (status = 404, description = "No such organization (or not visible to this admin), resource or subscription", body = crate::openapi::AdminErrorBody),
+    ),
+    security(("adminToken" = [])),
+)]
+pub(crate) async fn create(req: HttpRequest, state: Data, body: web::Bytes) -> ApiResult {
     let w = who(&state, &req).await?;
     let id = org_id(&req);
     let (sub, secret, newest) = state
@@ -94,7 +143,24 @@ async fn create(req: HttpRequest, state: Data, body: web::Bytes) -> ApiResult {
     ))
 }
 
-async fn get(req: HttpRequest, state: Data) -> ApiResult {
+#[utoipa::path(
+    get,
+    path = "/admin/api/organizations/{org}/webhooks/{wid}",
+    tag = "Admin: events",
+    operation_id = "adminGetWebhook",
+    summary = "One subscription",
+    params(
+        ("org" = String, Path, description = "The organization's id."),
+        ("wid" = String, Path, description = "The subscription's id."),
+    ),
+    responses(
+        (status = 200, description = "The subscription", body = crate::openapi::Webhook),
+        (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
+        (status = 404, description = "No such organization (or not visible to this admin), resource or subscription", body = crate::openapi::AdminErrorBody),
+    ),
+    security(("adminToken" = [])),
+)]
+pub(crate) async fn get(req: HttpRequest, state: Data) -> ApiResult {
     let w = who(&state, &req).await?;
     let (id, sid) = (org_id(&req), wid(&req));
     let l = state.run(move |s| service::get(s, &w, &id, &sid)).await?;
@@ -104,7 +170,26 @@ async fn get(req: HttpRequest, state: Data) -> ApiResult {
     ))
 }
 
-async fn update(req: HttpRequest, state: Data, body: web::Bytes) -> ApiResult {
+#[utoipa::path(
+    patch,
+    path = "/admin/api/organizations/{org}/webhooks/{wid}",
+    tag = "Admin: events",
+    operation_id = "adminUpdateWebhook",
+    summary = "Change a subscription",
+    params(
+        ("org" = String, Path, description = "The organization's id."),
+        ("wid" = String, Path, description = "The subscription's id."),
+    ),
+    request_body(content = crate::openapi::WebhookChange, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The subscription", body = crate::openapi::Webhook),
+        (status = 400, description = "Bad input (the message says what)", body = crate::openapi::AdminErrorBody),
+        (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
+        (status = 404, description = "No such organization (or not visible to this admin), resource or subscription", body = crate::openapi::AdminErrorBody),
+    ),
+    security(("adminToken" = [])),
+)]
+pub(crate) async fn update(req: HttpRequest, state: Data, body: web::Bytes) -> ApiResult {
     let w = who(&state, &req).await?;
     let (id, sid) = (org_id(&req), wid(&req));
     let l = state
@@ -121,7 +206,24 @@ async fn update(req: HttpRequest, state: Data, body: web::Bytes) -> ApiResult {
     ))
 }
 
-async fn remove(req: HttpRequest, state: Data) -> ApiResult {
+#[utoipa::path(
+    delete,
+    path = "/admin/api/organizations/{org}/webhooks/{wid}",
+    tag = "Admin: events",
+    operation_id = "adminRemoveWebhook",
+    summary = "Remove a subscription",
+    params(
+        ("org" = String, Path, description = "The organization's id."),
+        ("wid" = String, Path, description = "The subscription's id."),
+    ),
+    responses(
+        (status = 200, description = "Removed", body = crate::openapi::Removed),
+        (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
+        (status = 404, description = "No such organization (or not visible to this admin), resource or subscription", body = crate::openapi::AdminErrorBody),
+    ),
+    security(("adminToken" = [])),
+)]
+pub(crate) async fn remove(req: HttpRequest, state: Data) -> ApiResult {
     let w = who(&state, &req).await?;
     let (id, sid) = (org_id(&req), wid(&req));
     state
@@ -130,7 +232,24 @@ async fn remove(req: HttpRequest, state: Data) -> ApiResult {
     Ok(ok(StatusCode::OK, &json!({"removed": wid(&req)})))
 }
 
-async fn rotate(req: HttpRequest, state: Data) -> ApiResult {
+#[utoipa::path(
+    post,
+    path = "/admin/api/organizations/{org}/webhooks/{wid}/rotate-secret",
+    tag = "Admin: events",
+    operation_id = "adminRotateWebhookSecret",
+    summary = "A new signing secret (shown only here)",
+    params(
+        ("org" = String, Path, description = "The organization's id."),
+        ("wid" = String, Path, description = "The subscription's id."),
+    ),
+    responses(
+        (status = 200, description = "The subscription and its new secret", body = crate::openapi::WebhookWithSecret),
+        (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
+        (status = 404, description = "No such organization (or not visible to this admin), resource or subscription", body = crate::openapi::AdminErrorBody),
+    ),
+    security(("adminToken" = [])),
+)]
+pub(crate) async fn rotate(req: HttpRequest, state: Data) -> ApiResult {
     let w = who(&state, &req).await?;
     let (id, sid) = (org_id(&req), wid(&req));
     let (sub, secret, newest) = state
@@ -146,7 +265,25 @@ async fn rotate(req: HttpRequest, state: Data) -> ApiResult {
     ))
 }
 
-async fn test(req: HttpRequest, state: Data) -> ApiResult {
+#[utoipa::path(
+    post,
+    path = "/admin/api/organizations/{org}/webhooks/{wid}/test",
+    tag = "Admin: events",
+    operation_id = "adminTestWebhook",
+    summary = "Send one signed test event now",
+    params(
+        ("org" = String, Path, description = "The organization's id."),
+        ("wid" = String, Path, description = "The subscription's id."),
+    ),
+    responses(
+        (status = 200, description = "The delivery attempt", body = crate::openapi::TestDelivery),
+        (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
+        (status = 404, description = "No such organization (or not visible to this admin), resource or subscription", body = crate::openapi::AdminErrorBody),
+        (status = 503, description = "This process cannot do it (e.g. no delivery worker)", body = crate::openapi::AdminErrorBody),
+    ),
+    security(("adminToken" = [])),
+)]
+pub(crate) async fn test(req: HttpRequest, state: Data) -> ApiResult {
     let w = who(&state, &req).await?;
     let attempt = service::send_test(&state, &w, &org_id(&req), &wid(&req)).await?;
     Ok(ok(
@@ -155,7 +292,27 @@ async fn test(req: HttpRequest, state: Data) -> ApiResult {
     ))
 }
 
-async fn deliveries(req: HttpRequest, state: Data) -> ApiResult {
+#[utoipa::path(
+    get,
+    path = "/admin/api/organizations/{org}/webhooks/{wid}/deliveries",
+    tag = "Admin: events",
+    operation_id = "adminWebhookDeliveries",
+    summary = "The delivery log, newest first",
+    params(
+        ("org" = String, Path, description = "The organization's id."),
+        ("wid" = String, Path, description = "The subscription's id."),
+        ("before" = Option<String>, Query, description = "Only attempts older than this id."),
+        ("limit" = Option<u64>, Query, description = "Attempts per page."),
+    ),
+    responses(
+        (status = 200, description = "A page of attempts", body = crate::openapi::Deliveries),
+        (status = 400, description = "Bad input (the message says what)", body = crate::openapi::AdminErrorBody),
+        (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
+        (status = 404, description = "No such organization (or not visible to this admin), resource or subscription", body = crate::openapi::AdminErrorBody),
+    ),
+    security(("adminToken" = [])),
+)]
+pub(crate) async fn deliveries(req: HttpRequest, state: Data) -> ApiResult {
     let w = who(&state, &req).await?;
     let (id, sid, q) = (org_id(&req), wid(&req), query(&req));
     let (list, limit) = state
@@ -189,7 +346,26 @@ async fn deliveries(req: HttpRequest, state: Data) -> ApiResult {
     ))
 }
 
-async fn redeliver(req: HttpRequest, state: Data) -> ApiResult {
+#[utoipa::path(
+    post,
+    path = "/admin/api/organizations/{org}/webhooks/{wid}/deliveries/{position}/redeliver",
+    tag = "Admin: events",
+    operation_id = "adminRedeliver",
+    summary = "Queue one event again",
+    params(
+        ("org" = String, Path, description = "The organization's id."),
+        ("wid" = String, Path, description = "The subscription's id."),
+        ("position" = String, Path, description = "The event's position."),
+    ),
+    responses(
+        (status = 202, description = "Queued", body = crate::openapi::Queued),
+        (status = 400, description = "Bad input (the message says what)", body = crate::openapi::AdminErrorBody),
+        (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
+        (status = 404, description = "No such organization (or not visible to this admin), resource or subscription", body = crate::openapi::AdminErrorBody),
+    ),
+    security(("adminToken" = [])),
+)]
+pub(crate) async fn redeliver(req: HttpRequest, state: Data) -> ApiResult {
     let w = who(&state, &req).await?;
     let (id, sid) = (org_id(&req), wid(&req));
     let position = req
@@ -211,7 +387,26 @@ async fn redeliver(req: HttpRequest, state: Data) -> ApiResult {
     ))
 }
 
-async fn replay(req: HttpRequest, state: Data, body: web::Bytes) -> ApiResult {
+#[utoipa::path(
+    post,
+    path = "/admin/api/organizations/{org}/webhooks/{wid}/replay",
+    tag = "Admin: events",
+    operation_id = "adminReplayWebhook",
+    summary = "Deliver again every event after a position",
+    params(
+        ("org" = String, Path, description = "The organization's id."),
+        ("wid" = String, Path, description = "The subscription's id."),
+    ),
+    request_body(content = crate::openapi::ReplayRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The subscription", body = crate::openapi::Webhook),
+        (status = 400, description = "Bad input (the message says what)", body = crate::openapi::AdminErrorBody),
+        (status = 401, description = "No valid admin API token", body = crate::openapi::AdminErrorBody),
+        (status = 404, description = "No such organization (or not visible to this admin), resource or subscription", body = crate::openapi::AdminErrorBody),
+    ),
+    security(("adminToken" = [])),
+)]
+pub(crate) async fn replay(req: HttpRequest, state: Data, body: web::Bytes) -> ApiResult {
     let w = who(&state, &req).await?;
     let (id, sid) = (org_id(&req), wid(&req));
     let l = state

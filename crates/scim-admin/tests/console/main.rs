@@ -17,6 +17,7 @@ mod entitlements;
 mod events;
 mod ids;
 mod limits;
+mod openapi;
 mod pages;
 mod pause;
 mod profile;

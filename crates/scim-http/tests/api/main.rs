@@ -18,6 +18,7 @@ mod helpers;
 mod hostile;
 mod limits;
 mod lists;
+mod openapi;
 mod patch;
 mod pause;
 mod profiles;

@@ -16,6 +16,18 @@ use scim_core::entitlements::{
     check_type_definition, check_value_definition,
 };
 
+/// The `created` of a new type or value: now, or a millisecond after the tenant's newest
+/// one when that is not earlier. Definition order is `(created, id)` and ids are random,
+/// so two definitions in the same millisecond (a script, the CLI twice) would otherwise
+/// list in either order.
+fn after(newest: Option<NaiveDateTime>) -> NaiveDateTime {
+    let now = now_ms();
+    match newest {
+        Some(n) if n >= now => n + chrono::Duration::milliseconds(1),
+        _ => now,
+    }
+}
+
 type TypeRow = (String, String, String, NaiveDateTime);
 type ValueRow = (String, String, String, String, NaiveDateTime);
 
@@ -196,7 +208,11 @@ impl EntitlementRepo for DieselStore {
                     return Err(conflict("endpoint"));
                 }
             }
-            let created = now_ms();
+            let newest = entitlement_types::table
+                .filter(entitlement_types::tenant_id.eq(tenant_id))
+                .select(diesel::dsl::max(entitlement_types::created))
+                .first::<Option<NaiveDateTime>>(c)?;
+            let created = after(newest);
             diesel::insert_into(entitlement_types::table)
                 .values((
                     entitlement_types::tenant_id.eq(tenant_id),
@@ -274,7 +290,11 @@ impl EntitlementRepo for DieselStore {
             // A value added at the very moment its type is removed on another PostgreSQL
             // connection can outlive the type; it stays listed and removable by id.
             let kind = resolve_kind(c, tenant_id, kind)?;
-            let (id, created) = (new_id(), now_ms());
+            let newest = entitlement_values::table
+                .filter(entitlement_values::tenant_id.eq(tenant_id))
+                .select(diesel::dsl::max(entitlement_values::created))
+                .first::<Option<NaiveDateTime>>(c)?;
+            let (id, created) = (new_id(), after(newest));
             diesel::insert_into(entitlement_values::table)
                 .values((
                     entitlement_values::tenant_id.eq(tenant_id),

@@ -285,3 +285,36 @@ pub fn values_are_tenant_scoped(db: &TestDb) {
         Err(StoreError::NotFound)
     ));
 }
+
+/// Definitions made in the same millisecond keep their order (ids are random, so the
+/// order cannot come from them).
+pub fn quick_definitions_keep_their_order(db: &TestDb) {
+    let t = db.create_tenant("Acme").unwrap().id;
+    let mut added = Vec::new();
+    for i in 0..30 {
+        let v = db
+            .add_entitlement_value(&t, &EntitlementKind::Role, &format!("r{i}"), "")
+            .unwrap();
+        added.push(v.id);
+    }
+    let listed: Vec<String> = db
+        .list_entitlement_values(&t, &query(Some("role"), 1, 100))
+        .unwrap()
+        .values
+        .into_iter()
+        .map(|v| v.id)
+        .collect();
+    assert_eq!(listed, added);
+    for i in 0..10 {
+        db.add_entitlement_type(&t, &format!("T{i}"), &format!("T{i}"), &format!("/T{i}s"))
+            .unwrap();
+    }
+    let types: Vec<String> = db
+        .list_entitlement_types(&t)
+        .unwrap()
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    let expected: Vec<String> = (0..10).map(|i| format!("T{i}")).collect();
+    assert_eq!(types, expected);
+}

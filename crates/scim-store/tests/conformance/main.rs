@@ -92,6 +92,7 @@ conformance!(
     crud::errors_never_show_backend_text,
     crud::concurrent_unconditional_replaces_all_apply,
     entitlements::values_crud_and_uniqueness,
+    entitlements::quick_definitions_keep_their_order,
     entitlements::custom_types_crud,
     entitlements::value_pages_and_filters,
     entitlements::session_reads_types_pages_and_catalog,
